@@ -1,0 +1,22 @@
+//! The database schema of techmarket as an ordered list of sea-orm migrations.
+//!
+//! The same migrations run on SQLite (embedded mode) and PostgreSQL (production); they use only the
+//! portable column types of sea-query. `techmarket migrate` and `techmarket serve` apply them.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_create_accounts;
+mod m20261127_000002_create_reference;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261127_000001_create_accounts::Migration),
+            Box::new(m20261127_000002_create_reference::Migration),
+        ]
+    }
+}

@@ -1,0 +1,212 @@
+//! Text analyzers, all registered by [`register_analyzers`].
+//!
+//! tantivy stores only an analyzer's *name* in the index meta, so every open of an index must register
+//! the analyzers again before any query or write; [`crate::SearchIndex`] does that in one place.
+
+use std::sync::{Arc, LazyLock};
+
+use jieba_rs::{Jieba, TokenizeMode};
+use tantivy::tokenizer::{
+    LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenStream, Tokenizer, TokenizerManager,
+};
+
+/// Chinese text in jieba's search mode: long words also yield their shorter dictionary words
+/// (人工智能 → 人工, 智能, 人工智能), which raises recall for short queries.
+pub const CHINESE_SEARCH: &str = "chinese_search";
+/// Chinese text in jieba's precise mode: one segmentation, no overlapping words.
+pub const CHINESE_PRECISE: &str = "chinese_precise";
+
+/// Every analyzer name this crate registers, in registration order.
+pub const ANALYZER_NAMES: [&str; 2] = [CHINESE_SEARCH, CHINESE_PRECISE];
+
+/// Tokens longer than this many bytes (about 13 Han characters) are dropped: they are noise such as
+/// base64 blobs or URLs, and they bloat the term dictionary.
+const MAX_TOKEN_BYTES: usize = 40;
+
+/// The one jieba instance of the process. Loading its dictionary takes about 160 ms in a release
+/// build, so it is shared (an `Arc` clone per analyzer clone, not a dictionary copy).
+static JIEBA: LazyLock<Arc<Jieba>> = LazyLock::new(|| Arc::new(Jieba::new()));
+
+/// Loads the jieba dictionary now, so that the first request does not pay for it.
+pub fn warm_up() {
+    LazyLock::force(&JIEBA);
+}
+
+/// Registers every analyzer of techmarket in `manager`.
+pub fn register_analyzers(manager: &TokenizerManager) {
+    manager.register(CHINESE_SEARCH, chinese_analyzer(TokenizeMode::Search));
+    manager.register(CHINESE_PRECISE, chinese_analyzer(TokenizeMode::Default));
+}
+
+fn chinese_analyzer(mode: TokenizeMode) -> TextAnalyzer {
+    TextAnalyzer::builder(ChineseTokenizer {
+        jieba: Arc::clone(&JIEBA),
+        mode,
+    })
+    .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+    .filter(LowerCaser)
+    .build()
+}
+
+/// Runs the named analyzer over `text` and returns the token texts, for tests and diagnostics.
+/// Returns `None` when no analyzer has that name.
+pub fn tokenize(name: &str, text: &str) -> Option<Vec<String>> {
+    let manager = TokenizerManager::default();
+    register_analyzers(&manager);
+    let mut analyzer = manager.get(name)?;
+    let mut stream = analyzer.token_stream(text);
+    let mut words = Vec::new();
+    while let Some(token) = stream.next() {
+        words.push(token.text.clone());
+    }
+    Some(words)
+}
+
+/// Segments text with jieba and keeps only word tokens.
+///
+/// jieba returns whitespace and punctuation as tokens of their own; they carry no meaning and would
+/// match every document, so they are skipped. Positions are ordinal (0, 1, 2, … over the kept tokens)
+/// rather than character offsets, which is what tantivy's phrase queries expect.
+#[derive(Clone)]
+struct ChineseTokenizer {
+    jieba: Arc<Jieba>,
+    mode: TokenizeMode,
+}
+
+impl Tokenizer for ChineseTokenizer {
+    type TokenStream<'a> = ChineseTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> ChineseTokenStream {
+        let tokens = self
+            .jieba
+            .tokenize(text, self.mode, true)
+            .into_iter()
+            .filter(|token| token.word.chars().any(char::is_alphanumeric))
+            .enumerate()
+            .map(|(position, token)| {
+                // jieba's `start`/`end` count characters; tantivy wants byte offsets into `text`.
+                // `word` is a slice of `text`, so its address gives the byte offset directly.
+                let offset_from = token.word.as_ptr() as usize - text.as_ptr() as usize;
+                Token {
+                    offset_from,
+                    offset_to: offset_from + token.word.len(),
+                    position,
+                    text: token.word.to_string(),
+                    position_length: 1,
+                }
+            })
+            .collect::<Vec<_>>();
+        ChineseTokenStream {
+            tokens,
+            index: None,
+            empty: Token::default(),
+        }
+    }
+}
+
+/// The tokens of one text, produced eagerly by [`ChineseTokenizer`].
+struct ChineseTokenStream {
+    tokens: Vec<Token>,
+    index: Option<usize>,
+    /// Returned by `token()` before the first `advance()`, which tantivy never does in practice.
+    empty: Token,
+}
+
+impl TokenStream for ChineseTokenStream {
+    fn advance(&mut self) -> bool {
+        let next = self.index.map_or(0, |i| i + 1);
+        self.index = Some(next);
+        next < self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        self.index
+            .and_then(|i| self.tokens.get(i))
+            .unwrap_or(&self.empty)
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        match self.index.and_then(|i| self.tokens.get_mut(i)) {
+            Some(token) => token,
+            None => &mut self.empty,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(name: &str, text: &str) -> Vec<String> {
+        tokenize(name, text).unwrap_or_else(|| panic!("analyzer {name} is not registered"))
+    }
+
+    #[test]
+    fn every_analyzer_is_registered() {
+        let manager = TokenizerManager::default();
+        register_analyzers(&manager);
+        for name in ANALYZER_NAMES {
+            assert!(manager.get(name).is_some(), "{name} missing");
+        }
+        assert!(tokenize("no_such_analyzer", "x").is_none());
+    }
+
+    #[test]
+    fn artificial_intelligence_is_one_word_and_its_parts() {
+        let search = words(CHINESE_SEARCH, "人工智能");
+        assert!(search.contains(&"人工智能".to_string()), "{search:?}");
+        assert!(search.contains(&"人工".to_string()), "{search:?}");
+        assert!(search.contains(&"智能".to_string()), "{search:?}");
+        assert_eq!(words(CHINESE_PRECISE, "人工智能"), vec!["人工智能"]);
+    }
+
+    #[test]
+    fn machine_vision_defect_detection_segments_into_words() {
+        let precise = words(CHINESE_PRECISE, "机器视觉缺陷检测");
+        assert_eq!(precise, vec!["机器", "视觉", "缺陷", "检测"]);
+        let search = words(CHINESE_SEARCH, "机器视觉缺陷检测");
+        for word in ["机器", "视觉", "缺陷", "检测"] {
+            assert!(
+                search.contains(&word.to_string()),
+                "{word} not in {search:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn mixed_5g_and_ai_text_keeps_latin_terms_lowercased_and_drops_punctuation() {
+        let search = words(CHINESE_SEARCH, "基于5G与AI的智能工厂，边缘计算！");
+        for word in ["基于", "5g", "ai", "智能", "工厂", "边缘", "计算"] {
+            assert!(
+                search.contains(&word.to_string()),
+                "{word} not in {search:?}"
+            );
+        }
+        assert!(
+            search.iter().all(|w| w.chars().any(char::is_alphanumeric)),
+            "punctuation leaked: {search:?}"
+        );
+        assert!(!search.iter().any(|w| w.chars().any(char::is_uppercase)));
+    }
+
+    #[test]
+    fn offsets_are_bytes_and_positions_ordinal() {
+        let manager = TokenizerManager::default();
+        register_analyzers(&manager);
+        let mut analyzer = manager.get(CHINESE_PRECISE).expect("registered");
+        let text = "西安 交通大学";
+        let mut stream = analyzer.token_stream(text);
+        let mut seen = Vec::new();
+        while let Some(token) = stream.next() {
+            assert_eq!(&text[token.offset_from..token.offset_to], token.text);
+            seen.push(token.position);
+        }
+        assert_eq!(seen, (0..seen.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn empty_and_symbol_only_text_yield_no_tokens() {
+        assert!(words(CHINESE_SEARCH, "").is_empty());
+        assert!(words(CHINESE_SEARCH, "，。！？  ——").is_empty());
+    }
+}

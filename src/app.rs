@@ -1,0 +1,122 @@
+//! Application state and startup: connect, migrate, open the index, bind, serve.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use search_index::SearchIndex;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::reference::ReferenceData;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database (SQLite or PostgreSQL).
+    pub db: DatabaseConnection,
+    /// Effective configuration.
+    pub settings: Arc<Settings>,
+    /// Reference data, read once at start.
+    pub reference: Arc<ReferenceData>,
+    /// The local search index.
+    pub search: Arc<SearchIndex>,
+}
+
+impl AppState {
+    /// Connects, migrates, loads reference data and opens the search index.
+    pub async fn prepare(settings: Settings) -> anyhow::Result<Self> {
+        let db = crate::db::connect(&settings).await?;
+        crate::db::migrate(&db).await?;
+        let reference = ReferenceData::read(&db)
+            .await
+            .context("reading reference data")?;
+        let index_dir = settings.index_dir();
+        let search = tokio::task::spawn_blocking(move || {
+            search_index::analyzers::warm_up();
+            SearchIndex::open_or_create(&index_dir)
+        })
+        .await?
+        .context("opening the search index")?;
+        Ok(Self {
+            db,
+            settings: Arc::new(settings),
+            reference: Arc::new(reference),
+            search: Arc::new(search),
+        })
+    }
+}
+
+/// A server bound to its address, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Prepares the state and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listen = settings.listen.clone();
+        let state = AppState::prepare(settings).await?;
+        let listener = TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("binding {listen}"))?;
+        Ok(Self { listener, state })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The state the server runs with.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = crate::http::router(self.state);
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

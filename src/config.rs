@@ -1,0 +1,134 @@
+//! Configuration: flags > environment (`DATABASE_URL`, `TECHMARKET_*`) > `techmarket.toml` > defaults.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything the server and the commands can be configured with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// Holds the search index and, unless `database_url` names another database, the SQLite file.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: `sqlite://<data_dir>/techmarket.db`.
+    pub database_url: Option<String>,
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: String,
+    /// How long a login token stays valid, in hours.
+    pub token_ttl_hours: i64,
+    /// Failed logins for one e-mail address within the window before logins are refused.
+    pub login_max_failures: u64,
+    /// Failed logins from one IP address within the window before logins are refused.
+    pub login_max_failures_per_ip: u64,
+    /// The login-throttling window, in minutes.
+    pub login_window_minutes: i64,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Origins allowed by CORS (`*` for any); none by default.
+    pub cors_origins: Vec<String>,
+    /// Load the demo data into an empty database on `serve`.
+    pub demo_data: bool,
+    /// Maximum database connections per process.
+    pub db_max_connections: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            listen: "127.0.0.1:8080".to_owned(),
+            token_ttl_hours: 7 * 24,
+            login_max_failures: 5,
+            login_max_failures_per_ip: 50,
+            login_window_minutes: 15,
+            max_body_bytes: 1024 * 1024,
+            cors_origins: Vec::new(),
+            demo_data: true,
+            db_max_connections: 10,
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers in charge.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// `--listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// `--no-demo` sets this to false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demo_data: Option<bool>,
+}
+
+impl Settings {
+    /// Merges the layers. `config_file` defaults to `techmarket.toml` in the working directory and may
+    /// be missing.
+    pub fn load(
+        config_file: Option<&Path>,
+        overrides: &Overrides,
+    ) -> Result<Self, Box<figment::Error>> {
+        let file = config_file.unwrap_or(Path::new("techmarket.toml"));
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("TECHMARKET_"))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// The database URL in effect: the configured one, or the SQLite file in the data directory
+    /// (created when missing).
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.clone(),
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("techmarket.db").display()
+            ),
+        }
+    }
+
+    /// The search-index directory.
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_and_defaults_fill_the_rest() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("techmarket.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\ntoken_ttl_hours = 1\n")?;
+        let from_file = Settings::load(Some(&file), &Overrides::default())?;
+        assert_eq!(from_file.listen, "0.0.0.0:9000");
+        assert_eq!(from_file.token_ttl_hours, 1);
+        assert_eq!(from_file.login_max_failures, 5);
+
+        let overrides = Overrides {
+            listen: Some("127.0.0.1:0".into()),
+            data_dir: Some(dir.path().join("d")),
+            ..Overrides::default()
+        };
+        let flagged = Settings::load(Some(&file), &overrides)?;
+        assert_eq!(flagged.listen, "127.0.0.1:0");
+        assert!(
+            flagged
+                .effective_database_url()
+                .ends_with("/d/techmarket.db?mode=rwc")
+        );
+        Ok(())
+    }
+}

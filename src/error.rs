@@ -1,0 +1,254 @@
+//! The one error type of the application and its `application/problem+json` rendering (RFC 9457).
+//!
+//! Services return [`AppError`]; handlers pass it through; [`IntoResponse`] turns it into a problem
+//! document. Internal errors are logged (with the request id, by the trace span) and answered with a
+//! bare 500 that reveals nothing about the cause.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// `Content-Type` of every error answer.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A result whose error is an [`AppError`].
+pub type AppResult<T, E = AppError> = std::result::Result<T, E>;
+
+/// One invalid input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Path of the field in the request, e.g. `organization.region_code`.
+    pub field: String,
+    /// What is wrong, in words a person can act on.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Fields that fail validation (`422`).
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    /// A request that cannot be read at all, e.g. malformed JSON (`400`).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No valid credentials (`401`).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Authenticated but not allowed (`403`).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such thing, or not for this user to know about (`404`).
+    #[error("{0}")]
+    NotFound(String),
+    /// The method is not allowed on this route (`405`).
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
+    /// A conflict with the current state, e.g. an e-mail already registered (`409`).
+    #[error("{0}")]
+    Conflict(String),
+    /// Body over the limit (`413`).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// Wrong `Content-Type` (`415`).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Too many attempts (`429`); the client may retry after the given seconds.
+    #[error("{detail}")]
+    TooManyRequests {
+        /// What was throttled.
+        detail: String,
+        /// Seconds until the next attempt can succeed.
+        retry_after_secs: u64,
+    },
+    /// A dependency is unavailable (`503`).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything else: a bug or an infrastructure failure (`500`). Never shown to the client.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(err: sea_orm::TransactionError<AppError>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(app) => app,
+        }
+    }
+}
+
+impl AppError {
+    /// A validation error for a single field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The problem document (RFC 9457) of every error answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem, e.g. `/problems/validation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// The invalid fields (empty unless the request had some).
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    /// A problem for `status` with no field errors.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        let title = status.canonical_reason().unwrap_or("Error").to_owned();
+        let slug = title.to_ascii_lowercase().replace([' ', '\''], "-");
+        Self {
+            kind: format!("/problems/{slug}"),
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Renders the problem as a response.
+    pub fn into_response_with(self, extra: Option<(header::HeaderName, HeaderValue)>) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_else(|_| b"{}".to_vec());
+        let mut response = (status, body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some((name, value)) = extra {
+            response.headers_mut().insert(name, value);
+        }
+        response
+    }
+}
+
+/// Marks a response produced from an internal error so that the logging middleware can log the
+/// cause inside the request's span.
+#[derive(Clone)]
+pub struct InternalErrorCause(pub Arc<anyhow::Error>);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut problem = Problem::new(status, self.to_string());
+        let mut extra = None;
+        let mut cause = None;
+        match self {
+            Self::Validation(errors) => {
+                problem.kind = "/problems/validation".into();
+                problem.detail = match errors.as_slice() {
+                    [one] => format!("{}: {}", one.field, one.message),
+                    _ => format!("{} fields are invalid", errors.len()),
+                };
+                problem.errors = errors;
+            }
+            Self::Unauthorized(_) => {
+                extra = Some((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            Self::TooManyRequests {
+                retry_after_secs, ..
+            } => {
+                extra = HeaderValue::from_str(&retry_after_secs.max(1).to_string())
+                    .ok()
+                    .map(|v| (header::RETRY_AFTER, v));
+            }
+            Self::Internal(err) => {
+                problem.detail =
+                    "an internal error occurred; it has been logged with this request's id".into();
+                cause = Some(InternalErrorCause(Arc::new(err)));
+            }
+            _ => {}
+        }
+        let mut response = problem.into_response_with(extra);
+        if let Some(cause) = cause {
+            response.extensions_mut().insert(cause);
+        }
+        response
+    }
+}
+
+impl From<validator::ValidationErrors> for AppError {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        let mut out = Vec::new();
+        flatten_validation("", &errors, &mut out);
+        out.sort_by(|a, b| a.field.cmp(&b.field));
+        Self::Validation(out)
+    }
+}
+
+fn flatten_validation(
+    prefix: &str,
+    errors: &validator::ValidationErrors,
+    out: &mut Vec<FieldError>,
+) {
+    use validator::ValidationErrorsKind;
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for error in list {
+                    let message = error
+                        .message
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| format!("is invalid ({})", error.code));
+                    out.push(FieldError::new(path.clone(), message));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => flatten_validation(&path, inner, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    flatten_validation(&format!("{path}[{index}]"), inner, out);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The OpenAPI document (`/api/openapi.json`) and the Swagger UI (`/docs`), which is compiled into
+//! the binary and needs no network at build or run time.
+
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::app::AppState;
+
+/// The top of the OpenAPI document; the paths come from the routers.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "techmarket API",
+        description = "西安科技大市场 online: research results (科技成果), enterprise demands (企业技术需求), \
+                       揭榜挂帅 challenges, deals, technology contracts (技术合同认定登记) and indicators. \
+                       Money is integer fen; errors are application/problem+json.",
+        version = "1"
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    tags(
+        (name = "service", description = "Health, readiness, metrics"),
+        (name = "accounts", description = "Registration, login, logout"),
+        (name = "organizations", description = "Organizations and their members"),
+        (name = "reference", description = "Code lists and taxonomies"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("token from POST /api/v1/auth/login"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// `/docs` (Swagger UI) and `/api/openapi.json`.
+pub fn router(openapi: utoipa::openapi::OpenApi) -> Router<AppState> {
+    SwaggerUi::new("/docs")
+        .url("/api/openapi.json", openapi)
+        .into()
+}

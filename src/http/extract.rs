@@ -1,0 +1,272 @@
+//! Extractors that answer bad input with problem documents naming the field.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use bytes::Bytes;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
+
+use crate::app::AppState;
+use crate::error::{AppError, FieldError};
+use crate::services::sessions::{self, CurrentUser};
+
+/// A JSON body. Unlike `axum::Json`, every failure is a problem document: `415` for a wrong
+/// content type, `413` over the size limit, `400` for malformed JSON, `422` naming the field whose
+/// value has the wrong type or is missing.
+pub struct AppJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for AppJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType(
+                "send the body as JSON with the header Content-Type: application/json".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge(
+                        "the request body is larger than the server accepts".into(),
+                    )
+                } else {
+                    AppError::BadRequest(format!(
+                        "could not read the body: {}",
+                        rejection.body_text()
+                    ))
+                }
+            })?;
+        parse_json(&bytes).map(AppJson)
+    }
+}
+
+/// Parses JSON, naming the failing field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        // A shape error found before the parser reached a syntax error further on (`{} trailing`)
+        // is still malformed JSON: check the whole body before blaming a field.
+        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
+        match inner.classify() {
+            serde_json::error::Category::Data if well_formed => data_error(&path, &inner),
+            _ => AppError::BadRequest(format!("the body is not valid JSON: {inner}")),
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// A JSON value of the wrong shape: name the field. serde reports a missing field at its parent's
+/// path, with the name only in the message, so take it from there.
+fn data_error(path: &str, error: &serde_json::Error) -> AppError {
+    let message = error.to_string();
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(m, _)| m)
+        .to_owned();
+    let parent = if path == "." { "" } else { path };
+    let join = |name: &str| {
+        if parent.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{parent}.{name}")
+        }
+    };
+    if let Some(name) = backticked(&message, "missing field `") {
+        return AppError::Validation(vec![FieldError::new(join(name), "is required")]);
+    }
+    if let Some(name) = backticked(&message, "unknown field `") {
+        // serde reports an unknown field at its own path.
+        let field = if path.ends_with(name) {
+            path.to_owned()
+        } else {
+            join(name)
+        };
+        return AppError::Validation(vec![FieldError::new(
+            field,
+            format!("is not a field of this request ({message})"),
+        )]);
+    }
+    let field = if parent.is_empty() { "body" } else { parent };
+    AppError::Validation(vec![FieldError::new(field, message)])
+}
+
+fn backticked<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = message.strip_prefix(prefix)?;
+    rest.split('`').next()
+}
+
+/// Query parameters, with `400`-free failures: a bad value is a `422` naming the parameter.
+pub struct AppQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(AppQuery)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let message = error.into_inner().to_string();
+                let field = if path == "." {
+                    backticked(&message, "missing field `")
+                        .unwrap_or("query")
+                        .to_owned()
+                } else {
+                    path
+                };
+                AppError::Validation(vec![FieldError::new(field, message)])
+            })
+    }
+}
+
+/// `?page=&per_page=`: page from 1, at most 100 per page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Pagination {
+    /// Page number, from 1 (default 1).
+    pub page: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    pub per_page: Option<String>,
+}
+
+impl Pagination {
+    /// Checks the numbers; returns (page, per_page).
+    pub fn resolve(&self) -> Result<(u64, u64), AppError> {
+        let mut errors = Vec::new();
+        let parse = |value: &Option<String>,
+                     default: u64,
+                     max: u64,
+                     name: &str,
+                     errors: &mut Vec<FieldError>| {
+            match value.as_deref().map(str::trim) {
+                None | Some("") => default,
+                Some(text) => match text.parse::<u64>() {
+                    Ok(n) if (1..=max).contains(&n) => n,
+                    _ => {
+                        errors.push(FieldError::new(
+                            name,
+                            format!("must be a whole number from 1 to {max}"),
+                        ));
+                        default
+                    }
+                },
+            }
+        };
+        let page = parse(&self.page, 1, 1_000_000, "page", &mut errors);
+        let per_page = parse(&self.per_page, 20, 100, "per_page", &mut errors);
+        if errors.is_empty() {
+            Ok((page, per_page))
+        } else {
+            Err(AppError::Validation(errors))
+        }
+    }
+}
+
+/// The authenticated user; `401` without a valid bearer token.
+pub struct Auth(pub CurrentUser);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| {
+                AppError::Unauthorized(
+                    "log in first: send the header Authorization: Bearer <token>".into(),
+                )
+            })?
+            .to_str()
+            .map_err(|_| {
+                AppError::Unauthorized("the Authorization header is not readable".into())
+            })?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .ok_or_else(|| {
+                AppError::Unauthorized("the Authorization header must be: Bearer <token>".into())
+            })?;
+        // Tokens are 64 hex characters; anything else cannot be one, so skip the database.
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(AppError::Unauthorized(
+                "the token is invalid, expired or revoked".into(),
+            ));
+        }
+        sessions::authenticate(&state.db, token).await.map(Auth)
+    }
+}
+
+/// The client's IP address, from the connection.
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(
+                || "unknown".to_owned(),
+                |ConnectInfo(addr)| addr.ip().to_string(),
+            );
+        Ok(ClientIp(ip))
+    }
+}
+
+/// A path parameter; a malformed one (e.g. not a UUID) is a `404`, since no object can have it.
+pub struct AppPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for AppPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| AppPath(value))
+            .map_err(|rejection| {
+                AppError::NotFound(format!("no such object: {}", rejection.body_text()))
+            })
+    }
+}

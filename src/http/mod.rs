@@ -1,0 +1,191 @@
+//! The HTTP API: one `router()` per resource, merged here with the OpenAPI document and the
+//! cross-cutting layers (request id, tracing, metrics, limits, CORS, compression, problem documents).
+
+mod auth;
+mod docs;
+pub mod extract;
+mod health;
+mod organizations;
+mod reference;
+
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Router, extract::DefaultBodyLimit};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::app::AppState;
+use crate::error::{AppError, InternalErrorCause, PROBLEM_JSON, Problem};
+
+pub use docs::ApiDoc;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Every API route with its OpenAPI description, before state and layers.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(organizations::router())
+        .merge(reference::router())
+}
+
+/// The OpenAPI document of the whole API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().split_for_parts().1
+}
+
+/// The complete application router.
+pub fn router(state: AppState) -> Router {
+    // Install the metrics recorder before the first request, or that request would go uncounted.
+    let _ = crate::telemetry::metrics_handle();
+    let (api, openapi) = api_routes().split_for_parts();
+    let max_body = state.settings.max_body_bytes;
+    let cors = cors_layer(&state.settings.cors_origins);
+    api.merge(docs::router(openapi))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                        let request_id = request
+                            .headers()
+                            .get(REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-");
+                        tracing::info_span!(
+                            "request",
+                            method = %request.method(),
+                            path = %request.uri().path(),
+                            request_id = %request_id,
+                        )
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(middleware::from_fn(crate::telemetry::track_requests))
+                .layer(middleware::from_fn_with_state(
+                    max_body,
+                    problem_for_bare_errors,
+                ))
+                .layer(middleware::from_fn(log_internal_errors))
+                .layer(CatchPanicLayer::new())
+                .layer(cors)
+                .layer(CompressionLayer::new())
+                .layer(RequestBodyLimitLayer::new(max_body))
+                .layer(DefaultBodyLimit::max(max_body)),
+        )
+        .with_state(state)
+}
+
+fn cors_layer(origins: &[String]) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([REQUEST_ID, header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600));
+    if origins.iter().any(|o| o == "*") {
+        layer.allow_origin(Any)
+    } else {
+        let list = origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect::<Vec<_>>();
+        layer.allow_origin(AllowOrigin::list(list))
+    }
+}
+
+async fn unknown_route(request: Request) -> AppError {
+    AppError::NotFound(format!(
+        "no route {} {}; see /docs for the API",
+        request.method(),
+        request.uri().path()
+    ))
+}
+
+async fn wrong_method(request: Request) -> AppError {
+    let _ = request;
+    AppError::MethodNotAllowed
+}
+
+/// Gives every error answer a problem body: errors produced below our handlers (a body-size layer,
+/// a panic, an extractor of a library) come back as plain text or empty, and are rewritten here.
+async fn problem_for_bare_errors(
+    State(max_body): State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return response;
+    }
+    let detail = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the request body is larger than the limit of {max_body} bytes")
+        }
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this route".to_owned(),
+        StatusCode::NOT_FOUND => "not found".to_owned(),
+        s if s.is_server_error() => {
+            "an internal error occurred; it has been logged with this request's id".to_owned()
+        }
+        s => s
+            .canonical_reason()
+            .unwrap_or("the request was refused")
+            .to_owned(),
+    };
+    let keep = [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE];
+    let kept: Vec<_> = keep
+        .iter()
+        .filter_map(|name| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| (name.clone(), v.clone()))
+        })
+        .collect();
+    let mut rewritten = Problem::new(status, detail).into_response_with(None);
+    for (name, value) in kept {
+        rewritten.headers_mut().insert(name, value);
+    }
+    rewritten
+}
+
+/// Logs the cause of internal errors inside the request's span (which carries the request id).
+async fn log_internal_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if let Some(InternalErrorCause(cause)) = response.extensions().get::<InternalErrorCause>() {
+        tracing::error!(error = ?cause, "internal error");
+    } else if response.status().is_server_error() {
+        tracing::error!(status = %response.status(), "server error");
+    }
+    response
+}
+
+/// `204 No Content`.
+pub(crate) fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}

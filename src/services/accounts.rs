@@ -1,0 +1,348 @@
+//! Accounts: registration, login, logout, and the registrar created from the command line.
+
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::config::Settings;
+use crate::domain::{Membership, OrgKind, Role, normalize_email};
+use crate::entity::{organizations, users};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::reference::ReferenceData;
+use crate::services::login_throttle;
+use crate::services::organizations::{NewOrganization, insert_organization};
+use crate::services::passwords::{self, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+use crate::services::sessions::{self, IssuedToken};
+
+/// `POST /api/v1/auth/register`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    /// E-mail address; the login name.
+    #[validate(
+        email(message = "must be an e-mail address such as name@example.cn"),
+        length(max = 254, message = "must be at most 254 characters")
+    )]
+    pub email: String,
+    /// At least 10 characters.
+    #[validate(length(
+        min = "MIN_PASSWORD_CHARS",
+        max = "MAX_PASSWORD_CHARS",
+        message = "must be 10 to 256 characters long"
+    ))]
+    pub password: String,
+    /// Name shown to other users.
+    #[validate(
+        custom(function = "not_blank"),
+        length(max = 100, message = "must be at most 100 characters")
+    )]
+    pub display_name: String,
+    /// `researcher`, `enterprise` or `broker` (registrars are created by the operator).
+    pub role: Role,
+    /// Join this existing organization (the membership waits for approval by one of its members).
+    pub organization_id: Option<Uuid>,
+    /// Or create this organization and become its first member.
+    #[validate(nested)]
+    pub organization: Option<NewOrganization>,
+}
+
+/// A required one-line text: not empty or only spaces, and without control characters.
+pub(crate) fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
+    let fail = |code: &'static str, message: &'static str| {
+        let mut error = validator::ValidationError::new(code);
+        error.message = Some(message.into());
+        Err(error)
+    };
+    if value.trim().is_empty() {
+        return fail("blank", "must not be empty");
+    }
+    if value.chars().any(char::is_control) {
+        return fail(
+            "control",
+            "must not contain control characters or line breaks",
+        );
+    }
+    Ok(())
+}
+
+/// A user with their organization, as returned by the account services.
+pub struct Account {
+    /// The user.
+    pub user: users::Model,
+    /// Their organization.
+    pub organization: Option<organizations::Model>,
+}
+
+/// Registers a user (and possibly a new organization) and logs them in.
+pub async fn register(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    settings: &Settings,
+    input: Registration,
+) -> AppResult<(Account, IssuedToken)> {
+    validate_registration(reference, &input)?;
+    let email = normalize_email(&input.email);
+    let password_hash = passwords::hash(input.password).await?;
+
+    let txn = db.begin().await?;
+    if users::Entity::find()
+        .filter(users::Column::Email.eq(&email))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(format!(
+            "an account with the e-mail {email} already exists; log in instead"
+        )));
+    }
+    let (organization, membership) = match (input.organization_id, input.organization) {
+        (Some(id), None) => {
+            let organization = organizations::Entity::find_by_id(id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| AppError::field("organization_id", "no organization has this id"))?;
+            check_kind_fits_role(input.role, &organization.kind, "organization_id")?;
+            (organization, Membership::Pending)
+        }
+        (None, Some(new)) => (insert_organization(&txn, new).await?, Membership::Active),
+        // Both or neither: rejected by validate_registration.
+        _ => {
+            return Err(AppError::field(
+                "organization",
+                "give exactly one of organization_id and organization",
+            ));
+        }
+    };
+    let user = insert_user(
+        &txn,
+        &email,
+        password_hash,
+        &input.display_name,
+        input.role,
+        Some(organization.id),
+        membership,
+    )
+    .await?;
+    let token = sessions::issue(&txn, user.id, token_ttl(settings)).await?;
+    txn.commit().await?;
+    Ok((
+        Account {
+            user,
+            organization: Some(organization),
+        },
+        token,
+    ))
+}
+
+fn validate_registration(reference: &ReferenceData, input: &Registration) -> AppResult<()> {
+    let mut errors = match input.validate() {
+        Ok(()) => Vec::new(),
+        Err(e) => match AppError::from(e) {
+            AppError::Validation(list) => list,
+            other => return Err(other),
+        },
+    };
+    if input.role == Role::Registrar {
+        errors.push(FieldError::new(
+            "role",
+            "registrar accounts cannot register themselves; the market operator creates them",
+        ));
+    }
+    match (&input.organization_id, &input.organization) {
+        (Some(_), Some(_)) => errors.push(FieldError::new(
+            "organization",
+            "give either organization_id (to join) or organization (to create), not both",
+        )),
+        (None, None) => errors.push(FieldError::new(
+            "organization",
+            "required: organization_id of an existing organization, or a new organization",
+        )),
+        (None, Some(new)) => {
+            errors.extend(new.reference_errors(reference, "organization"));
+            if input.role != Role::Registrar
+                && let Err(AppError::Validation(list)) =
+                    check_kind_fits_role(input.role, new.kind.as_str(), "organization.kind")
+            {
+                errors.extend(list);
+            }
+        }
+        (Some(_), None) => {}
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        errors.sort_by(|a, b| a.field.cmp(&b.field));
+        Err(AppError::Validation(errors))
+    }
+}
+
+fn check_kind_fits_role(role: Role, kind: &str, field: &str) -> AppResult<()> {
+    let allowed = role.allowed_org_kinds();
+    if OrgKind::parse(kind).is_some_and(|k| allowed.contains(&k)) {
+        return Ok(());
+    }
+    let names = allowed
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(" or ");
+    Err(AppError::field(
+        field,
+        format!(
+            "a {} must belong to an organization of kind {names}; this one is {kind}",
+            role.as_str()
+        ),
+    ))
+}
+
+/// Inserts a user whose input has been validated and whose password has been hashed.
+pub(crate) async fn insert_user<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+    password_hash: String,
+    display_name: &str,
+    role: Role,
+    organization_id: Option<Uuid>,
+    membership: Membership,
+) -> AppResult<users::Model> {
+    users::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(normalize_email(email)),
+        password_hash: Set(password_hash),
+        display_name: Set(display_name.trim().to_owned()),
+        role: Set(role.as_str().to_owned()),
+        organization_id: Set(organization_id),
+        membership: Set(membership.as_str().to_owned()),
+        created_at: Set(Utc::now()),
+        last_login_at: Set(None),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| conflict_on_unique(e, "an account with this e-mail already exists"))
+}
+
+fn token_ttl(settings: &Settings) -> Duration {
+    Duration::hours(settings.token_ttl_hours.max(1))
+}
+
+/// Turns a unique-constraint violation into `409`, anything else into an internal error.
+pub(crate) fn conflict_on_unique(err: sea_orm::DbErr, message: &str) -> AppError {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(message.into()),
+        _ => err.into(),
+    }
+}
+
+/// `POST /api/v1/auth/login`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Credentials {
+    /// E-mail address.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Checks credentials (with throttling) and issues a token.
+pub async fn login(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    credentials: Credentials,
+    ip: &str,
+) -> AppResult<(Account, IssuedToken)> {
+    let email = normalize_email(&credentials.email);
+    login_throttle::check(db, settings, &email, ip).await?;
+    let user = users::Entity::find()
+        .filter(users::Column::Email.eq(&email))
+        .one(db)
+        .await?;
+    let stored = match &user {
+        Some(user) => user.password_hash.clone(),
+        None => passwords::dummy_hash().await?,
+    };
+    let matches = passwords::verify(credentials.password, stored).await?;
+    let user = match user {
+        Some(user) if matches => user,
+        _ => {
+            login_throttle::record_failure(db, settings, &email, ip).await?;
+            return Err(AppError::Unauthorized("wrong e-mail or password".into()));
+        }
+    };
+    login_throttle::clear(db, &email).await?;
+
+    let txn = db.begin().await?;
+    let mut active: users::ActiveModel = user.into();
+    active.last_login_at = Set(Some(Utc::now()));
+    let user = active.update(&txn).await?;
+    let token = sessions::issue(&txn, user.id, token_ttl(settings)).await?;
+    let organization = match user.organization_id {
+        Some(id) => organizations::Entity::find_by_id(id).one(&txn).await?,
+        None => None,
+    };
+    txn.commit().await?;
+    Ok((Account { user, organization }, token))
+}
+
+/// Creates a registrar account, or resets the password of an existing registrar with that e-mail.
+/// Returns whether a new account was created.
+pub async fn create_registrar(
+    db: &DatabaseConnection,
+    email: &str,
+    password: String,
+    display_name: &str,
+) -> AppResult<bool> {
+    let email = normalize_email(email);
+    let mut errors = Vec::new();
+    if !validator::ValidateEmail::validate_email(&email) {
+        errors.push(FieldError::new("email", "must be an e-mail address"));
+    }
+    let chars = password.chars().count() as u64;
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
+        errors.push(FieldError::new(
+            "password",
+            "must be 10 to 256 characters long",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let password_hash = passwords::hash(password).await?;
+    let txn = db.begin().await?;
+    let existing = users::Entity::find()
+        .filter(users::Column::Email.eq(&email))
+        .one(&txn)
+        .await?;
+    let created = match existing {
+        Some(user) if user.role == Role::Registrar.as_str() => {
+            let mut active: users::ActiveModel = user.into();
+            active.password_hash = Set(password_hash);
+            active.update(&txn).await?;
+            false
+        }
+        Some(_) => {
+            return Err(AppError::Conflict(format!(
+                "{email} belongs to an account that is not a registrar"
+            )));
+        }
+        None => {
+            insert_user(
+                &txn,
+                &email,
+                password_hash,
+                display_name,
+                Role::Registrar,
+                None,
+                Membership::Active,
+            )
+            .await?;
+            true
+        }
+    };
+    txn.commit().await?;
+    Ok(created)
+}

@@ -1,0 +1,7 @@
+//! Domain services: the rules of the market. Each public async function is one database transaction.
+
+pub mod accounts;
+pub mod login_throttle;
+pub mod organizations;
+pub mod passwords;
+pub mod sessions;

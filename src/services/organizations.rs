@@ -1,0 +1,189 @@
+//! Organizations and their members.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::domain::{Membership, OrgKind, Role, organization_name_key};
+use crate::entity::{organizations, users};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::reference::ReferenceData;
+use crate::services::accounts::{conflict_on_unique, not_blank};
+use crate::services::sessions::CurrentUser;
+
+/// A new organization, given at registration.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganization {
+    /// Full legal name, e.g. 西安电子科技大学.
+    #[validate(
+        custom(function = "not_blank"),
+        length(max = 200, message = "must be at most 200 characters")
+    )]
+    pub name: String,
+    /// Organization kind.
+    pub kind: OrgKind,
+    /// 6-digit GB/T 2260 region code, e.g. `610113` (雁塔区).
+    pub region_code: String,
+    /// Legal-entity nature code, e.g. `022` (高等院校).
+    pub nature_code: Option<String>,
+    /// Xi'an development-zone code, e.g. `gaoxin`.
+    pub zone: Option<String>,
+}
+
+impl NewOrganization {
+    /// Checks the codes against the reference data; `prefix` is the field path of this object.
+    pub fn reference_errors(&self, reference: &ReferenceData, prefix: &str) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if !reference.is_region_code(&self.region_code) {
+            errors.push(FieldError::new(
+                format!("{prefix}.region_code"),
+                "must be a 6-digit GB/T 2260 region code, e.g. 610113 for 雁塔区",
+            ));
+        }
+        if let Some(code) = &self.nature_code
+            && !reference.contains("nature_codes", code)
+        {
+            errors.push(FieldError::new(
+                format!("{prefix}.nature_code"),
+                "must be a legal-entity nature code from GET /api/v1/reference (nature_codes), e.g. 022",
+            ));
+        }
+        if let Some(zone) = &self.zone
+            && !reference.contains("zones", zone)
+        {
+            errors.push(FieldError::new(
+                format!("{prefix}.zone"),
+                "must be a development-zone code from GET /api/v1/reference (zones), e.g. gaoxin",
+            ));
+        }
+        errors
+    }
+}
+
+/// Inserts a validated new organization; `409` when the name is taken.
+pub async fn insert_organization<C: ConnectionTrait>(
+    db: &C,
+    new: NewOrganization,
+) -> AppResult<organizations::Model> {
+    let name = new.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name_key = organization_name_key(&name);
+    let taken = organizations::Entity::find()
+        .filter(organizations::Column::NameKey.eq(&name_key))
+        .one(db)
+        .await?;
+    if let Some(existing) = taken {
+        return Err(AppError::Conflict(format!(
+            "an organization named {} already exists (id {}); register with its organization_id to join it",
+            existing.name, existing.id
+        )));
+    }
+    organizations::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name),
+        name_key: Set(name_key),
+        kind: Set(new.kind.as_str().to_owned()),
+        region_code: Set(new.region_code),
+        nature_code: Set(new.nature_code),
+        zone: Set(new.zone),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| conflict_on_unique(e, "an organization with this name already exists"))
+}
+
+/// Filters of the organization list.
+#[derive(Debug, Default)]
+pub struct OrganizationFilter {
+    /// Part of the name.
+    pub name: Option<String>,
+    /// Organization kind.
+    pub kind: Option<OrgKind>,
+}
+
+/// Lists organizations by name, a page at a time. Returns the page and the total.
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: OrganizationFilter,
+    page: u64,
+    per_page: u64,
+) -> AppResult<(Vec<organizations::Model>, u64)> {
+    let mut query = organizations::Entity::find().order_by_asc(organizations::Column::Name);
+    if let Some(name) = filter.name.filter(|n| !n.trim().is_empty()) {
+        query = query.filter(organizations::Column::NameKey.contains(organization_name_key(&name)));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(organizations::Column::Kind.eq(kind.as_str()));
+    }
+    let paginator = query.paginate(db, per_page);
+    let total = paginator.num_items().await?;
+    let items = paginator.fetch_page(page.saturating_sub(1)).await?;
+    Ok((items, total))
+}
+
+/// One organization; `404` when unknown.
+pub async fn get(db: &DatabaseConnection, id: Uuid) -> AppResult<organizations::Model> {
+    organizations::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no organization has this id".into()))
+}
+
+/// Whether `actor` may manage the members of `organization_id`: an active member, or the registrar.
+fn may_manage_members(actor: &CurrentUser, organization_id: Uuid) -> bool {
+    actor.user.role == Role::Registrar.as_str()
+        || (actor.user.organization_id == Some(organization_id)
+            && actor.user.membership == Membership::Active.as_str())
+}
+
+/// The members of an organization (active and pending), for its active members and the registrar.
+pub async fn members(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    organization_id: Uuid,
+) -> AppResult<Vec<users::Model>> {
+    get(db, organization_id).await?;
+    if !may_manage_members(actor, organization_id) {
+        return Err(AppError::Forbidden(
+            "only active members of the organization and the registrar see its members".into(),
+        ));
+    }
+    Ok(users::Entity::find()
+        .filter(users::Column::OrganizationId.eq(organization_id))
+        .order_by_asc(users::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Approves a pending member; returns the updated user.
+pub async fn approve_member(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    organization_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<users::Model> {
+    get(db, organization_id).await?;
+    if !may_manage_members(actor, organization_id) {
+        return Err(AppError::Forbidden(
+            "only active members of the organization and the registrar approve members".into(),
+        ));
+    }
+    let user = users::Entity::find_by_id(user_id)
+        .filter(users::Column::OrganizationId.eq(organization_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("this organization has no member with this id".into()))?;
+    if user.membership == Membership::Active.as_str() {
+        return Ok(user);
+    }
+    let mut active: users::ActiveModel = user.into();
+    active.membership = Set(Membership::Active.as_str().to_owned());
+    Ok(active.update(db).await?)
+}

@@ -1,0 +1,168 @@
+//! The binary as a user runs it: create-registrar from standard input, serve on port 0, SIGTERM.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::fresh_database_url;
+
+fn techmarket(data_dir: &std::path::Path, database_url: Option<&str>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_techmarket"));
+    command.arg("--data-dir").arg(data_dir);
+    if let Some(url) = database_url {
+        command.arg("--database-url").arg(url);
+    }
+    command.env_remove("DATABASE_URL").env("RUST_LOG", "warn");
+    command
+}
+
+#[tokio::test]
+async fn create_registrar_then_serve_on_port_zero_then_stop_gracefully() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data_dir = tmp.path().join("data");
+    let database_url = fresh_database_url().await;
+
+    let mut create = techmarket(&data_dir, database_url.as_deref())
+        .args([
+            "create-registrar",
+            "--email",
+            "op@market.test",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn create-registrar");
+    create
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"operator-password-1\n")
+        .expect("write password");
+    let output = create.wait_with_output().expect("create-registrar");
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("created"));
+
+    let mut server = techmarket(&data_dir, database_url.as_deref())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = server.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut address = None;
+    let mut printed = Vec::new();
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
+        if let Some(rest) = line.strip_prefix("listening on ") {
+            address = Some(rest.to_owned());
+            break;
+        }
+        printed.push(line);
+    }
+    let address = address.expect("the server prints its address");
+    assert!(address.starts_with("http://127.0.0.1:") && !address.ends_with(":0"));
+    // An empty database got the demo accounts, printed with their passwords… but this database
+    // already had the registrar, so it is not empty and no demo data was added.
+    assert!(
+        !printed.iter().any(|l| l.contains("demo accounts")),
+        "{printed:?}"
+    );
+
+    let client = reqwest::Client::new();
+    assert_eq!(
+        client
+            .get(format!("{address}/healthz"))
+            .send()
+            .await
+            .expect("healthz")
+            .status(),
+        StatusCode::OK
+    );
+    let login = client
+        .post(format!("{address}/api/v1/auth/login"))
+        .json(&json!({"email": "op@market.test", "password": "operator-password-1"}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), StatusCode::OK);
+    let body: Value = login.json().await.expect("json");
+    assert_eq!(body["user"]["role"], "registrar");
+
+    let pid = server.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(
+        status.success(),
+        "graceful shutdown exits 0, got {status:?}"
+    );
+}
+
+#[tokio::test]
+async fn serve_loads_demo_accounts_into_an_empty_database() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data_dir = tmp.path().join("data");
+    let database_url = fresh_database_url().await;
+    let output = techmarket(&data_dir, database_url.as_deref())
+        .arg("seed")
+        .output()
+        .expect("seed");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for role in ["researcher", "enterprise", "broker", "registrar"] {
+        assert!(
+            stdout.contains(&format!("{role}@demo.techmarket.cn")),
+            "{stdout}"
+        );
+    }
+    // Seeding again adds nothing.
+    let again = techmarket(&data_dir, database_url.as_deref())
+        .arg("seed")
+        .output()
+        .expect("seed");
+    assert!(again.status.success());
+    assert!(!String::from_utf8_lossy(&again.stdout).contains("demo.techmarket.cn"));
+    if database_url.is_none() {
+        assert!(data_dir.join("techmarket.db").exists());
+    }
+}
+
+#[tokio::test]
+async fn create_registrar_rejects_a_short_password() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let database_url = fresh_database_url().await;
+    let mut create = techmarket(&tmp.path().join("data"), database_url.as_deref())
+        .args([
+            "create-registrar",
+            "--email",
+            "op@market.test",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    create
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"short\n")
+        .expect("write");
+    let output = create.wait_with_output().expect("wait");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("password"));
+}

@@ -1,0 +1,12 @@
+//! HTTP-level tests through the real router and a real server on port 0.
+//!
+//! Each test gets its own database: a temporary SQLite file by default, or a fresh PostgreSQL
+//! database when `TEST_DATABASE_URL` names a server (`postgres://postgres@127.0.0.1:5432/test`).
+
+mod accounts;
+mod cli;
+mod errors;
+mod helpers;
+mod organizations;
+mod reference;
+mod service;

@@ -1,0 +1,178 @@
+//! `/healthz`, `/readyz`, `/metrics`, `/docs` and the OpenAPI document.
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{assert_problem, spawn_app};
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    let health = app.get("/healthz", None).await;
+    assert_eq!(health.status(), StatusCode::OK);
+    assert!(health.headers().contains_key("x-request-id"));
+    let body: Value = health.json().await.expect("json");
+    assert_eq!(body["status"], "ok");
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_index_is_gone_and_when_the_database_is_closed() {
+    let app = spawn_app().await;
+    std::fs::remove_dir_all(app.settings.index_dir()).expect("remove index");
+    assert_problem(
+        app.get("/readyz", None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    // Liveness does not depend on either.
+    assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
+
+    let app = spawn_app().await;
+    app.db().clone().close().await.expect("close pool");
+    assert_problem(
+        app.get("/readyz", None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_request_id_sent_by_the_client_is_echoed() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        response.headers().get("x-request-id").map(|v| v.as_bytes()),
+        Some(&b"trace-me-123"[..])
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = spawn_app().await;
+    app.get("/api/v1/reference", None).await;
+    app.get("/api/v1/organizations/not-a-uuid", None).await;
+    let response = app.get("/metrics", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.expect("text");
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains(r#"route="/api/v1/reference""#), "{text}");
+    assert!(
+        text.contains(r#"route="/api/v1/organizations/{id}""#),
+        "{text}"
+    );
+    assert!(text.contains(r#"status="404""#), "{text}");
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_docs_page_renders_without_network() {
+    let app = spawn_app().await;
+    let redirect = app.get("/docs", None).await;
+    assert!(redirect.status().is_redirection());
+    let page = app.get("/docs/", None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("swagger-ui"), "{html}");
+    // Every asset the page loads is served by us.
+    for asset in [
+        "/docs/swagger-ui.css",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-initializer.js",
+    ] {
+        let response = app.get(asset, None).await;
+        assert_eq!(response.status(), StatusCode::OK, "{asset}");
+    }
+    let initializer = app
+        .get("/docs/swagger-initializer.js", None)
+        .await
+        .text()
+        .await
+        .expect("js");
+    assert!(initializer.contains("/api/openapi.json"));
+    assert!(
+        !html.contains("https://"),
+        "the page must not load anything remote"
+    );
+}
+
+/// Every route the server answers, as (method, path template).
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
+    ("post", "/api/v1/auth/register"),
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/logout"),
+    ("get", "/api/v1/me"),
+    ("get", "/api/v1/reference"),
+    ("get", "/api/v1/organizations"),
+    ("get", "/api/v1/organizations/{id}"),
+    ("get", "/api/v1/organizations/{id}/members"),
+    (
+        "post",
+        "/api/v1/organizations/{id}/members/{user_id}/approve",
+    ),
+];
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() {
+    let app = spawn_app().await;
+    let response = app.get("/api/openapi.json", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let doc: Value = response.json().await.expect("json");
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("path item").keys() {
+            documented.insert((method.clone(), path.clone()));
+        }
+    }
+    let expected: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(documented, expected);
+
+    // And each documented route is served: no "no route" 404 and no 405.
+    let sample_id = uuid::Uuid::now_v7().to_string();
+    for (method, path) in &documented {
+        let concrete = path
+            .replace("{id}", &sample_id)
+            .replace("{user_id}", &sample_id);
+        let request = match method.as_str() {
+            "get" => app.client.get(app.url(&concrete)),
+            "post" => app.client.post(app.url(&concrete)),
+            other => panic!("unexpected method {other}"),
+        };
+        let response = request.send().await.expect("request");
+        assert_ne!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        if response.status() == StatusCode::NOT_FOUND {
+            let problem: Value = response.json().await.expect("json");
+            assert!(
+                !problem["detail"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("no route"),
+                "{method} {path} is documented but not routed"
+            );
+        }
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
