@@ -31,6 +31,9 @@ pub struct Settings {
     pub demo_data: bool,
     /// Maximum database connections per process.
     pub db_max_connections: u32,
+    /// Take the client address from the last `X-Forwarded-For` entry (set this only behind a proxy
+    /// that appends it); otherwise the TCP peer address is used.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             cors_origins: Vec::new(),
             demo_data: true,
             db_max_connections: 10,
+            trust_forwarded_for: false,
         }
     }
 }

@@ -233,13 +233,29 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// The client's IP address, from the connection.
+/// The client's IP address: the TCP peer, or behind a trusted proxy the address it appended to
+/// `X-Forwarded-For` (the last entry; earlier ones are set by the client and cannot be trusted).
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.settings.trust_forwarded_for
+            && let Some(forwarded) = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .rfind(|v| v.parse::<std::net::IpAddr>().is_ok())
+        {
+            return Ok(ClientIp(forwarded.to_owned()));
+        }
         let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()

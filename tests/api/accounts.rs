@@ -473,3 +473,34 @@ async fn malformed_authorization_headers_are_401() {
         .expect("logout");
     assert_problem(logout, StatusCode::UNAUTHORIZED).await;
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_throttled_not_the_proxy() {
+    let app = spawn_app_with(|s| {
+        s.login_max_failures_per_ip = 2;
+        s.trust_forwarded_for = true;
+    })
+    .await;
+    let attempt = |email: String, forwarded: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({"email": email, "password": "guess-password"}))
+            .send()
+    };
+    for i in 0..2 {
+        let response = attempt(format!("a{i}@test.cn"), "spoofed, 203.0.113.7")
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let blocked = attempt("a9@test.cn".into(), "203.0.113.7")
+        .await
+        .expect("request");
+    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same proxy is not blocked.
+    let other = attempt("b@test.cn".into(), "198.51.100.4")
+        .await
+        .expect("request");
+    assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
+}
