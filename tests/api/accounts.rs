@@ -78,16 +78,7 @@ async fn a_researcher_registers_with_a_new_university_logs_in_and_out() {
 #[tokio::test]
 async fn tokens_and_passwords_are_stored_only_as_hashes() {
     let app = spawn_app().await;
-    let body: Value = app
-        .post_json(
-            "/api/v1/auth/register",
-            &registration("hash@nwpu.edu.cn"),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+    let body = app.register(&registration("hash@nwpu.edu.cn")).await;
     let token = body["token"].as_str().expect("token");
     let user = users::Entity::find()
         .filter(users::Column::Email.eq("hash@nwpu.edu.cn"))
@@ -116,16 +107,7 @@ async fn tokens_and_passwords_are_stored_only_as_hashes() {
 #[tokio::test]
 async fn an_expired_token_is_refused() {
     let app = spawn_app().await;
-    let body: Value = app
-        .post_json(
-            "/api/v1/auth/register",
-            &registration("old@nwpu.edu.cn"),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+    let body = app.register(&registration("old@nwpu.edu.cn")).await;
     let token = body["token"].as_str().expect("token");
     assert_eq!(
         app.get("/api/v1/me", Some(token)).await.status(),
@@ -323,8 +305,7 @@ async fn roles_must_fit_the_organization_and_registrars_cannot_self_register() {
 #[tokio::test]
 async fn wrong_credentials_are_401_and_do_not_reveal_which_part_was_wrong() {
     let app = spawn_app().await;
-    app.post_json("/api/v1/auth/register", &registration("who@test.cn"), None)
-        .await;
+    app.register(&registration("who@test.cn")).await;
     let wrong_password = assert_problem(
         app.post_json(
             "/api/v1/auth/login",
@@ -351,8 +332,7 @@ async fn wrong_credentials_are_401_and_do_not_reveal_which_part_was_wrong() {
 #[tokio::test]
 async fn five_failed_logins_lock_the_account_for_the_window_with_retry_after() {
     let app = spawn_app().await;
-    app.post_json("/api/v1/auth/register", &registration("lock@test.cn"), None)
-        .await;
+    app.register(&registration("lock@test.cn")).await;
     let attempt = |password: &'static str| app.login_attempt("lock@test.cn", password);
     for _ in 0..5 {
         assert_eq!(

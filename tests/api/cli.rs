@@ -19,13 +19,13 @@ fn techmarket(data_dir: &std::path::Path, database_url: Option<&str>) -> Command
     command
 }
 
-#[tokio::test]
-async fn create_registrar_then_serve_on_port_zero_then_stop_gracefully() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let data_dir = tmp.path().join("data");
-    let database_url = fresh_database_url().await;
-
-    let mut create = techmarket(&data_dir, database_url.as_deref())
+/// Runs `create-registrar` with `password` on standard input.
+fn create_registrar(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+    password: &[u8],
+) -> std::process::Output {
+    let mut create = techmarket(data_dir, database_url)
         .args([
             "create-registrar",
             "--email",
@@ -34,15 +34,25 @@ async fn create_registrar_then_serve_on_port_zero_then_stop_gracefully() {
         ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn create-registrar");
     create
         .stdin
         .take()
         .expect("stdin")
-        .write_all(b"operator-password-1\n")
+        .write_all(password)
         .expect("write password");
-    let output = create.wait_with_output().expect("create-registrar");
+    create.wait_with_output().expect("create-registrar")
+}
+
+#[tokio::test]
+async fn create_registrar_then_serve_on_port_zero_then_stop_gracefully() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data_dir = tmp.path().join("data");
+    let database_url = fresh_database_url().await;
+
+    let output = create_registrar(&data_dir, database_url.as_deref(), b"operator-password-1\n");
     assert!(output.status.success(), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("created"));
 
@@ -145,24 +155,11 @@ async fn serve_loads_demo_accounts_into_an_empty_database() {
 async fn create_registrar_rejects_a_short_password() {
     let tmp = tempfile::tempdir().expect("tmp");
     let database_url = fresh_database_url().await;
-    let mut create = techmarket(&tmp.path().join("data"), database_url.as_deref())
-        .args([
-            "create-registrar",
-            "--email",
-            "op@market.test",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    create
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"short\n")
-        .expect("write");
-    let output = create.wait_with_output().expect("wait");
+    let output = create_registrar(
+        &tmp.path().join("data"),
+        database_url.as_deref(),
+        b"short\n",
+    );
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("password"));
 }

@@ -101,6 +101,13 @@ impl TestApp {
         request.send().await.expect("request")
     }
 
+    /// Registers with `body`, expecting `201`; returns the answer (token and user).
+    pub async fn register(&self, body: &Value) -> Value {
+        let response = self.post_json("/api/v1/auth/register", body, None).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "register {body}");
+        response.json().await.expect("json")
+    }
+
     /// Registers a user creating a new organization; returns the whole answer.
     pub async fn register_with_new_org(
         &self,
@@ -109,21 +116,14 @@ impl TestApp {
         org_name: &str,
         org_kind: &str,
     ) -> Value {
-        let response = self
-            .post_json(
-                "/api/v1/auth/register",
-                &json!({
-                    "email": email,
-                    "password": "a-long-password-1",
-                    "display_name": "测试用户",
-                    "role": role,
-                    "organization": {"name": org_name, "kind": org_kind, "region_code": "610113"}
-                }),
-                None,
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        response.json().await.expect("json")
+        self.register(&json!({
+            "email": email,
+            "password": "a-long-password-1",
+            "display_name": "测试用户",
+            "role": role,
+            "organization": {"name": org_name, "kind": org_kind, "region_code": "610113"}
+        }))
+        .await
     }
 
     /// Creates a registrar through the service (as `techmarket create-registrar` does) and logs in.
