@@ -1,7 +1,7 @@
 //! Demo data for a fresh database: one account of each role, so that a new user can log in at once.
 //! (Demo listings arrive with the catalogue.)
 
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use serde::Deserialize;
 
 use crate::domain::{Membership, Role};
@@ -59,7 +59,7 @@ pub async fn load_if_empty(db: &DatabaseConnection) -> AppResult<Vec<DemoLogin>>
             continue;
         }
         let hash = passwords::hash(account.password.clone()).await?;
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let organization = match account.organization {
             Some(org) => Some(insert_organization(&txn, org).await?),
             None => None,

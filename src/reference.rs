@@ -11,7 +11,7 @@ use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 
@@ -112,7 +112,7 @@ pub async fn load_into_database(db: &DatabaseConnection) -> Result<Vec<String>, 
         .map(|v| (v.kind, v.version))
         .collect();
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut changed = Vec::new();
     for file in &files {
         if loaded.get(&file.kind) == Some(&file.version) {

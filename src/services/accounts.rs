@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, TransactionTrait,
+    EntityTrait, QueryFilter,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -90,7 +90,7 @@ pub async fn register(
     let email = normalize_email(&input.email);
     let password_hash = passwords::hash(input.password).await?;
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if users::Entity::find()
         .filter(users::Column::Email.eq(&email))
         .one(&txn)
@@ -275,7 +275,7 @@ pub async fn login(
     };
     login_throttle::clear(db, &email).await?;
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut active: users::ActiveModel = user.into();
     active.last_login_at = Set(Some(Utc::now()));
     let user = active.update(&txn).await?;
@@ -312,7 +312,7 @@ pub async fn create_registrar(
         return Err(AppError::Validation(errors));
     }
     let password_hash = passwords::hash(password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing = users::Entity::find()
         .filter(users::Column::Email.eq(&email))
         .one(&txn)

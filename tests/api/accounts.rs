@@ -484,3 +484,46 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_throttled_not_the_proxy
         .expect("request");
     assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn concurrent_registrations_all_succeed_and_a_contested_email_registers_once() {
+    let app = spawn_app().await;
+    let distinct = (0..12).map(|i| {
+        let mut body = registration(&format!("c{i}@test.cn"));
+        body["organization"]["name"] = json!(format!("并发大学{i}"));
+        let app = &app;
+        async move {
+            app.post_json("/api/v1/auth/register", &body, None)
+                .await
+                .status()
+        }
+    });
+    for status in futures_util::future::join_all(distinct).await {
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let contested = (0..8).map(|i| {
+        let mut body = registration("same@test.cn");
+        body["organization"]["name"] = json!(format!("争抢学院{i}"));
+        let app = &app;
+        async move {
+            app.post_json("/api/v1/auth/register", &body, None)
+                .await
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(contested).await;
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+}
