@@ -111,28 +111,70 @@ impl Settings {
 mod tests {
     use super::*;
 
+    // Both tests run in a figment Jail: it serialises tests that touch the environment and the
+    // working directory, which are process-wide.
     #[test]
-    fn flags_beat_file_and_defaults_fill_the_rest() -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let file = dir.path().join("techmarket.toml");
-        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\ntoken_ttl_hours = 1\n")?;
-        let from_file = Settings::load(Some(&file), &Overrides::default())?;
-        assert_eq!(from_file.listen, "0.0.0.0:9000");
-        assert_eq!(from_file.token_ttl_hours, 1);
-        assert_eq!(from_file.login_max_failures, 5);
+    fn flags_beat_file_and_defaults_fill_the_rest() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file(
+                "custom.toml",
+                "listen = \"0.0.0.0:9000\"\ntoken_ttl_hours = 1\n",
+            )?;
+            let file = jail.directory().join("custom.toml");
+            let from_file =
+                Settings::load(Some(&file), &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(from_file.listen, "0.0.0.0:9000");
+            assert_eq!(from_file.token_ttl_hours, 1);
+            assert_eq!(from_file.login_max_failures, 5);
 
-        let overrides = Overrides {
-            listen: Some("127.0.0.1:0".into()),
-            data_dir: Some(dir.path().join("d")),
-            ..Overrides::default()
-        };
-        let flagged = Settings::load(Some(&file), &overrides)?;
-        assert_eq!(flagged.listen, "127.0.0.1:0");
-        assert!(
-            flagged
-                .effective_database_url()
-                .ends_with("/d/techmarket.db?mode=rwc")
-        );
-        Ok(())
+            let overrides = Overrides {
+                listen: Some("127.0.0.1:0".into()),
+                data_dir: Some("d".into()),
+                ..Overrides::default()
+            };
+            let flagged = Settings::load(Some(&file), &overrides).map_err(|e| e.to_string())?;
+            assert_eq!(flagged.listen, "127.0.0.1:0");
+            assert_eq!(
+                flagged.effective_database_url(),
+                "sqlite://d/techmarket.db?mode=rwc"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_beats_the_file_and_flags_beat_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file(
+                "techmarket.toml",
+                "listen = \"0.0.0.0:9000\"\ndatabase_url = \"sqlite://file.db\"\n",
+            )?;
+            jail.set_env("TECHMARKET_LISTEN", "127.0.0.1:7000");
+            jail.set_env("TECHMARKET_LOGIN_MAX_FAILURES", "3");
+            jail.set_env("DATABASE_URL", "postgres://env@localhost/db");
+            let settings =
+                Settings::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(settings.listen, "127.0.0.1:7000");
+            assert_eq!(settings.login_max_failures, 3);
+            assert_eq!(
+                settings.effective_database_url(),
+                "postgres://env@localhost/db"
+            );
+
+            let flags = Overrides {
+                database_url: Some("postgres://flag@localhost/db".into()),
+                listen: Some("127.0.0.1:0".into()),
+                ..Overrides::default()
+            };
+            let settings = Settings::load(None, &flags).map_err(|e| e.to_string())?;
+            assert_eq!(settings.listen, "127.0.0.1:0");
+            assert_eq!(
+                settings.effective_database_url(),
+                "postgres://flag@localhost/db"
+            );
+            Ok(())
+        });
     }
 }
