@@ -6,8 +6,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::entity::{organizations, users};
+use crate::entity::{listing_events, organizations, users};
 use crate::services::accounts::Account;
+use crate::services::results::{ResultRecord, strings};
 use crate::services::sessions::IssuedToken;
 
 /// An organization.
@@ -122,4 +123,158 @@ pub struct Page<T> {
     pub page: u64,
     /// Items per page.
     pub per_page: u64,
+}
+
+/// The owner of a listing, as shown with it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationRef {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Kind code.
+    pub kind: String,
+    /// 6-digit region code.
+    pub region_code: String,
+    /// Development zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+}
+
+impl From<&organizations::Model> for OrganizationRef {
+    fn from(o: &organizations::Model) -> Self {
+        Self {
+            id: o.id,
+            name: o.name.clone(),
+            kind: o.kind.clone(),
+            region_code: o.region_code.clone(),
+            zone: o.zone.clone(),
+        }
+    }
+}
+
+/// A research result. Confidential fields appear only for the owner and the registrar; the
+/// contact only for logged-in users.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResultView {
+    /// Id.
+    pub id: Uuid,
+    /// 成果名称.
+    pub title: String,
+    /// Summary.
+    pub summary: String,
+    /// Full description.
+    pub details: Option<String>,
+    /// Keywords.
+    pub keywords: Vec<String>,
+    /// Industry codes (6+5+6+1).
+    pub industry_codes: Vec<String>,
+    /// 技术领域.
+    pub tech_field: String,
+    /// TRL 1–9.
+    pub trl: Option<i32>,
+    /// Maturity stage.
+    pub maturity_stage: String,
+    /// Cooperation modes.
+    pub cooperation_modes: Vec<String>,
+    /// IP items.
+    pub ip: Vec<crate::services::results::IpItem>,
+    /// Asking price in fen; null = 面议.
+    pub price_fen: Option<i64>,
+    /// True when the price is 面议 (negotiable).
+    pub price_negotiable: bool,
+    /// Lifecycle status.
+    pub status: String,
+    /// The owner.
+    pub organization: OrganizationRef,
+    /// When it was published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Contact (logged-in users only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<crate::services::results::Contact>,
+    /// Owner and registrar only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidential_details: Option<String>,
+    /// Owner and registrar only: why the registrar rejected it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejection_reason: Option<String>,
+    /// Owner and registrar only: id in the owner's own system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+}
+
+/// What a viewer may see of a listing.
+#[derive(Debug, Clone, Copy)]
+pub struct Audience {
+    /// Owner or registrar: confidential fields included.
+    pub privileged: bool,
+    /// Logged in: contact included.
+    pub logged_in: bool,
+}
+
+impl ResultView {
+    /// Renders a result for `audience`.
+    pub fn new(record: ResultRecord, audience: Audience) -> Self {
+        let r = record.result;
+        let contact = if audience.logged_in {
+            r.contact.and_then(|c| serde_json::from_value(c).ok())
+        } else {
+            None
+        };
+        Self {
+            id: r.id,
+            title: r.title,
+            summary: r.summary,
+            details: r.details,
+            keywords: strings(&r.keywords),
+            industry_codes: strings(&r.industry_codes),
+            tech_field: r.tech_field,
+            trl: r.trl,
+            maturity_stage: r.maturity_stage,
+            cooperation_modes: strings(&r.cooperation_modes),
+            ip: serde_json::from_value(r.ip).unwrap_or_default(),
+            price_negotiable: r.price_fen.is_none(),
+            price_fen: r.price_fen,
+            status: r.status,
+            organization: (&record.organization).into(),
+            published_at: r.published_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            contact,
+            confidential_details: r.confidential_details.filter(|_| audience.privileged),
+            rejection_reason: r.rejection_reason.filter(|_| audience.privileged),
+            external_id: r.external_id.filter(|_| audience.privileged),
+        }
+    }
+}
+
+/// One recorded state change of a listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    /// Who (user id; null for command-line imports).
+    pub actor_id: Option<Uuid>,
+    /// Status before (null on creation).
+    pub from: Option<String>,
+    /// Status after.
+    pub to: String,
+    /// Reason or note.
+    pub reason: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl From<listing_events::Model> for EventView {
+    fn from(e: listing_events::Model) -> Self {
+        Self {
+            actor_id: e.actor_id,
+            from: e.from_status,
+            to: e.to_status,
+            reason: e.reason,
+            at: e.at,
+        }
+    }
 }

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_create_accounts;
 mod m20261127_000002_create_reference;
+mod m20261128_000003_create_catalogue;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_create_accounts::Migration),
             Box::new(m20261127_000002_create_reference::Migration),
+            Box::new(m20261128_000003_create_catalogue::Migration),
         ]
     }
 }

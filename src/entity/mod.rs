@@ -1,9 +1,15 @@
 //! sea-orm entities: one module per table. Rules live in `services`, not here.
 
+pub mod challenge_applications;
+pub mod demands;
+pub mod listing_events;
+pub mod listing_industries;
 pub mod login_failures;
 pub mod organizations;
 pub mod policy_targets;
 pub mod reference_codes;
 pub mod reference_versions;
+pub mod results;
+pub mod search_outbox;
 pub mod sessions;
 pub mod users;

@@ -25,6 +25,7 @@ use crate::app::AppState;
         (name = "accounts", description = "Registration, login, logout"),
         (name = "organizations", description = "Organizations and their members"),
         (name = "reference", description = "Code lists and taxonomies"),
+        (name = "results", description = "Research results (科技成果)"),
     )
 )]
 pub struct ApiDoc;

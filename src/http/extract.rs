@@ -233,6 +233,27 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// The user when a bearer token is sent, `None` for anonymous visitors. A token that is sent but
+/// invalid is still `401`: silently treating it as anonymous would hide the user's own drafts.
+pub struct MaybeAuth(pub Option<CurrentUser>);
+
+impl FromRequestParts<AppState> for MaybeAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            Auth::from_request_parts(parts, state)
+                .await
+                .map(|Auth(user)| MaybeAuth(Some(user)))
+        } else {
+            Ok(MaybeAuth(None))
+        }
+    }
+}
+
 /// The client's IP address: the TCP peer, or behind a trusted proxy the address it appended to
 /// `X-Forwarded-For` (the last entry; earlier ones are set by the client and cannot be trusted).
 pub struct ClientIp(pub String);

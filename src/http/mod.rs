@@ -7,6 +7,7 @@ pub mod extract;
 mod health;
 mod organizations;
 mod reference;
+mod results;
 
 use std::time::Duration;
 
@@ -39,6 +40,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(organizations::router())
         .merge(reference::router())
+        .merge(results::router())
 }
 
 /// The OpenAPI document of the whole API.

@@ -1,7 +1,9 @@
 //! Domain services: the rules of the market. Each public async function is one database transaction.
 
 pub mod accounts;
+pub mod listings;
 pub mod login_throttle;
 pub mod organizations;
 pub mod passwords;
+pub mod results;
 pub mod sessions;

@@ -155,6 +155,8 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         let request = match method.as_str() {
             "get" => app.client.get(app.url(&concrete)),
             "post" => app.client.post(app.url(&concrete)),
+            "patch" => app.client.patch(app.url(&concrete)),
+            "delete" => app.client.delete(app.url(&concrete)),
             other => panic!("unexpected method {other}"),
         };
         let response = request.send().await.expect("request");

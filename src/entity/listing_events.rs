@@ -1,0 +1,29 @@
+//! `listing_events`: every state change of a listing, kept forever.
+
+use sea_orm::entity::prelude::*;
+
+/// One state change.
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "listing_events")]
+pub struct Model {
+    /// UUID v7 (time-ordered).
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// `result` or `demand`.
+    pub listing_kind: String,
+    /// The listing.
+    pub listing_id: Uuid,
+    /// Who did it (`None` for imports run from the command line).
+    pub actor_id: Option<Uuid>,
+    /// Status before (`None` on creation).
+    pub from_status: Option<String>,
+    /// Status after.
+    pub to_status: String,
+    /// Reason or note.
+    pub reason: Option<String>,
+    /// When.
+    pub at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,272 @@
+//! `/api/v1/results`: research results (科技成果).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Pagination};
+use crate::services::listings::{Standing, Status};
+use crate::services::results::{self, ResultFilter, ResultInput, ResultPatch, Transition};
+use crate::services::sessions::CurrentUser;
+use crate::views::{Audience, EventView, Page, ResultView};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_result, list_results))
+        .routes(routes!(get_result, update_result, archive_result))
+        .routes(routes!(submit_result))
+        .routes(routes!(review_result))
+        .routes(routes!(result_events))
+}
+
+fn audience(user: Option<&CurrentUser>, standing: Standing) -> Audience {
+    Audience {
+        privileged: standing.is_privileged(),
+        logged_in: user.is_some(),
+    }
+}
+
+fn view(user: &CurrentUser, record: results::ResultRecord) -> ResultView {
+    let standing = Standing::of(Some(user), record.result.organization_id);
+    ResultView::new(record, audience(Some(user), standing))
+}
+
+/// List a research result (researchers). It starts as a `draft`.
+#[utoipa::path(post, path = "/api/v1/results", tag = "results",
+    security(("bearer" = [])),
+    request_body = ResultInput,
+    responses(
+        (status = 201, description = "created as a draft", body = ResultView),
+        (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not a researcher, or membership pending", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_result(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppJson(input): AppJson<ResultInput>,
+) -> AppResult<(StatusCode, axum::Json<ResultView>)> {
+    let record = results::create(&state.db, &state.reference, &user, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(view(&user, record))))
+}
+
+/// Filters of `GET /api/v1/results`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ResultQuery {
+    /// Industry code (6+5+6+1).
+    industry: Option<String>,
+    /// 技术领域 code.
+    tech_field: Option<String>,
+    /// Maturity-stage code.
+    maturity_stage: Option<String>,
+    /// District (6-digit region code) or development-zone code of the owner.
+    district: Option<String>,
+    /// Owning organization.
+    org_id: Option<Uuid>,
+    /// Status; other than `published` only for the owner's own listings and the registrar.
+    status: Option<Status>,
+}
+
+/// Research results, newest published first. Anonymous users and other organizations see only
+/// published results; members also see their organization's drafts; the registrar sees all.
+#[utoipa::path(get, path = "/api/v1/results", tag = "results",
+    params(ResultQuery, Pagination),
+    responses(
+        (status = 200, description = "a page of results", body = Page<ResultView>),
+        (status = 422, description = "bad parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_results(
+    State(state): State<AppState>,
+    MaybeAuth(user): MaybeAuth,
+    AppQuery(query): AppQuery<ResultQuery>,
+    AppQuery(pagination): AppQuery<Pagination>,
+) -> AppResult<axum::Json<Page<ResultView>>> {
+    let (page, per_page) = pagination.resolve()?;
+    let filter = ResultFilter {
+        industry: query.industry,
+        tech_field: query.tech_field,
+        maturity_stage: query.maturity_stage,
+        district: query.district,
+        org_id: query.org_id,
+        status: query.status,
+    };
+    let (records, total) = results::list(&state.db, user.as_ref(), filter, page, per_page).await?;
+    let items = records
+        .into_iter()
+        .map(|record| {
+            let standing = Standing::of(user.as_ref(), record.result.organization_id);
+            ResultView::new(record, audience(user.as_ref(), standing))
+        })
+        .collect();
+    Ok(axum::Json(Page {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// One research result. Unpublished results exist only for their owner and the registrar (`404`
+/// for everybody else).
+#[utoipa::path(get, path = "/api/v1/results/{id}", tag = "results",
+    params(("id" = Uuid, Path, description = "result id")),
+    responses(
+        (status = 200, description = "the result", body = ResultView),
+        (status = 404, description = "unknown, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_result(
+    State(state): State<AppState>,
+    MaybeAuth(user): MaybeAuth,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<axum::Json<ResultView>> {
+    let (record, standing) = results::get(&state.db, user.as_ref(), id).await?;
+    Ok(axum::Json(ResultView::new(
+        record,
+        audience(user.as_ref(), standing),
+    )))
+}
+
+/// Edit a result (members of the owning organization). Editing a published result sends it back to
+/// review (`submitted`): it leaves the public catalogue until the registrar approves the new text.
+#[utoipa::path(patch, path = "/api/v1/results/{id}", tag = "results",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "result id")),
+    request_body = ResultPatch,
+    responses(
+        (status = 200, description = "the edited result", body = ResultView),
+        (status = 403, description = "not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "archived", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_result(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(patch): AppJson<ResultPatch>,
+) -> AppResult<axum::Json<ResultView>> {
+    let record = results::update(&state.db, &state.reference, &user, id, patch).await?;
+    Ok(axum::Json(view(&user, record)))
+}
+
+/// Archive a result (owner or registrar). It leaves the catalogue; its record is kept.
+#[utoipa::path(delete, path = "/api/v1/results/{id}", tag = "results",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "result id")),
+    responses(
+        (status = 200, description = "archived", body = ResultView),
+        (status = 403, description = "not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already archived", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn archive_result(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<axum::Json<ResultView>> {
+    let record = results::transition(&state.db, &user, id, Transition::Archive).await?;
+    Ok(axum::Json(view(&user, record)))
+}
+
+/// Submit a draft (or rejected) result for review.
+#[utoipa::path(post, path = "/api/v1/results/{id}/submit", tag = "results",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "result id")),
+    responses(
+        (status = 200, description = "submitted", body = ResultView),
+        (status = 403, description = "not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "not a draft or rejected result", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn submit_result(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<axum::Json<ResultView>> {
+    let record = results::transition(&state.db, &user, id, Transition::Submit).await?;
+    Ok(axum::Json(view(&user, record)))
+}
+
+/// The registrar's decision on a submitted listing.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    /// `approve` or `reject`.
+    pub decision: Decision,
+    /// Required when rejecting: what the owner must change.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A review decision.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Publish.
+    Approve,
+    /// Send back with a reason.
+    Reject,
+}
+
+impl Review {
+    /// The lifecycle transition of this decision; a rejection needs a reason.
+    pub fn into_transition<T>(self, approve: T, reject: impl FnOnce(String) -> T) -> AppResult<T> {
+        match self.decision {
+            Decision::Approve => Ok(approve),
+            Decision::Reject => match self.reason.map(|r| r.trim().to_owned()) {
+                Some(reason) if !reason.is_empty() && reason.chars().count() <= 2000 => {
+                    Ok(reject(reason))
+                }
+                _ => Err(AppError::field(
+                    "reason",
+                    "a rejection needs a reason (1–2000 characters) that tells the owner what to change",
+                )),
+            },
+        }
+    }
+}
+
+/// Approve or reject a submitted result (registrar).
+#[utoipa::path(post, path = "/api/v1/results/{id}/review", tag = "results",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "result id")),
+    request_body = Review,
+    responses(
+        (status = 200, description = "published or rejected", body = ResultView),
+        (status = 403, description = "not the registrar", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "not submitted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "rejection without a reason", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn review_result(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(review): AppJson<Review>,
+) -> AppResult<axum::Json<ResultView>> {
+    let transition = review.into_transition(Transition::Approve, Transition::Reject)?;
+    let record = results::transition(&state.db, &user, id, transition).await?;
+    Ok(axum::Json(view(&user, record)))
+}
+
+/// Every state change of a result (who, when, from, to, reason), for the owner and the registrar.
+#[utoipa::path(get, path = "/api/v1/results/{id}/events", tag = "results",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "result id")),
+    responses(
+        (status = 200, description = "the history, oldest first", body = Vec<EventView>),
+        (status = 403, description = "not the owner or the registrar", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn result_events(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<axum::Json<Vec<EventView>>> {
+    let events = results::history(&state.db, &user, id).await?;
+    Ok(axum::Json(events.into_iter().map(Into::into).collect()))
+}

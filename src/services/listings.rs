@@ -1,0 +1,416 @@
+//! What results and demands share: the lifecycle, who may see and do what, the history of state
+//! changes, the industry classification table and the search outbox.
+//!
+//! Lifecycle: `draft → submitted → published | rejected → archived`.
+//! - `submit`: draft or rejected → submitted.
+//! - `review` (registrar): submitted → published, or → rejected with a reason.
+//! - `archive` (owner or registrar): any state but archived → archived.
+//! - editing: allowed in draft, submitted and rejected (the state stays); editing a *published*
+//!   listing sends it back to `submitted`, so it leaves the public catalogue until the registrar
+//!   approves the new text — nobody ever sees an unreviewed edit as reviewed.
+//!
+//! Anything else is `409 Conflict`.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::{Membership, Role};
+use crate::entity::{listing_events, listing_industries, search_outbox};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::reference::ReferenceData;
+use crate::services::sessions::CurrentUser;
+
+/// The two kinds of listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListingKind {
+    /// A research result (科技成果).
+    Result,
+    /// An enterprise demand (企业技术需求), possibly a challenge.
+    Demand,
+}
+
+impl ListingKind {
+    /// The code stored in tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Result => "result",
+            Self::Demand => "demand",
+        }
+    }
+
+    /// "result" or "demand", for messages.
+    pub fn noun(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// A listing's lifecycle state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Being written; only the owner sees it.
+    Draft,
+    /// Waiting for the registrar.
+    Submitted,
+    /// Public.
+    Published,
+    /// Sent back by the registrar with a reason.
+    Rejected,
+    /// Withdrawn; kept for the record.
+    Archived,
+}
+
+impl Status {
+    /// The stored code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Submitted => "submitted",
+            Self::Published => "published",
+            Self::Rejected => "rejected",
+            Self::Archived => "archived",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(code: &str) -> Option<Self> {
+        [
+            Self::Draft,
+            Self::Submitted,
+            Self::Published,
+            Self::Rejected,
+            Self::Archived,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == code)
+    }
+
+    /// The state after an edit, or `409` when the listing cannot be edited.
+    pub fn after_edit(self) -> AppResult<Self> {
+        match self {
+            Self::Draft | Self::Submitted | Self::Rejected => Ok(self),
+            Self::Published => Ok(Self::Submitted),
+            Self::Archived => Err(AppError::Conflict(
+                "an archived listing cannot be edited".into(),
+            )),
+        }
+    }
+
+    /// The state after submitting, or `409`.
+    pub fn after_submit(self) -> AppResult<Self> {
+        match self {
+            Self::Draft | Self::Rejected => Ok(Self::Submitted),
+            other => Err(AppError::Conflict(format!(
+                "only a draft or rejected listing can be submitted; this one is {}",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// The state after the registrar's decision, or `409`.
+    pub fn after_review(self, approve: bool) -> AppResult<Self> {
+        match self {
+            Self::Submitted if approve => Ok(Self::Published),
+            Self::Submitted => Ok(Self::Rejected),
+            other => Err(AppError::Conflict(format!(
+                "only a submitted listing can be reviewed; this one is {}",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// The state after archiving, or `409`.
+    pub fn after_archive(self) -> AppResult<Self> {
+        match self {
+            Self::Archived => Err(AppError::Conflict("the listing is already archived".into())),
+            _ => Ok(Self::Archived),
+        }
+    }
+}
+
+/// How the current user stands to one listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// An active member of the owning organization.
+    Owner,
+    /// The market operator.
+    Registrar,
+    /// Anybody else, logged in or not.
+    Public,
+}
+
+impl Standing {
+    /// The standing of `user` (or an anonymous visitor) to a listing of `organization_id`.
+    pub fn of(user: Option<&CurrentUser>, organization_id: Uuid) -> Self {
+        match user {
+            Some(u) if u.user.role == Role::Registrar.as_str() => Self::Registrar,
+            Some(u)
+                if u.user.organization_id == Some(organization_id)
+                    && u.user.membership == Membership::Active.as_str() =>
+            {
+                Self::Owner
+            }
+            _ => Self::Public,
+        }
+    }
+
+    /// Whether this viewer sees non-public states and confidential fields.
+    pub fn is_privileged(self) -> bool {
+        matches!(self, Self::Owner | Self::Registrar)
+    }
+}
+
+/// `404` unless the viewer may see a listing in `status`: the public sees only published listings.
+pub fn ensure_visible(kind: ListingKind, standing: Standing, status: Status) -> AppResult<()> {
+    if standing.is_privileged() || status == Status::Published {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(format!(
+            "no {} has this id",
+            kind.noun()
+        )))
+    }
+}
+
+/// `403` unless the user is an active member of the owning organization (the registrar reviews but
+/// does not write other organizations' listings).
+pub fn ensure_owner(kind: ListingKind, standing: Standing) -> AppResult<()> {
+    match standing {
+        Standing::Owner => Ok(()),
+        _ => Err(AppError::Forbidden(format!(
+            "only members of the organization that owns this {} may change it",
+            kind.noun()
+        ))),
+    }
+}
+
+/// The organization an active member of the right role acts for; `403` otherwise.
+pub fn acting_organization(user: &CurrentUser, role: Role, what: &str) -> AppResult<Uuid> {
+    if user.user.role != role.as_str() {
+        return Err(AppError::Forbidden(format!(
+            "only {} accounts can {what}",
+            role.as_str()
+        )));
+    }
+    if user.user.membership != Membership::Active.as_str() {
+        return Err(AppError::Forbidden(
+            "your membership of the organization is still pending approval".into(),
+        ));
+    }
+    user.user
+        .organization_id
+        .ok_or_else(|| AppError::Forbidden("your account has no organization".into()))
+}
+
+/// Records one state change.
+pub async fn record_event<C: ConnectionTrait>(
+    db: &C,
+    kind: ListingKind,
+    listing_id: Uuid,
+    actor_id: Option<Uuid>,
+    from: Option<Status>,
+    to: Status,
+    reason: Option<String>,
+) -> AppResult<()> {
+    listing_events::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        listing_kind: Set(kind.as_str().to_owned()),
+        listing_id: Set(listing_id),
+        actor_id: Set(actor_id),
+        from_status: Set(from.map(|s| s.as_str().to_owned())),
+        to_status: Set(to.as_str().to_owned()),
+        reason: Set(reason),
+        at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Tells the indexer that a listing's searchable state may have changed.
+pub async fn enqueue_for_search<C: ConnectionTrait>(
+    db: &C,
+    kind: ListingKind,
+    listing_id: Uuid,
+) -> AppResult<()> {
+    search_outbox::ActiveModel {
+        listing_kind: Set(kind.as_str().to_owned()),
+        listing_id: Set(listing_id),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the industry rows of a listing.
+pub async fn replace_industries<C: ConnectionTrait>(
+    db: &C,
+    kind: ListingKind,
+    listing_id: Uuid,
+    codes: &[String],
+) -> AppResult<()> {
+    listing_industries::Entity::delete_many()
+        .filter(listing_industries::Column::ListingKind.eq(kind.as_str()))
+        .filter(listing_industries::Column::ListingId.eq(listing_id))
+        .exec(db)
+        .await?;
+    if codes.is_empty() {
+        return Ok(());
+    }
+    let rows = codes.iter().map(|code| listing_industries::ActiveModel {
+        listing_kind: Set(kind.as_str().to_owned()),
+        listing_id: Set(listing_id),
+        industry_code: Set(code.clone()),
+    });
+    listing_industries::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The history of a listing, oldest first.
+pub async fn events<C: ConnectionTrait>(
+    db: &C,
+    kind: ListingKind,
+    listing_id: Uuid,
+) -> AppResult<Vec<listing_events::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(listing_events::Entity::find()
+        .filter(listing_events::Column::ListingKind.eq(kind.as_str()))
+        .filter(listing_events::Column::ListingId.eq(listing_id))
+        .order_by_asc(listing_events::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Collects field errors for code lists checked against the reference data.
+pub struct CodeChecks<'a> {
+    reference: &'a ReferenceData,
+    /// The errors found so far.
+    pub errors: Vec<FieldError>,
+}
+
+impl<'a> CodeChecks<'a> {
+    /// Starts with no errors.
+    pub fn new(reference: &'a ReferenceData) -> Self {
+        Self {
+            reference,
+            errors: Vec::new(),
+        }
+    }
+
+    /// `code` must be in list `kind`.
+    pub fn one(&mut self, field: &str, kind: &str, code: &str) {
+        if !self.reference.contains(kind, code) {
+            self.errors.push(FieldError::new(
+                field,
+                format!("{code:?} is not a code of {kind} (see GET /api/v1/reference)"),
+            ));
+        }
+    }
+
+    /// Every code must be in list `kind`, without repeats, `min..=max` of them.
+    pub fn many(&mut self, field: &str, kind: &str, codes: &[String], min: usize, max: usize) {
+        if codes.len() < min || codes.len() > max {
+            self.errors.push(FieldError::new(
+                field,
+                if min == max {
+                    format!("give exactly {min}")
+                } else {
+                    format!("give {min} to {max} codes")
+                },
+            ));
+        }
+        for (i, code) in codes.iter().enumerate() {
+            self.one(&format!("{field}[{i}]"), kind, code);
+            if codes[..i].contains(code) {
+                self.errors
+                    .push(FieldError::new(format!("{field}[{i}]"), "is repeated"));
+            }
+        }
+    }
+
+    /// A free-text field: trimmed length in characters within `min..=max`.
+    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) {
+        let chars = value.trim().chars().count();
+        if chars < min {
+            self.errors.push(FieldError::new(
+                field,
+                if min <= 1 {
+                    "must not be empty".to_owned()
+                } else {
+                    format!("must be at least {min} characters")
+                },
+            ));
+        } else if chars > max {
+            self.errors.push(FieldError::new(
+                field,
+                format!("must be at most {max} characters"),
+            ));
+        }
+        if value.contains('\0') {
+            self.errors
+                .push(FieldError::new(field, "must not contain NUL characters"));
+        }
+    }
+
+    /// Keywords: up to 10, each 1–30 characters, no repeats.
+    pub fn keywords(&mut self, field: &str, keywords: &[String]) {
+        if keywords.len() > 10 {
+            self.errors
+                .push(FieldError::new(field, "give at most 10 keywords"));
+        }
+        for (i, keyword) in keywords.iter().enumerate() {
+            self.text(&format!("{field}[{i}]"), keyword, 1, 30);
+        }
+    }
+
+    /// An amount of money in fen: not negative.
+    pub fn money(&mut self, field: &str, fen: Option<i64>) {
+        if fen.is_some_and(|f| f < 0) {
+            self.errors.push(FieldError::new(
+                field,
+                "must be a whole number of fen, 0 or more",
+            ));
+        }
+    }
+
+    /// `Err(422)` with every error found, or `Ok`.
+    pub fn finish(mut self) -> AppResult<()> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            self.errors.sort_by(|a, b| a.field.cmp(&b.field));
+            Err(AppError::Validation(self.errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status::*;
+
+    #[test]
+    fn the_lifecycle_allows_only_its_transitions() {
+        assert_eq!(Draft.after_submit().ok(), Some(Submitted));
+        assert_eq!(Rejected.after_submit().ok(), Some(Submitted));
+        assert!(Submitted.after_submit().is_err());
+        assert!(Published.after_submit().is_err());
+        assert_eq!(Submitted.after_review(true).ok(), Some(Published));
+        assert_eq!(Submitted.after_review(false).ok(), Some(Rejected));
+        assert!(Draft.after_review(true).is_err());
+        assert!(Published.after_review(false).is_err());
+        assert_eq!(Published.after_edit().ok(), Some(Submitted));
+        assert_eq!(Draft.after_edit().ok(), Some(Draft));
+        assert!(Archived.after_edit().is_err());
+        assert!(Archived.after_archive().is_err());
+        assert_eq!(Published.after_archive().ok(), Some(Archived));
+    }
+}

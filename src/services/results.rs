@@ -1,0 +1,641 @@
+//! Research results (科技成果): create, edit, the lifecycle, reading and listing.
+
+use chrono::Utc;
+use sea_orm::sea_query::{NullOrdering, Order, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::Role;
+use crate::entity::{listing_industries, organizations, results};
+use crate::error::{AppError, AppResult};
+use crate::reference::ReferenceData;
+use crate::services::listings::{
+    self, CodeChecks, ListingKind, Standing, Status, acting_organization, ensure_owner,
+    ensure_visible,
+};
+use crate::services::sessions::CurrentUser;
+
+const KIND: ListingKind = ListingKind::Result;
+
+/// An IP item of a result (专利、软件著作权 …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IpItem {
+    /// IP type code (`invention_patent`, `software_copyright`, …).
+    pub ip_type: String,
+    /// Patent or registration number.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// Title of the patent or registration.
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// Who to contact about a listing; shown to logged-in users only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Name.
+    pub name: String,
+    /// Telephone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// E-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// A result as written by its owner (`POST /api/v1/results`, and a row of an import).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultInput {
+    /// 成果名称, 2–200 characters.
+    pub title: String,
+    /// Summary, 10–2000 characters.
+    pub summary: String,
+    /// Full description, up to 20000 characters.
+    #[serde(default)]
+    pub details: Option<String>,
+    /// Up to 10 keywords.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// 1–5 industry codes of the 6+5+6+1 system.
+    pub industry_codes: Vec<String>,
+    /// 技术领域 code.
+    pub tech_field: String,
+    /// Technology readiness level 1–9.
+    #[serde(default)]
+    pub trl: Option<i32>,
+    /// Maturity-stage code.
+    pub maturity_stage: String,
+    /// 1–9 cooperation-mode codes.
+    #[serde(default)]
+    pub cooperation_modes: Vec<String>,
+    /// IP items, up to 20.
+    #[serde(default)]
+    pub ip: Vec<IpItem>,
+    /// Asking price in fen; absent or null = 面议 (negotiable).
+    #[serde(default)]
+    pub price_fen: Option<i64>,
+    /// Details only the owner and the registrar see.
+    #[serde(default)]
+    pub confidential_details: Option<String>,
+    /// Contact person.
+    #[serde(default)]
+    pub contact: Option<Contact>,
+}
+
+/// Reads `null` as `Some(None)` and absence as `None`, so that a patch can clear a field.
+fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// `PATCH /api/v1/results/{id}`: the fields to change; `null` clears an optional field.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultPatch {
+    /// New title.
+    pub title: Option<String>,
+    /// New summary.
+    pub summary: Option<String>,
+    /// New details (`null` clears).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub details: Option<Option<String>>,
+    /// New keywords.
+    pub keywords: Option<Vec<String>>,
+    /// New industry codes.
+    pub industry_codes: Option<Vec<String>>,
+    /// New 技术领域.
+    pub tech_field: Option<String>,
+    /// New TRL (`null` clears).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i32>)]
+    pub trl: Option<Option<i32>>,
+    /// New maturity stage.
+    pub maturity_stage: Option<String>,
+    /// New cooperation modes.
+    pub cooperation_modes: Option<Vec<String>>,
+    /// New IP items.
+    pub ip: Option<Vec<IpItem>>,
+    /// New price (`null` = 面议).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub price_fen: Option<Option<i64>>,
+    /// New confidential details (`null` clears).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub confidential_details: Option<Option<String>>,
+    /// New contact (`null` clears).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Contact>)]
+    pub contact: Option<Option<Contact>>,
+}
+
+impl ResultInput {
+    /// Checks every field; all problems are reported at once.
+    pub fn validate(&self, reference: &ReferenceData) -> AppResult<()> {
+        let mut checks = CodeChecks::new(reference);
+        checks.text("title", &self.title, 2, 200);
+        checks.text("summary", &self.summary, 10, 2000);
+        if let Some(details) = &self.details {
+            checks.text("details", details, 0, 20_000);
+        }
+        checks.keywords("keywords", &self.keywords);
+        checks.many("industry_codes", "industries", &self.industry_codes, 1, 5);
+        checks.one("tech_field", "tech_fields", &self.tech_field);
+        if self.trl.is_some_and(|t| !(1..=9).contains(&t)) {
+            checks
+                .errors
+                .push(crate::error::FieldError::new("trl", "must be 1 to 9"));
+        }
+        checks.one("maturity_stage", "maturity_stages", &self.maturity_stage);
+        checks.many(
+            "cooperation_modes",
+            "cooperation_modes",
+            &self.cooperation_modes,
+            1,
+            9,
+        );
+        if self.ip.len() > 20 {
+            checks.errors.push(crate::error::FieldError::new(
+                "ip",
+                "give at most 20 IP items",
+            ));
+        }
+        for (i, item) in self.ip.iter().enumerate() {
+            checks.one(&format!("ip[{i}].ip_type"), "ip_types", &item.ip_type);
+            if let Some(number) = &item.number {
+                checks.text(&format!("ip[{i}].number"), number, 1, 64);
+            }
+            if let Some(title) = &item.title {
+                checks.text(&format!("ip[{i}].title"), title, 1, 200);
+            }
+        }
+        checks.money("price_fen", self.price_fen);
+        if let Some(confidential) = &self.confidential_details {
+            checks.text("confidential_details", confidential, 0, 5000);
+        }
+        if let Some(contact) = &self.contact {
+            checks.text("contact.name", &contact.name, 1, 50);
+            if let Some(phone) = &contact.phone {
+                checks.text("contact.phone", phone, 1, 30);
+            }
+            if let Some(email) = &contact.email
+                && !validator::ValidateEmail::validate_email(email)
+            {
+                checks.errors.push(crate::error::FieldError::new(
+                    "contact.email",
+                    "must be an e-mail address",
+                ));
+            }
+        }
+        checks.finish()
+    }
+
+    fn from_model(model: &results::Model) -> Self {
+        Self {
+            title: model.title.clone(),
+            summary: model.summary.clone(),
+            details: model.details.clone(),
+            keywords: strings(&model.keywords),
+            industry_codes: strings(&model.industry_codes),
+            tech_field: model.tech_field.clone(),
+            trl: model.trl,
+            maturity_stage: model.maturity_stage.clone(),
+            cooperation_modes: strings(&model.cooperation_modes),
+            ip: serde_json::from_value(model.ip.clone()).unwrap_or_default(),
+            price_fen: model.price_fen,
+            confidential_details: model.confidential_details.clone(),
+            contact: model
+                .contact
+                .clone()
+                .and_then(|c| serde_json::from_value(c).ok()),
+        }
+    }
+
+    fn apply(mut self, patch: ResultPatch) -> Self {
+        macro_rules! take {
+            ($($field:ident),*) => { $(if let Some(v) = patch.$field { self.$field = v; })* };
+        }
+        take!(
+            title,
+            summary,
+            details,
+            keywords,
+            industry_codes,
+            tech_field,
+            trl,
+            maturity_stage,
+            cooperation_modes,
+            ip,
+            price_fen,
+            confidential_details,
+            contact
+        );
+        self
+    }
+
+    /// Writes the fields into an active model (trimmed).
+    pub fn write_into(self, model: &mut results::ActiveModel) {
+        model.title = Set(self.title.trim().to_owned());
+        model.summary = Set(self.summary.trim().to_owned());
+        model.details = Set(self.details.map(|d| d.trim().to_owned()));
+        model.keywords = Set(json_strings(&self.keywords));
+        model.industry_codes = Set(json_strings(&self.industry_codes));
+        model.tech_field = Set(self.tech_field);
+        model.trl = Set(self.trl);
+        model.maturity_stage = Set(self.maturity_stage);
+        model.cooperation_modes = Set(json_strings(&self.cooperation_modes));
+        model.ip = Set(serde_json::to_value(&self.ip).unwrap_or_default());
+        model.price_fen = Set(self.price_fen);
+        model.confidential_details = Set(self.confidential_details);
+        model.contact = Set(self.contact.and_then(|c| serde_json::to_value(c).ok()));
+    }
+}
+
+/// The strings of a JSON array column.
+pub fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A JSON array of trimmed strings.
+pub fn json_strings(items: &[String]) -> serde_json::Value {
+    serde_json::Value::from(
+        items
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// A result with its organization.
+pub struct ResultRecord {
+    /// The result.
+    pub result: results::Model,
+    /// Its owner.
+    pub organization: organizations::Model,
+}
+
+async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<ResultRecord> {
+    let result = results::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no result has this id".into()))?;
+    let organization = organizations::Entity::find_by_id(result.organization_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("result without owner")))?;
+    Ok(ResultRecord {
+        result,
+        organization,
+    })
+}
+
+fn status_of(model: &results::Model) -> AppResult<Status> {
+    Status::parse(&model.status)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown status {}", model.status)))
+}
+
+/// Creates a draft result for the researcher's organization.
+pub async fn create(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    user: &CurrentUser,
+    input: ResultInput,
+) -> AppResult<ResultRecord> {
+    let organization_id = acting_organization(user, Role::Researcher, "list research results")?;
+    input.validate(reference)?;
+    let txn = crate::db::begin_write(db).await?;
+    let id = insert(&txn, organization_id, user.user.id, None, input).await?;
+    listings::record_event(
+        &txn,
+        KIND,
+        id,
+        Some(user.user.id),
+        None,
+        Status::Draft,
+        None,
+    )
+    .await?;
+    let record = find(&txn, id).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// Inserts a validated result as a draft; returns its id.
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    organization_id: Uuid,
+    created_by: Uuid,
+    external_id: Option<String>,
+    input: ResultInput,
+) -> AppResult<Uuid> {
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    let industries = input.industry_codes.clone();
+    let mut model = results::ActiveModel {
+        id: Set(id),
+        organization_id: Set(organization_id),
+        created_by: Set(created_by),
+        external_id: Set(external_id),
+        status: Set(Status::Draft.as_str().to_owned()),
+        rejection_reason: Set(None),
+        published_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    input.write_into(&mut model);
+    model.insert(db).await?;
+    listings::replace_industries(db, KIND, id, &industries).await?;
+    Ok(id)
+}
+
+/// Reads one result as `user` may see it (`404` when they may not).
+pub async fn get(
+    db: &DatabaseConnection,
+    user: Option<&CurrentUser>,
+    id: Uuid,
+) -> AppResult<(ResultRecord, Standing)> {
+    let record = find(db, id).await?;
+    let standing = Standing::of(user, record.result.organization_id);
+    ensure_visible(KIND, standing, status_of(&record.result)?)?;
+    Ok((record, standing))
+}
+
+/// Edits a result (owner only). A published result goes back to review.
+pub async fn update(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    user: &CurrentUser,
+    id: Uuid,
+    patch: ResultPatch,
+) -> AppResult<ResultRecord> {
+    let txn = crate::db::begin_write(db).await?;
+    let record = find(&txn, id).await?;
+    let standing = Standing::of(Some(user), record.result.organization_id);
+    ensure_visible(KIND, standing, status_of(&record.result)?)?;
+    ensure_owner(KIND, standing)?;
+    let from = status_of(&record.result)?;
+    let to = from.after_edit()?;
+    let input = ResultInput::from_model(&record.result).apply(patch);
+    input.validate(reference)?;
+    let industries = input.industry_codes.clone();
+    let mut model: results::ActiveModel = record.result.into();
+    input.write_into(&mut model);
+    model.status = Set(to.as_str().to_owned());
+    model.updated_at = Set(Utc::now());
+    model.update(&txn).await?;
+    listings::replace_industries(&txn, KIND, id, &industries).await?;
+    if from != to {
+        listings::record_event(
+            &txn,
+            KIND,
+            id,
+            Some(user.user.id),
+            Some(from),
+            to,
+            Some("edited after publication: back to review".into()),
+        )
+        .await?;
+    }
+    if from == Status::Published {
+        listings::enqueue_for_search(&txn, KIND, id).await?;
+    }
+    let record = find(&txn, id).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// What a lifecycle action does.
+pub enum Transition {
+    /// Owner submits for review.
+    Submit,
+    /// Registrar approves.
+    Approve,
+    /// Registrar rejects with a reason.
+    Reject(String),
+    /// Owner or registrar archives.
+    Archive,
+}
+
+/// Moves a result through its lifecycle.
+pub async fn transition(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    id: Uuid,
+    transition: Transition,
+) -> AppResult<ResultRecord> {
+    let txn = crate::db::begin_write(db).await?;
+    let record = find(&txn, id).await?;
+    let standing = Standing::of(Some(user), record.result.organization_id);
+    let from = status_of(&record.result)?;
+    ensure_visible(KIND, standing, from)?;
+    let (to, reason) = match transition {
+        Transition::Submit => {
+            ensure_owner(KIND, standing)?;
+            (from.after_submit()?, None)
+        }
+        Transition::Approve | Transition::Reject(_) if standing != Standing::Registrar => {
+            return Err(AppError::Forbidden(
+                "only the registrar reviews listings".into(),
+            ));
+        }
+        Transition::Approve => (from.after_review(true)?, None),
+        Transition::Reject(reason) => (from.after_review(false)?, Some(reason)),
+        Transition::Archive => {
+            if !standing.is_privileged() {
+                ensure_owner(KIND, standing)?;
+            }
+            (from.after_archive()?, None)
+        }
+    };
+    let now = Utc::now();
+    let mut model: results::ActiveModel = record.result.into();
+    model.status = Set(to.as_str().to_owned());
+    model.updated_at = Set(now);
+    match to {
+        Status::Published => {
+            model.published_at = Set(Some(now));
+            model.rejection_reason = Set(None);
+        }
+        Status::Rejected => model.rejection_reason = Set(reason.clone()),
+        _ => {}
+    }
+    model.update(&txn).await?;
+    listings::record_event(&txn, KIND, id, Some(user.user.id), Some(from), to, reason).await?;
+    if from == Status::Published || to == Status::Published {
+        listings::enqueue_for_search(&txn, KIND, id).await?;
+    }
+    let record = find(&txn, id).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// Filters of the result list.
+#[derive(Debug, Default, Clone)]
+pub struct ResultFilter {
+    /// Industry code.
+    pub industry: Option<String>,
+    /// 技术领域 code.
+    pub tech_field: Option<String>,
+    /// Maturity-stage code.
+    pub maturity_stage: Option<String>,
+    /// A district's 6-digit region code, or a development-zone code.
+    pub district: Option<String>,
+    /// Owning organization.
+    pub org_id: Option<Uuid>,
+    /// Status (the public sees only published listings whatever is asked).
+    pub status: Option<Status>,
+}
+
+/// The condition that limits a list to what `user` may see.
+pub fn visibility_condition<C: ColumnTrait>(
+    user: Option<&CurrentUser>,
+    status_column: C,
+    organization_column: C,
+) -> Condition {
+    let published = status_column.eq(Status::Published.as_str());
+    match user {
+        Some(u) if u.user.role == Role::Registrar.as_str() => Condition::all(),
+        Some(u) if u.user.membership == crate::domain::Membership::Active.as_str() => {
+            match u.user.organization_id {
+                Some(org) => Condition::any()
+                    .add(published)
+                    .add(organization_column.eq(org)),
+                None => Condition::all().add(published),
+            }
+        }
+        _ => Condition::all().add(published),
+    }
+}
+
+/// Lists results `user` may see, newest published first; returns (page, total).
+pub async fn list(
+    db: &DatabaseConnection,
+    user: Option<&CurrentUser>,
+    filter: ResultFilter,
+    page: u64,
+    per_page: u64,
+) -> AppResult<(Vec<ResultRecord>, u64)> {
+    let mut query = results::Entity::find().filter(visibility_condition(
+        user,
+        results::Column::Status,
+        results::Column::OrganizationId,
+    ));
+    if let Some(status) = filter.status {
+        query = query.filter(results::Column::Status.eq(status.as_str()));
+    }
+    if let Some(industry) = filter.industry {
+        query = query.filter(
+            results::Column::Id.in_subquery(
+                Query::select()
+                    .column(listing_industries::Column::ListingId)
+                    .from(listing_industries::Entity)
+                    .and_where(listing_industries::Column::ListingKind.eq(KIND.as_str()))
+                    .and_where(listing_industries::Column::IndustryCode.eq(industry))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(tech_field) = filter.tech_field {
+        query = query.filter(results::Column::TechField.eq(tech_field));
+    }
+    if let Some(stage) = filter.maturity_stage {
+        query = query.filter(results::Column::MaturityStage.eq(stage));
+    }
+    if let Some(org_id) = filter.org_id {
+        query = query.filter(results::Column::OrganizationId.eq(org_id));
+    }
+    if let Some(district) = filter.district {
+        query = query.filter(
+            results::Column::OrganizationId.in_subquery(organizations_in_district(&district)),
+        );
+    }
+    let query = query
+        .order_by_with_nulls(
+            results::Column::PublishedAt,
+            Order::Desc,
+            NullOrdering::Last,
+        )
+        .order_by_desc(results::Column::Id);
+    let paginator = query.paginate(db, per_page);
+    let total = paginator.num_items().await?;
+    let items = paginator.fetch_page(page.saturating_sub(1)).await?;
+    let records = attach_organizations(db, items).await?;
+    Ok((records, total))
+}
+
+/// `SELECT id FROM organizations` in a district (6-digit code) or development zone.
+pub fn organizations_in_district(district: &str) -> sea_orm::sea_query::SelectStatement {
+    let column = if district.bytes().all(|b| b.is_ascii_digit()) {
+        organizations::Column::RegionCode
+    } else {
+        organizations::Column::Zone
+    };
+    Query::select()
+        .column(organizations::Column::Id)
+        .from(organizations::Entity)
+        .and_where(column.eq(district))
+        .to_owned()
+}
+
+async fn attach_organizations(
+    db: &DatabaseConnection,
+    items: Vec<results::Model>,
+) -> AppResult<Vec<ResultRecord>> {
+    let ids: Vec<Uuid> = items.iter().map(|r| r.organization_id).collect();
+    let organizations = organizations::Entity::find()
+        .filter(organizations::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    items
+        .into_iter()
+        .map(|result| {
+            let organization = organizations
+                .iter()
+                .find(|o| o.id == result.organization_id)
+                .cloned()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("result without owner")))?;
+            Ok(ResultRecord {
+                result,
+                organization,
+            })
+        })
+        .collect()
+}
+
+/// The history of a result, for its owner and the registrar.
+pub async fn history(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    id: Uuid,
+) -> AppResult<Vec<crate::entity::listing_events::Model>> {
+    let record = find(db, id).await?;
+    let standing = Standing::of(Some(user), record.result.organization_id);
+    ensure_visible(KIND, standing, status_of(&record.result)?)?;
+    if !standing.is_privileged() {
+        return Err(AppError::Forbidden(
+            "the history of a listing is shown to its owner and the registrar".into(),
+        ));
+    }
+    listings::events(db, KIND, id).await
+}
