@@ -125,6 +125,14 @@ const ROUTES: &[(&str, &str)] = &[
         "post",
         "/api/v1/organizations/{id}/members/{user_id}/approve",
     ),
+    ("post", "/api/v1/results"),
+    ("get", "/api/v1/results"),
+    ("get", "/api/v1/results/{id}"),
+    ("patch", "/api/v1/results/{id}"),
+    ("delete", "/api/v1/results/{id}"),
+    ("post", "/api/v1/results/{id}/submit"),
+    ("post", "/api/v1/results/{id}/review"),
+    ("get", "/api/v1/results/{id}/events"),
 ];
 
 #[tokio::test]
