@@ -59,7 +59,7 @@ macro_rules! seed_files {
 }
 
 /// Every code-list seed file, compiled in: (kind, JSON text).
-const CODE_FILES: [(&str, &str); 17] = seed_files!(
+const CODE_FILES: [(&str, &str); 18] = seed_files!(
     "industry_groups",
     "industries",
     "tech_fields",
@@ -77,6 +77,7 @@ const CODE_FILES: [(&str, &str); 17] = seed_files!(
     "districts",
     "zones",
     "roles",
+    "selection_methods",
 );
 
 const POLICY_TARGETS: &str = include_str!("../seeds/reference/policy_targets.json");

@@ -6,8 +6,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::entity::{listing_events, organizations, users};
+use crate::entity::{challenge_applications, listing_events, organizations, users};
 use crate::services::accounts::Account;
+use crate::services::demands::{DemandRecord, challenge_of};
 use crate::services::results::{ResultRecord, strings};
 use crate::services::sessions::IssuedToken;
 
@@ -219,7 +220,7 @@ pub struct Audience {
 impl ResultView {
     /// Renders a result for `audience`.
     pub fn new(record: ResultRecord, audience: Audience) -> Self {
-        let r = record.result;
+        let r = record.item;
         let contact = if audience.logged_in {
             r.contact.and_then(|c| serde_json::from_value(c).ok())
         } else {
@@ -275,6 +276,150 @@ impl From<listing_events::Model> for EventView {
             to: e.to_status,
             reason: e.reason,
             at: e.at,
+        }
+    }
+}
+
+/// The 揭榜挂帅 block of a demand as shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChallengeView {
+    /// Reward (榜额) in fen.
+    pub reward_fen: i64,
+    /// Last day to apply.
+    pub application_deadline: chrono::NaiveDate,
+    /// Longest allowed duration in months.
+    pub max_duration_months: i32,
+    /// Acceptance indicators.
+    pub indicators: String,
+    /// IP ownership terms.
+    pub ip_terms: String,
+    /// Selection method code.
+    pub selection_method: String,
+    /// Whether a solver has been selected.
+    pub selected: bool,
+    /// The selected application (poster and registrar only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selected_application_id: Option<Uuid>,
+}
+
+/// An enterprise demand, possibly a challenge.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DemandView {
+    /// Id.
+    pub id: Uuid,
+    /// Title.
+    pub title: String,
+    /// The problem.
+    pub description: String,
+    /// Keywords.
+    pub keywords: Vec<String>,
+    /// Industry codes.
+    pub industry_codes: Vec<String>,
+    /// 技术领域.
+    pub tech_field: String,
+    /// Demand type.
+    pub demand_type: String,
+    /// Budget in fen; null = 面议.
+    pub budget_fen: Option<i64>,
+    /// True when the budget is 面议.
+    pub budget_negotiable: bool,
+    /// Wanted by.
+    pub deadline: Option<chrono::NaiveDate>,
+    /// The challenge block, for 揭榜挂帅 challenges.
+    pub challenge: Option<ChallengeView>,
+    /// Lifecycle status.
+    pub status: String,
+    /// The posting organization.
+    pub organization: OrganizationRef,
+    /// When it was published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Owner and registrar only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejection_reason: Option<String>,
+    /// Owner and registrar only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+}
+
+impl DemandView {
+    /// Renders a demand for `audience`.
+    pub fn new(record: DemandRecord, audience: Audience) -> Self {
+        let challenge = challenge_of(&record.item).map(|c| ChallengeView {
+            reward_fen: c.reward_fen,
+            application_deadline: c.application_deadline,
+            max_duration_months: c.max_duration_months,
+            indicators: c.indicators,
+            ip_terms: c.ip_terms,
+            selection_method: c.selection_method,
+            selected: record.item.selected_application_id.is_some(),
+            selected_application_id: record
+                .item
+                .selected_application_id
+                .filter(|_| audience.privileged),
+        });
+        let d = record.item;
+        Self {
+            id: d.id,
+            title: d.title,
+            description: d.description,
+            keywords: strings(&d.keywords),
+            industry_codes: strings(&d.industry_codes),
+            tech_field: d.tech_field,
+            demand_type: d.demand_type,
+            budget_negotiable: d.budget_fen.is_none(),
+            budget_fen: d.budget_fen,
+            deadline: d.deadline,
+            challenge,
+            status: d.status,
+            organization: (&record.organization).into(),
+            published_at: d.published_at,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+            rejection_reason: d.rejection_reason.filter(|_| audience.privileged),
+            external_id: d.external_id.filter(|_| audience.privileged),
+        }
+    }
+}
+
+/// A 揭榜 application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationView {
+    /// Id.
+    pub id: Uuid,
+    /// The challenge.
+    pub demand_id: Uuid,
+    /// The applicant.
+    pub applicant_id: Uuid,
+    /// The applicant's organization.
+    pub applicant_org_id: Uuid,
+    /// The result offered.
+    pub result_id: Option<Uuid>,
+    /// The proposal.
+    pub proposal: String,
+    /// `submitted`, `selected` or `not_selected`.
+    pub status: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When the poster decided.
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl From<challenge_applications::Model> for ApplicationView {
+    fn from(a: challenge_applications::Model) -> Self {
+        Self {
+            id: a.id,
+            demand_id: a.demand_id,
+            applicant_id: a.applicant_id,
+            applicant_org_id: a.applicant_org_id,
+            result_id: a.result_id,
+            proposal: a.proposal,
+            status: a.status,
+            created_at: a.created_at,
+            decided_at: a.decided_at,
         }
     }
 }

@@ -26,6 +26,8 @@ use crate::app::AppState;
         (name = "organizations", description = "Organizations and their members"),
         (name = "reference", description = "Code lists and taxonomies"),
         (name = "results", description = "Research results (科技成果)"),
+        (name = "demands", description = "Enterprise demands (企业技术需求) and 揭榜挂帅 challenges"),
+        (name = "catalogue", description = "The catalogue by industry"),
     )
 )]
 pub struct ApiDoc;

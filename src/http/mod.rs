@@ -2,6 +2,8 @@
 //! cross-cutting layers (request id, tracing, metrics, limits, CORS, compression, problem documents).
 
 mod auth;
+mod catalogue;
+mod demands;
 mod docs;
 pub mod extract;
 mod health;
@@ -41,6 +43,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(organizations::router())
         .merge(reference::router())
         .merge(results::router())
+        .merge(demands::router())
+        .merge(catalogue::router())
 }
 
 /// The OpenAPI document of the whole API.

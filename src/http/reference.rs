@@ -71,6 +71,8 @@ struct ReferenceView {
     /// Xi'an's development zones.
     zones: Vec<Code>,
     roles: Vec<Code>,
+    /// How a 揭榜挂帅 challenge selects its solver.
+    selection_methods: Vec<Code>,
     /// Yearly targets of the 秦创原 plan.
     policy_targets: Vec<PolicyTarget>,
     /// Loaded version of each list.
@@ -130,6 +132,7 @@ impl From<&ReferenceData> for ReferenceView {
             districts: list("districts"),
             zones: list("zones"),
             roles: list("roles"),
+            selection_methods: list("selection_methods"),
             policy_targets: data.targets.clone(),
             versions: data.versions.clone(),
         }

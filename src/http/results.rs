@@ -3,15 +3,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppResult, Problem};
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Pagination};
-use crate::services::listings::{Standing, Status};
+use crate::services::listings::{Review, Standing, Status};
 use crate::services::results::{self, ResultFilter, ResultInput, ResultPatch, Transition};
 use crate::services::sessions::CurrentUser;
 use crate::views::{Audience, EventView, Page, ResultView};
@@ -33,7 +33,7 @@ fn audience(user: Option<&CurrentUser>, standing: Standing) -> Audience {
 }
 
 fn view(user: &CurrentUser, record: results::ResultRecord) -> ResultView {
-    let standing = Standing::of(Some(user), record.result.organization_id);
+    let standing = Standing::of(Some(user), record.item.organization_id);
     ResultView::new(record, audience(Some(user), standing))
 }
 
@@ -101,7 +101,7 @@ async fn list_results(
     let items = records
         .into_iter()
         .map(|record| {
-            let standing = Standing::of(user.as_ref(), record.result.organization_id);
+            let standing = Standing::of(user.as_ref(), record.item.organization_id);
             ResultView::new(record, audience(user.as_ref(), standing))
         })
         .collect();
@@ -190,45 +190,6 @@ async fn submit_result(
 ) -> AppResult<axum::Json<ResultView>> {
     let record = results::transition(&state.db, &user, id, Transition::Submit).await?;
     Ok(axum::Json(view(&user, record)))
-}
-
-/// The registrar's decision on a submitted listing.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Review {
-    /// `approve` or `reject`.
-    pub decision: Decision,
-    /// Required when rejecting: what the owner must change.
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-/// A review decision.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    /// Publish.
-    Approve,
-    /// Send back with a reason.
-    Reject,
-}
-
-impl Review {
-    /// The lifecycle transition of this decision; a rejection needs a reason.
-    pub fn into_transition<T>(self, approve: T, reject: impl FnOnce(String) -> T) -> AppResult<T> {
-        match self.decision {
-            Decision::Approve => Ok(approve),
-            Decision::Reject => match self.reason.map(|r| r.trim().to_owned()) {
-                Some(reason) if !reason.is_empty() && reason.chars().count() <= 2000 => {
-                    Ok(reject(reason))
-                }
-                _ => Err(AppError::field(
-                    "reason",
-                    "a rejection needs a reason (1–2000 characters) that tells the owner what to change",
-                )),
-            },
-        }
-    }
 }
 
 /// Approve or reject a submitted result (registrar).

@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::{Membership, Role};
-use crate::entity::{listing_events, listing_industries, search_outbox};
+use crate::entity::{listing_events, listing_industries, organizations, search_outbox};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::reference::ReferenceData;
 use crate::services::sessions::CurrentUser;
@@ -288,6 +288,215 @@ pub async fn events<C: ConnectionTrait>(
         .order_by_asc(listing_events::Column::Id)
         .all(db)
         .await?)
+}
+
+/// The state a lifecycle action leads to, with its reason, after checking who may take it.
+pub fn decide(
+    kind: ListingKind,
+    standing: Standing,
+    from: Status,
+    transition: crate::services::results::Transition,
+) -> AppResult<(Status, Option<String>)> {
+    use crate::services::results::Transition;
+    match transition {
+        Transition::Submit => {
+            ensure_owner(kind, standing)?;
+            Ok((from.after_submit()?, None))
+        }
+        Transition::Approve | Transition::Reject(_) if standing != Standing::Registrar => Err(
+            AppError::Forbidden("only the registrar reviews listings".into()),
+        ),
+        Transition::Approve => Ok((from.after_review(true)?, None)),
+        Transition::Reject(reason) => Ok((from.after_review(false)?, Some(reason))),
+        Transition::Archive => {
+            if !standing.is_privileged() {
+                ensure_owner(kind, standing)?;
+            }
+            Ok((from.after_archive()?, None))
+        }
+    }
+}
+
+/// The history of a listing, for its owner and the registrar only.
+pub async fn history_for<C: ConnectionTrait>(
+    db: &C,
+    kind: ListingKind,
+    standing: Standing,
+    status: Status,
+    id: Uuid,
+) -> AppResult<Vec<listing_events::Model>> {
+    ensure_visible(kind, standing, status)?;
+    if !standing.is_privileged() {
+        return Err(AppError::Forbidden(
+            "the history of a listing is shown to its owner and the registrar".into(),
+        ));
+    }
+    events(db, kind, id).await
+}
+
+/// The registrar's decision on a submitted listing.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    /// `approve` or `reject`.
+    pub decision: Decision,
+    /// Required when rejecting: what the owner must change.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A review decision.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Publish.
+    Approve,
+    /// Send back with a reason.
+    Reject,
+}
+
+impl Review {
+    /// The lifecycle transition of this decision; a rejection needs a reason.
+    pub fn into_transition<T>(self, approve: T, reject: impl FnOnce(String) -> T) -> AppResult<T> {
+        match self.decision {
+            Decision::Approve => Ok(approve),
+            Decision::Reject => match self.reason.map(|r| r.trim().to_owned()) {
+                Some(reason) if !reason.is_empty() && reason.chars().count() <= 2000 => {
+                    Ok(reject(reason))
+                }
+                _ => Err(AppError::field(
+                    "reason",
+                    "a rejection needs a reason (1–2000 characters) that tells the owner what to change",
+                )),
+            },
+        }
+    }
+}
+
+/// What every listing model tells about itself.
+pub trait Listing {
+    /// The owning organization.
+    fn organization_id(&self) -> Uuid;
+    /// The stored status code.
+    fn status_code(&self) -> &str;
+
+    /// The parsed status.
+    fn status(&self) -> AppResult<Status> {
+        Status::parse(self.status_code()).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("unknown status {}", self.status_code()))
+        })
+    }
+}
+
+impl Listing for crate::entity::results::Model {
+    fn organization_id(&self) -> Uuid {
+        self.organization_id
+    }
+    fn status_code(&self) -> &str {
+        &self.status
+    }
+}
+
+impl Listing for crate::entity::demands::Model {
+    fn organization_id(&self) -> Uuid {
+        self.organization_id
+    }
+    fn status_code(&self) -> &str {
+        &self.status
+    }
+}
+
+/// A listing with its owning organization.
+#[derive(Debug, Clone)]
+pub struct Listed<M> {
+    /// The listing.
+    pub item: M,
+    /// Its owner.
+    pub organization: organizations::Model,
+}
+
+/// Loads the owner of one listing.
+pub async fn with_organization<C: ConnectionTrait, M: Listing>(
+    db: &C,
+    item: M,
+) -> AppResult<Listed<M>> {
+    let organization = organizations::Entity::find_by_id(item.organization_id())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("listing without owner")))?;
+    Ok(Listed { item, organization })
+}
+
+/// Loads the owners of a page of listings in one query.
+pub async fn with_organizations<C: ConnectionTrait, M: Listing>(
+    db: &C,
+    items: Vec<M>,
+) -> AppResult<Vec<Listed<M>>> {
+    let ids: Vec<Uuid> = items.iter().map(Listing::organization_id).collect();
+    let organizations = organizations::Entity::find()
+        .filter(organizations::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    items
+        .into_iter()
+        .map(|item| {
+            let organization = organizations
+                .iter()
+                .find(|o| o.id == item.organization_id())
+                .cloned()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("listing without owner")))?;
+            Ok(Listed { item, organization })
+        })
+        .collect()
+}
+
+/// `SELECT id FROM organizations` in a district (6-digit code) or development zone.
+pub fn organizations_in_district(district: &str) -> sea_orm::sea_query::SelectStatement {
+    let column = if district.bytes().all(|b| b.is_ascii_digit()) {
+        organizations::Column::RegionCode
+    } else {
+        organizations::Column::Zone
+    };
+    sea_orm::sea_query::Query::select()
+        .column(organizations::Column::Id)
+        .from(organizations::Entity)
+        .and_where(column.eq(district))
+        .to_owned()
+}
+
+/// `SELECT listing_id FROM listing_industries` of one kind and industry.
+pub fn listings_in_industry(
+    kind: ListingKind,
+    industry: &str,
+) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(listing_industries::Column::ListingId)
+        .from(listing_industries::Entity)
+        .and_where(listing_industries::Column::ListingKind.eq(kind.as_str()))
+        .and_where(listing_industries::Column::IndustryCode.eq(industry))
+        .to_owned()
+}
+
+/// The condition that limits a list to what `user` may see: published listings, plus everything of
+/// the user's own organization, plus everything for the registrar.
+pub fn visibility_condition<C: ColumnTrait>(
+    user: Option<&CurrentUser>,
+    status_column: C,
+    organization_column: C,
+) -> sea_orm::Condition {
+    use sea_orm::Condition;
+    let published = status_column.eq(Status::Published.as_str());
+    match user {
+        Some(u) if u.user.role == Role::Registrar.as_str() => Condition::all(),
+        Some(u) if u.user.membership == Membership::Active.as_str() => match u.user.organization_id
+        {
+            Some(org) => Condition::any()
+                .add(published)
+                .add(organization_column.eq(org)),
+            None => Condition::all().add(published),
+        },
+        _ => Condition::all().add(published),
+    }
 }
 
 /// Collects field errors for code lists checked against the reference data.

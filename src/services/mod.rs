@@ -1,6 +1,9 @@
 //! Domain services: the rules of the market. Each public async function is one database transaction.
 
 pub mod accounts;
+pub mod applications;
+pub mod catalogue;
+pub mod demands;
 pub mod listings;
 pub mod login_throttle;
 pub mod organizations;

@@ -1,22 +1,22 @@
 //! Research results (科技成果): create, edit, the lifecycle, reading and listing.
 
 use chrono::Utc;
-use sea_orm::sea_query::{NullOrdering, Order, Query};
+use sea_orm::sea_query::{NullOrdering, Order};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::Role;
-use crate::entity::{listing_industries, organizations, results};
+use crate::entity::results;
 use crate::error::{AppError, AppResult};
 use crate::reference::ReferenceData;
 use crate::services::listings::{
-    self, CodeChecks, ListingKind, Standing, Status, acting_organization, ensure_owner,
-    ensure_visible,
+    self, CodeChecks, Listed, Listing, ListingKind, Standing, Status, acting_organization,
+    ensure_owner, ensure_visible,
 };
 use crate::services::sessions::CurrentUser;
 
@@ -286,32 +286,15 @@ pub fn json_strings(items: &[String]) -> serde_json::Value {
     )
 }
 
-/// A result with its organization.
-pub struct ResultRecord {
-    /// The result.
-    pub result: results::Model,
-    /// Its owner.
-    pub organization: organizations::Model,
-}
+/// A result with its owner.
+pub type ResultRecord = Listed<results::Model>;
 
 async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<ResultRecord> {
     let result = results::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("no result has this id".into()))?;
-    let organization = organizations::Entity::find_by_id(result.organization_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("result without owner")))?;
-    Ok(ResultRecord {
-        result,
-        organization,
-    })
-}
-
-fn status_of(model: &results::Model) -> AppResult<Status> {
-    Status::parse(&model.status)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown status {}", model.status)))
+    listings::with_organization(db, result).await
 }
 
 /// Creates a draft result for the researcher's organization.
@@ -376,8 +359,8 @@ pub async fn get(
     id: Uuid,
 ) -> AppResult<(ResultRecord, Standing)> {
     let record = find(db, id).await?;
-    let standing = Standing::of(user, record.result.organization_id);
-    ensure_visible(KIND, standing, status_of(&record.result)?)?;
+    let standing = Standing::of(user, record.item.organization_id);
+    ensure_visible(KIND, standing, record.item.status()?)?;
     Ok((record, standing))
 }
 
@@ -391,15 +374,15 @@ pub async fn update(
 ) -> AppResult<ResultRecord> {
     let txn = crate::db::begin_write(db).await?;
     let record = find(&txn, id).await?;
-    let standing = Standing::of(Some(user), record.result.organization_id);
-    ensure_visible(KIND, standing, status_of(&record.result)?)?;
+    let standing = Standing::of(Some(user), record.item.organization_id);
+    ensure_visible(KIND, standing, record.item.status()?)?;
     ensure_owner(KIND, standing)?;
-    let from = status_of(&record.result)?;
+    let from = record.item.status()?;
     let to = from.after_edit()?;
-    let input = ResultInput::from_model(&record.result).apply(patch);
+    let input = ResultInput::from_model(&record.item).apply(patch);
     input.validate(reference)?;
     let industries = input.industry_codes.clone();
-    let mut model: results::ActiveModel = record.result.into();
+    let mut model: results::ActiveModel = record.item.into();
     input.write_into(&mut model);
     model.status = Set(to.as_str().to_owned());
     model.updated_at = Set(Utc::now());
@@ -446,30 +429,12 @@ pub async fn transition(
 ) -> AppResult<ResultRecord> {
     let txn = crate::db::begin_write(db).await?;
     let record = find(&txn, id).await?;
-    let standing = Standing::of(Some(user), record.result.organization_id);
-    let from = status_of(&record.result)?;
+    let standing = Standing::of(Some(user), record.item.organization_id);
+    let from = record.item.status()?;
     ensure_visible(KIND, standing, from)?;
-    let (to, reason) = match transition {
-        Transition::Submit => {
-            ensure_owner(KIND, standing)?;
-            (from.after_submit()?, None)
-        }
-        Transition::Approve | Transition::Reject(_) if standing != Standing::Registrar => {
-            return Err(AppError::Forbidden(
-                "only the registrar reviews listings".into(),
-            ));
-        }
-        Transition::Approve => (from.after_review(true)?, None),
-        Transition::Reject(reason) => (from.after_review(false)?, Some(reason)),
-        Transition::Archive => {
-            if !standing.is_privileged() {
-                ensure_owner(KIND, standing)?;
-            }
-            (from.after_archive()?, None)
-        }
-    };
+    let (to, reason) = listings::decide(KIND, standing, from, transition)?;
     let now = Utc::now();
-    let mut model: results::ActiveModel = record.result.into();
+    let mut model: results::ActiveModel = record.item.into();
     model.status = Set(to.as_str().to_owned());
     model.updated_at = Set(now);
     match to {
@@ -507,27 +472,6 @@ pub struct ResultFilter {
     pub status: Option<Status>,
 }
 
-/// The condition that limits a list to what `user` may see.
-pub fn visibility_condition<C: ColumnTrait>(
-    user: Option<&CurrentUser>,
-    status_column: C,
-    organization_column: C,
-) -> Condition {
-    let published = status_column.eq(Status::Published.as_str());
-    match user {
-        Some(u) if u.user.role == Role::Registrar.as_str() => Condition::all(),
-        Some(u) if u.user.membership == crate::domain::Membership::Active.as_str() => {
-            match u.user.organization_id {
-                Some(org) => Condition::any()
-                    .add(published)
-                    .add(organization_column.eq(org)),
-                None => Condition::all().add(published),
-            }
-        }
-        _ => Condition::all().add(published),
-    }
-}
-
 /// Lists results `user` may see, newest published first; returns (page, total).
 pub async fn list(
     db: &DatabaseConnection,
@@ -536,7 +480,7 @@ pub async fn list(
     page: u64,
     per_page: u64,
 ) -> AppResult<(Vec<ResultRecord>, u64)> {
-    let mut query = results::Entity::find().filter(visibility_condition(
+    let mut query = results::Entity::find().filter(listings::visibility_condition(
         user,
         results::Column::Status,
         results::Column::OrganizationId,
@@ -546,14 +490,7 @@ pub async fn list(
     }
     if let Some(industry) = filter.industry {
         query = query.filter(
-            results::Column::Id.in_subquery(
-                Query::select()
-                    .column(listing_industries::Column::ListingId)
-                    .from(listing_industries::Entity)
-                    .and_where(listing_industries::Column::ListingKind.eq(KIND.as_str()))
-                    .and_where(listing_industries::Column::IndustryCode.eq(industry))
-                    .to_owned(),
-            ),
+            results::Column::Id.in_subquery(listings::listings_in_industry(KIND, &industry)),
         );
     }
     if let Some(tech_field) = filter.tech_field {
@@ -567,7 +504,8 @@ pub async fn list(
     }
     if let Some(district) = filter.district {
         query = query.filter(
-            results::Column::OrganizationId.in_subquery(organizations_in_district(&district)),
+            results::Column::OrganizationId
+                .in_subquery(listings::organizations_in_district(&district)),
         );
     }
     let query = query
@@ -580,47 +518,8 @@ pub async fn list(
     let paginator = query.paginate(db, per_page);
     let total = paginator.num_items().await?;
     let items = paginator.fetch_page(page.saturating_sub(1)).await?;
-    let records = attach_organizations(db, items).await?;
+    let records = listings::with_organizations(db, items).await?;
     Ok((records, total))
-}
-
-/// `SELECT id FROM organizations` in a district (6-digit code) or development zone.
-pub fn organizations_in_district(district: &str) -> sea_orm::sea_query::SelectStatement {
-    let column = if district.bytes().all(|b| b.is_ascii_digit()) {
-        organizations::Column::RegionCode
-    } else {
-        organizations::Column::Zone
-    };
-    Query::select()
-        .column(organizations::Column::Id)
-        .from(organizations::Entity)
-        .and_where(column.eq(district))
-        .to_owned()
-}
-
-async fn attach_organizations(
-    db: &DatabaseConnection,
-    items: Vec<results::Model>,
-) -> AppResult<Vec<ResultRecord>> {
-    let ids: Vec<Uuid> = items.iter().map(|r| r.organization_id).collect();
-    let organizations = organizations::Entity::find()
-        .filter(organizations::Column::Id.is_in(ids))
-        .all(db)
-        .await?;
-    items
-        .into_iter()
-        .map(|result| {
-            let organization = organizations
-                .iter()
-                .find(|o| o.id == result.organization_id)
-                .cloned()
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("result without owner")))?;
-            Ok(ResultRecord {
-                result,
-                organization,
-            })
-        })
-        .collect()
 }
 
 /// The history of a result, for its owner and the registrar.
@@ -630,12 +529,6 @@ pub async fn history(
     id: Uuid,
 ) -> AppResult<Vec<crate::entity::listing_events::Model>> {
     let record = find(db, id).await?;
-    let standing = Standing::of(Some(user), record.result.organization_id);
-    ensure_visible(KIND, standing, status_of(&record.result)?)?;
-    if !standing.is_privileged() {
-        return Err(AppError::Forbidden(
-            "the history of a listing is shown to its owner and the registrar".into(),
-        ));
-    }
-    listings::events(db, KIND, id).await
+    let standing = Standing::of(Some(user), record.item.organization_id);
+    listings::history_for(db, KIND, standing, record.item.status()?, id).await
 }

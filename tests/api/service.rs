@@ -133,6 +133,19 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/results/{id}/submit"),
     ("post", "/api/v1/results/{id}/review"),
     ("get", "/api/v1/results/{id}/events"),
+    ("post", "/api/v1/demands"),
+    ("get", "/api/v1/demands"),
+    ("get", "/api/v1/demands/{id}"),
+    ("patch", "/api/v1/demands/{id}"),
+    ("delete", "/api/v1/demands/{id}"),
+    ("post", "/api/v1/demands/{id}/submit"),
+    ("post", "/api/v1/demands/{id}/review"),
+    ("get", "/api/v1/demands/{id}/events"),
+    ("post", "/api/v1/demands/{id}/applications"),
+    ("get", "/api/v1/demands/{id}/applications"),
+    ("post", "/api/v1/demands/{id}/applications/{aid}/select"),
+    ("get", "/api/v1/me/applications"),
+    ("get", "/api/v1/catalogue"),
 ];
 
 #[tokio::test]
@@ -159,7 +172,8 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
     for (method, path) in &documented {
         let concrete = path
             .replace("{id}", &sample_id)
-            .replace("{user_id}", &sample_id);
+            .replace("{user_id}", &sample_id)
+            .replace("{aid}", &sample_id);
         let request = match method.as_str() {
             "get" => app.client.get(app.url(&concrete)),
             "post" => app.client.post(app.url(&concrete)),

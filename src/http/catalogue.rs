@@ -1,0 +1,22 @@
+//! `GET /api/v1/catalogue`.
+
+use axum::extract::State;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::error::AppResult;
+use crate::services::catalogue::{self, Catalogue};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_catalogue))
+}
+
+/// Published results and demands per industry and per group of the 6+5+6+1 system.
+#[utoipa::path(get, path = "/api/v1/catalogue", tag = "catalogue",
+    responses((status = 200, description = "counts by industry and group", body = Catalogue)))]
+async fn get_catalogue(State(state): State<AppState>) -> AppResult<axum::Json<Catalogue>> {
+    Ok(axum::Json(
+        catalogue::catalogue(&state.db, &state.reference).await?,
+    ))
+}

@@ -1,0 +1,300 @@
+//! `/api/v1/demands`: enterprise demands (企业技术需求), 揭榜挂帅 challenges and their applications.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::error::{AppResult, Problem};
+use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Pagination};
+use crate::services::applications::{self, ApplicationInput};
+use crate::services::demands::{self, DemandFilter, DemandInput, DemandPatch, DemandRecord};
+use crate::services::listings::{Review, Standing, Status};
+use crate::services::results::Transition;
+use crate::services::sessions::CurrentUser;
+use crate::views::{ApplicationView, Audience, DemandView, EventView, Page};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_demand, list_demands))
+        .routes(routes!(get_demand, update_demand, archive_demand))
+        .routes(routes!(submit_demand))
+        .routes(routes!(review_demand))
+        .routes(routes!(demand_events))
+        .routes(routes!(apply, list_applications))
+        .routes(routes!(select_application))
+        .routes(routes!(my_applications))
+}
+
+fn render(user: Option<&CurrentUser>, record: DemandRecord) -> DemandView {
+    let standing = Standing::of(user, record.item.organization_id);
+    DemandView::new(
+        record,
+        Audience {
+            privileged: standing.is_privileged(),
+            logged_in: user.is_some(),
+        },
+    )
+}
+
+/// Post a demand (enterprises); with a `challenge` block it is a 揭榜挂帅 challenge. Starts as a draft.
+#[utoipa::path(post, path = "/api/v1/demands", tag = "demands",
+    security(("bearer" = [])),
+    request_body = DemandInput,
+    responses(
+        (status = 201, description = "created as a draft", body = DemandView),
+        (status = 403, description = "not an enterprise account", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_demand(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppJson(input): AppJson<DemandInput>,
+) -> AppResult<(StatusCode, axum::Json<DemandView>)> {
+    let record = demands::create(&state.db, &state.reference, &user, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(render(Some(&user), record))))
+}
+
+/// Filters of `GET /api/v1/demands`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DemandQuery {
+    /// Industry code.
+    industry: Option<String>,
+    /// 技术领域 code.
+    tech_field: Option<String>,
+    /// Demand-type code.
+    demand_type: Option<String>,
+    /// District (6-digit region code) or development zone of the poster.
+    district: Option<String>,
+    /// Posting organization.
+    org_id: Option<Uuid>,
+    /// Status; other than `published` only for the poster's own demands and the registrar.
+    status: Option<Status>,
+    /// `true`: only 揭榜挂帅 challenges; `false`: only ordinary demands.
+    challenge: Option<bool>,
+}
+
+/// Demands, newest published first, with the same visibility rules as results.
+#[utoipa::path(get, path = "/api/v1/demands", tag = "demands",
+    params(DemandQuery, Pagination),
+    responses(
+        (status = 200, description = "a page of demands", body = Page<DemandView>),
+        (status = 422, description = "bad parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_demands(
+    State(state): State<AppState>,
+    MaybeAuth(user): MaybeAuth,
+    AppQuery(query): AppQuery<DemandQuery>,
+    AppQuery(pagination): AppQuery<Pagination>,
+) -> AppResult<axum::Json<Page<DemandView>>> {
+    let (page, per_page) = pagination.resolve()?;
+    let filter = DemandFilter {
+        industry: query.industry,
+        tech_field: query.tech_field,
+        demand_type: query.demand_type,
+        district: query.district,
+        org_id: query.org_id,
+        status: query.status,
+        challenge: query.challenge,
+    };
+    let (records, total) = demands::list(&state.db, user.as_ref(), filter, page, per_page).await?;
+    Ok(axum::Json(Page {
+        items: records
+            .into_iter()
+            .map(|r| render(user.as_ref(), r))
+            .collect(),
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// One demand (`404` for unpublished demands of other organizations).
+#[utoipa::path(get, path = "/api/v1/demands/{id}", tag = "demands",
+    params(("id" = Uuid, Path, description = "demand id")),
+    responses(
+        (status = 200, description = "the demand", body = DemandView),
+        (status = 404, description = "unknown, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_demand(
+    State(state): State<AppState>,
+    MaybeAuth(user): MaybeAuth,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<axum::Json<DemandView>> {
+    let (record, _) = demands::get(&state.db, user.as_ref(), id).await?;
+    Ok(axum::Json(render(user.as_ref(), record)))
+}
+
+/// Edit a demand (poster). Editing a published demand sends it back to review.
+#[utoipa::path(patch, path = "/api/v1/demands/{id}", tag = "demands",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "demand id")),
+    request_body = DemandPatch,
+    responses(
+        (status = 200, description = "the edited demand", body = DemandView),
+        (status = 403, description = "not the poster", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "archived, or a challenge with applications made ordinary", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_demand(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(patch): AppJson<DemandPatch>,
+) -> AppResult<axum::Json<DemandView>> {
+    let record = demands::update(&state.db, &state.reference, &user, id, patch).await?;
+    Ok(axum::Json(render(Some(&user), record)))
+}
+
+/// Archive a demand (poster or registrar).
+#[utoipa::path(delete, path = "/api/v1/demands/{id}", tag = "demands",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "demand id")),
+    responses(
+        (status = 200, description = "archived", body = DemandView),
+        (status = 403, description = "not the poster", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already archived", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn archive_demand(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<axum::Json<DemandView>> {
+    let record = demands::transition(&state.db, &user, id, Transition::Archive).await?;
+    Ok(axum::Json(render(Some(&user), record)))
+}
+
+/// Submit a draft (or rejected) demand for review.
+#[utoipa::path(post, path = "/api/v1/demands/{id}/submit", tag = "demands",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "demand id")),
+    responses(
+        (status = 200, description = "submitted", body = DemandView),
+        (status = 403, description = "not the poster", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "not a draft or rejected demand", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn submit_demand(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<axum::Json<DemandView>> {
+    let record = demands::transition(&state.db, &user, id, Transition::Submit).await?;
+    Ok(axum::Json(render(Some(&user), record)))
+}
+
+/// Approve or reject a submitted demand (registrar).
+#[utoipa::path(post, path = "/api/v1/demands/{id}/review", tag = "demands",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "demand id")),
+    request_body = Review,
+    responses(
+        (status = 200, description = "published or rejected", body = DemandView),
+        (status = 403, description = "not the registrar", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "not submitted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "rejection without a reason", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn review_demand(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(review): AppJson<Review>,
+) -> AppResult<axum::Json<DemandView>> {
+    let transition = review.into_transition(Transition::Approve, Transition::Reject)?;
+    let record = demands::transition(&state.db, &user, id, transition).await?;
+    Ok(axum::Json(render(Some(&user), record)))
+}
+
+/// Every state change of a demand, for the poster and the registrar.
+#[utoipa::path(get, path = "/api/v1/demands/{id}/events", tag = "demands",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "demand id")),
+    responses(
+        (status = 200, description = "the history, oldest first", body = Vec<EventView>),
+        (status = 403, description = "not the poster or the registrar", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn demand_events(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<axum::Json<Vec<EventView>>> {
+    let events = demands::history(&state.db, &user, id).await?;
+    Ok(axum::Json(events.into_iter().map(Into::into).collect()))
+}
+
+/// Apply to a 揭榜挂帅 challenge (揭榜; researchers and brokers), before its application deadline.
+#[utoipa::path(post, path = "/api/v1/demands/{id}/applications", tag = "demands",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "challenge id")),
+    request_body = ApplicationInput,
+    responses(
+        (status = 201, description = "applied", body = ApplicationView),
+        (status = 403, description = "not a researcher or broker, or a member of the poster", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown challenge", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "not a challenge, deadline passed, already selected, or applied twice", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn apply(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(input): AppJson<ApplicationInput>,
+) -> AppResult<(StatusCode, axum::Json<ApplicationView>)> {
+    let application = applications::apply(&state.db, &user, id, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(application.into())))
+}
+
+/// The applications of a challenge: all for the poster and the registrar; applicants see their own.
+#[utoipa::path(get, path = "/api/v1/demands/{id}/applications", tag = "demands",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "challenge id")),
+    responses(
+        (status = 200, description = "the applications", body = Vec<ApplicationView>),
+        (status = 403, description = "neither poster nor applicant", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_applications(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<axum::Json<Vec<ApplicationView>>> {
+    let list = applications::list_for_demand(&state.db, &user, id).await?;
+    Ok(axum::Json(list.into_iter().map(Into::into).collect()))
+}
+
+/// Select one application (the poster); once per challenge, the others become `not_selected`.
+#[utoipa::path(post, path = "/api/v1/demands/{id}/applications/{aid}/select", tag = "demands",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "challenge id"),
+        ("aid" = Uuid, Path, description = "application id"),
+    ),
+    responses(
+        (status = 200, description = "selected", body = ApplicationView),
+        (status = 403, description = "not the poster", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown application", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already selected", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn select_application(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath((id, aid)): AppPath<(Uuid, Uuid)>,
+) -> AppResult<axum::Json<ApplicationView>> {
+    let chosen = applications::select(&state.db, &user, id, aid).await?;
+    Ok(axum::Json(chosen.into()))
+}
+
+/// The challenges the user applied to, with the status of each application.
+#[utoipa::path(get, path = "/api/v1/me/applications", tag = "demands",
+    security(("bearer" = [])),
+    responses((status = 200, description = "your applications, newest first", body = Vec<ApplicationView>)))]
+async fn my_applications(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+) -> AppResult<axum::Json<Vec<ApplicationView>>> {
+    let list = applications::mine(&state.db, &user).await?;
+    Ok(axum::Json(list.into_iter().map(Into::into).collect()))
+}

@@ -1,0 +1,117 @@
+//! The catalogue by industry (以产业行业分类的科技成果库): how many published results and demands
+//! each industry and each group of the 6+5+6+1 system holds.
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::AppResult;
+use crate::reference::ReferenceData;
+
+/// Published listings of one industry or group.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CatalogueEntry {
+    /// Industry or group code.
+    pub code: String,
+    /// Chinese label.
+    pub label: String,
+    /// The group of an industry (absent on groups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Published results.
+    pub results: i64,
+    /// Published demands (challenges included).
+    pub demands: i64,
+}
+
+/// `GET /api/v1/catalogue`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Catalogue {
+    /// The 4 groups; a listing in two industries of one group counts once for the group.
+    pub groups: Vec<CatalogueEntry>,
+    /// The 18 industries.
+    pub industries: Vec<CatalogueEntry>,
+    /// All published results.
+    pub total_results: i64,
+    /// All published demands.
+    pub total_demands: i64,
+}
+
+/// Counts published listings per industry and per group.
+pub async fn catalogue(db: &DatabaseConnection, reference: &ReferenceData) -> AppResult<Catalogue> {
+    // One statement per question, written in the SQL that SQLite and PostgreSQL share.
+    let published = "(li.listing_kind = 'result' AND li.listing_id IN \
+         (SELECT id FROM results WHERE status = 'published')) \
+         OR (li.listing_kind = 'demand' AND li.listing_id IN \
+         (SELECT id FROM demands WHERE status = 'published'))";
+    let by_industry = format!(
+        "SELECT li.industry_code AS code, li.listing_kind AS kind, COUNT(*) AS n \
+         FROM listing_industries li WHERE {published} \
+         GROUP BY li.industry_code, li.listing_kind"
+    );
+    let by_group = format!(
+        "SELECT rc.parent AS code, li.listing_kind AS kind, COUNT(DISTINCT li.listing_id) AS n \
+         FROM listing_industries li \
+         JOIN reference_codes rc ON rc.kind = 'industries' AND rc.code = li.industry_code \
+         WHERE {published} GROUP BY rc.parent, li.listing_kind"
+    );
+    let totals = "SELECT 'all' AS code, 'result' AS kind, COUNT(*) AS n FROM results WHERE status = 'published' \
+         UNION ALL SELECT 'all', 'demand', COUNT(*) FROM demands WHERE status = 'published'";
+    let industry_counts = counts(db, &by_industry).await?;
+    let group_counts = counts(db, &by_group).await?;
+    let total_counts = counts(db, totals).await?;
+    let entry =
+        |code: &str, label: &str, group: Option<String>, table: &HashMap<(String, String), i64>| {
+            CatalogueEntry {
+                code: code.to_owned(),
+                label: label.to_owned(),
+                group,
+                results: table
+                    .get(&(code.to_owned(), "result".to_owned()))
+                    .copied()
+                    .unwrap_or(0),
+                demands: table
+                    .get(&(code.to_owned(), "demand".to_owned()))
+                    .copied()
+                    .unwrap_or(0),
+            }
+        };
+    Ok(Catalogue {
+        groups: reference
+            .list("industry_groups")
+            .iter()
+            .map(|g| entry(&g.code, &g.label, None, &group_counts))
+            .collect(),
+        industries: reference
+            .list("industries")
+            .iter()
+            .map(|i| entry(&i.code, &i.label, i.parent.clone(), &industry_counts))
+            .collect(),
+        total_results: total_counts
+            .get(&("all".to_owned(), "result".to_owned()))
+            .copied()
+            .unwrap_or(0),
+        total_demands: total_counts
+            .get(&("all".to_owned(), "demand".to_owned()))
+            .copied()
+            .unwrap_or(0),
+    })
+}
+
+async fn counts(db: &DatabaseConnection, sql: &str) -> AppResult<HashMap<(String, String), i64>> {
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let code: Option<String> = row.try_get("", "code")?;
+        let kind: String = row.try_get("", "kind")?;
+        let n: i64 = row.try_get("", "n")?;
+        if let Some(code) = code {
+            out.insert((code, kind), n);
+        }
+    }
+    Ok(out)
+}
