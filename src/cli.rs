@@ -53,6 +53,12 @@ pub enum Command {
     Migrate,
     /// Load reference data and, into an empty database, the demo data.
     Seed,
+    /// Import results or demands from a .jsonl, .csv or .xlsx file (Chinese or English headers).
+    Import {
+        /// What the file holds.
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
     /// Create a registrar (market operator) account, or reset its password.
     CreateRegistrar {
         /// E-mail address of the account.
@@ -66,6 +72,34 @@ pub enum Command {
         display_name: String,
     },
 }
+
+/// What an import file holds.
+#[derive(Debug, Subcommand)]
+pub enum ImportWhat {
+    /// Research results (科技成果).
+    Results(ImportArgs),
+    /// Enterprise demands and 揭榜挂帅 challenges.
+    Demands(ImportArgs),
+}
+
+/// Options of `techmarket import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file: .jsonl (one JSON object per line, the fields of the API), .csv or .xlsx.
+    pub file: PathBuf,
+    /// Owner of every row; otherwise each row names its `organization` (found by name, or created).
+    #[arg(long, value_name = "ORG_ID")]
+    pub org: Option<uuid::Uuid>,
+    /// Publish the imported listings at once instead of leaving them as drafts.
+    #[arg(long)]
+    pub publish: bool,
+    /// Also write every rejected row's errors to this CSV file (line, field, message).
+    #[arg(long, value_name = "FILE")]
+    pub errors_csv: Option<PathBuf>,
+}
+
+/// Exit code of an import that rejected some rows (the good rows were imported).
+pub const EXIT_ROWS_REJECTED: u8 = 3;
 
 /// Parses the command line, runs the command and maps failure to exit code 1.
 pub fn main() -> ExitCode {
@@ -82,7 +116,7 @@ pub fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -90,8 +124,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Runs one parsed command.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs one parsed command; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut overrides = Overrides {
         data_dir: cli.global.data_dir,
         database_url: cli.global.database_url,
@@ -107,24 +141,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .context("reading configuration")?;
 
     match cli.command {
-        Command::Serve { .. } => serve(settings).await,
+        Command::Serve { .. } => serve(settings).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate => {
             let db = crate::db::connect(&settings).await?;
             crate::db::migrate(&db).await?;
             println!("database is up to date");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
+        Command::Import { what } => import(settings, what).await,
         Command::Seed => {
             let db = crate::db::connect(&settings).await?;
             crate::db::migrate(&db).await?;
-            let created = crate::demo::load_if_empty(&db).await.map_err(describe)?;
-            print_demo_logins(&created);
-            if created.is_empty() {
+            let reference = crate::reference::ReferenceData::read(&db).await?;
+            let summary = crate::demo::load_if_empty(&db, &reference)
+                .await
+                .map_err(describe)?;
+            print_demo(&summary);
+            if summary.logins.is_empty() {
                 println!(
                     "reference data is up to date; the database already has users, so no demo data was added"
                 );
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::CreateRegistrar {
             email,
@@ -147,7 +185,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 println!("registrar {email} exists; password updated");
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
@@ -157,10 +195,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let application = Application::build(settings).await?;
     let state: &AppState = application.state();
     if demo {
-        let created = crate::demo::load_if_empty(&state.db)
+        let summary = crate::demo::load_if_empty(&state.db, &state.reference)
             .await
             .map_err(describe)?;
-        print_demo_logins(&created);
+        print_demo(&summary);
     }
     let addr = application.local_addr()?;
     println!("listening on http://{addr}");
@@ -168,10 +206,100 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     application.run_until(shutdown_signal()).await
 }
 
-fn print_demo_logins(created: &[crate::demo::DemoLogin]) {
+async fn import(settings: Settings, what: ImportWhat) -> anyhow::Result<ExitCode> {
+    use crate::import::{ImportKind, ImportOptions, import_file, sources::Format};
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    let (kind, args) = match what {
+        ImportWhat::Results(args) => (ImportKind::Results, args),
+        ImportWhat::Demands(args) => (ImportKind::Demands, args),
+    };
+    let format = Format::from_path(&args.file).map_err(anyhow::Error::msg)?;
+    let db = crate::db::connect(&settings).await?;
+    crate::db::migrate(&db).await?;
+    let reference = crate::reference::ReferenceData::read(&db).await?;
+    let bar = match format {
+        Format::Xlsx => {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(ProgressStyle::with_template(
+                "{spinner} {pos} rows {per_sec} {elapsed}",
+            )?);
+            bar
+        }
+        _ => {
+            let size = std::fs::metadata(&args.file)
+                .with_context(|| format!("reading {}", args.file.display()))?
+                .len();
+            let bar = ProgressBar::new(size);
+            bar.set_style(ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )?);
+            bar
+        }
+    };
+    let started = std::time::Instant::now();
+    let progress = bar.clone();
+    let options = ImportOptions {
+        organization_id: args.org,
+        publish: args.publish,
+        actor: None,
+    };
+    let report = import_file(
+        &db,
+        &reference,
+        kind,
+        args.file.clone(),
+        options,
+        move |done| progress.set_position(done),
+    )
+    .await?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let rows = report.created + report.updated + report.failed;
+    println!(
+        "{}: {} created, {} updated, {} rejected ({rows} rows in {seconds:.1} s, {:.0} rows/s)",
+        args.file.display(),
+        report.created,
+        report.updated,
+        report.failed,
+        rows as f64 / seconds.max(0.001)
+    );
+    for error in report.errors.iter().take(20) {
+        println!("  line {}: {}: {}", error.line, error.field, error.message);
+    }
+    if report.errors.len() > 20 {
+        println!("  … and {} more errors", report.errors.len() - 20);
+    }
+    if let Some(path) = &args.errors_csv {
+        let mut writer =
+            csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+        writer.write_record(["line", "field", "message"])?;
+        for error in &report.errors {
+            writer.write_record([
+                error.line.to_string(),
+                error.field.clone(),
+                error.message.clone(),
+            ])?;
+        }
+        writer.flush()?;
+        println!("errors written to {}", path.display());
+    }
+    if report.failed > 0 {
+        Ok(ExitCode::from(EXIT_ROWS_REJECTED))
+    } else {
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn print_demo(summary: &crate::demo::DemoSummary) {
+    let created = &summary.logins;
     if created.is_empty() {
         return;
     }
+    println!(
+        "demo data loaded: {} published results, {} published demands (challenges included)",
+        summary.results, summary.demands
+    );
     println!("demo accounts (for trying the market; change or remove them in production):");
     for login in created {
         println!(

@@ -25,6 +25,8 @@ pub struct Settings {
     pub login_window_minutes: i64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest file accepted by the HTTP import routes, in bytes.
+    pub max_import_bytes: usize,
     /// Origins allowed by CORS (`*` for any); none by default.
     pub cors_origins: Vec<String>,
     /// Load the demo data into an empty database on `serve`.
@@ -47,6 +49,7 @@ impl Default for Settings {
             login_max_failures_per_ip: 50,
             login_window_minutes: 15,
             max_body_bytes: 1024 * 1024,
+            max_import_bytes: 32 * 1024 * 1024,
             cors_origins: Vec::new(),
             demo_data: true,
             db_max_connections: 10,

@@ -252,3 +252,41 @@ fn flatten_validation(
         }
     }
 }
+
+/// Names the field of a serde error: a JSON value of the wrong shape. serde reports a missing field at its parent's
+/// path, with the name only in the message, so take it from there.
+pub fn serde_field_error(path: &str, error: &serde_json::Error) -> FieldError {
+    let message = error.to_string();
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(m, _)| m)
+        .to_owned();
+    let parent = if path == "." { "" } else { path };
+    let join = |name: &str| {
+        if parent.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{parent}.{name}")
+        }
+    };
+    if let Some(name) = backticked(&message, "missing field `") {
+        return FieldError::new(join(name), "is required");
+    }
+    if let Some(name) = backticked(&message, "unknown field `") {
+        // serde reports an unknown field at its own path.
+        let field = if path.ends_with(name) {
+            path.to_owned()
+        } else {
+            join(name)
+        };
+        return FieldError::new(field, format!("is not a field of this request ({message})"));
+    }
+    let field = if parent.is_empty() { "body" } else { parent };
+    FieldError::new(field, message)
+}
+
+/// The text between `prefix` and the next backtick.
+pub fn backticked<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = message.strip_prefix(prefix)?;
+    rest.split('`').next()
+}

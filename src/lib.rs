@@ -13,6 +13,7 @@ pub mod domain;
 pub mod entity;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod reference;
 pub mod services;
 pub mod telemetry;

@@ -12,8 +12,8 @@ pub struct Model {
     pub id: Uuid,
     /// Posting organization.
     pub organization_id: Uuid,
-    /// The member who created it.
-    pub created_by: Uuid,
+    /// The member who created it (`None` for command-line imports).
+    pub created_by: Option<Uuid>,
     /// Id in the poster's own system, for re-imports.
     pub external_id: Option<String>,
     /// Title.

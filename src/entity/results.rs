@@ -12,8 +12,8 @@ pub struct Model {
     pub id: Uuid,
     /// Owning organization.
     pub organization_id: Uuid,
-    /// The member who created it.
-    pub created_by: Uuid,
+    /// The member who created it (`None` for command-line imports).
+    pub created_by: Option<Uuid>,
     /// Id in the owner's own system, for re-imports.
     pub external_id: Option<String>,
     /// 成果名称.

@@ -70,7 +70,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         // is still malformed JSON: check the whole body before blaming a field.
         let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
         match inner.classify() {
-            serde_json::error::Category::Data if well_formed => data_error(&path, &inner),
+            serde_json::error::Category::Data if well_formed => {
+                AppError::Validation(vec![crate::error::serde_field_error(&path, &inner)])
+            }
             _ => AppError::BadRequest(format!("the body is not valid JSON: {inner}")),
         }
     })?;
@@ -78,46 +80,6 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         .end()
         .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
     Ok(value)
-}
-
-/// A JSON value of the wrong shape: name the field. serde reports a missing field at its parent's
-/// path, with the name only in the message, so take it from there.
-fn data_error(path: &str, error: &serde_json::Error) -> AppError {
-    let message = error.to_string();
-    let message = message
-        .rsplit_once(" at line ")
-        .map_or(message.as_str(), |(m, _)| m)
-        .to_owned();
-    let parent = if path == "." { "" } else { path };
-    let join = |name: &str| {
-        if parent.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{parent}.{name}")
-        }
-    };
-    if let Some(name) = backticked(&message, "missing field `") {
-        return AppError::Validation(vec![FieldError::new(join(name), "is required")]);
-    }
-    if let Some(name) = backticked(&message, "unknown field `") {
-        // serde reports an unknown field at its own path.
-        let field = if path.ends_with(name) {
-            path.to_owned()
-        } else {
-            join(name)
-        };
-        return AppError::Validation(vec![FieldError::new(
-            field,
-            format!("is not a field of this request ({message})"),
-        )]);
-    }
-    let field = if parent.is_empty() { "body" } else { parent };
-    AppError::Validation(vec![FieldError::new(field, message)])
-}
-
-fn backticked<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
-    let rest = message.strip_prefix(prefix)?;
-    rest.split('`').next()
 }
 
 /// Query parameters, with `400`-free failures: a bad value is a `422` naming the parameter.
@@ -140,7 +102,7 @@ where
                 let path = error.path().to_string();
                 let message = error.into_inner().to_string();
                 let field = if path == "." {
-                    backticked(&message, "missing field `")
+                    crate::error::backticked(&message, "missing field `")
                         .unwrap_or("query")
                         .to_owned()
                 } else {

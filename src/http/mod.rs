@@ -7,6 +7,7 @@ mod demands;
 mod docs;
 pub mod extract;
 mod health;
+mod imports;
 mod organizations;
 mod reference;
 mod results;
@@ -47,17 +48,34 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(catalogue::router())
 }
 
+/// The bulk-import routes, which take larger bodies than the rest.
+fn import_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().merge(imports::router())
+}
+
 /// The OpenAPI document of the whole API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes().split_for_parts().1
+    api_routes().merge(import_routes()).split_for_parts().1
 }
 
 /// The complete application router.
 pub fn router(state: AppState) -> Router {
     // Install the metrics recorder before the first request, or that request would go uncounted.
     let _ = crate::telemetry::metrics_handle();
-    let (api, openapi) = api_routes().split_for_parts();
+    let (api, mut openapi) = api_routes().split_for_parts();
+    let (imports, import_doc) = import_routes().split_for_parts();
+    openapi.merge(import_doc);
     let max_body = state.settings.max_body_bytes;
+    let max_import = state.settings.max_import_bytes.max(max_body);
+    // Body limits per group of routes: a layer applies to the routes added before it.
+    let api = api
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(DefaultBodyLimit::max(max_body))
+        .merge(
+            imports
+                .layer(RequestBodyLimitLayer::new(max_import))
+                .layer(DefaultBodyLimit::max(max_import)),
+        );
     let cors = cors_layer(&state.settings.cors_origins);
     api.merge(docs::router(openapi))
         .fallback(unknown_route)
@@ -89,9 +107,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(middleware::from_fn(log_internal_errors))
                 .layer(CatchPanicLayer::new())
                 .layer(cors)
-                .layer(CompressionLayer::new())
-                .layer(RequestBodyLimitLayer::new(max_body))
-                .layer(DefaultBodyLimit::max(max_body)),
+                .layer(CompressionLayer::new()),
         )
         .with_state(state)
 }
@@ -150,9 +166,10 @@ async fn problem_for_bare_errors(
         return response;
     }
     let detail = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            format!("the request body is larger than the limit of {max_body} bytes")
-        }
+        StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "the request body is larger than this route accepts ({max_body} bytes; \
+             the import routes take max_import_bytes)"
+        ),
         StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this route".to_owned(),
         StatusCode::NOT_FOUND => "not found".to_owned(),
         s if s.is_server_error() => {

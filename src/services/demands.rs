@@ -249,7 +249,15 @@ pub async fn create(
     let organization_id = acting_organization(user, Role::Enterprise, "post demands")?;
     input.validate(reference, Some(today()))?;
     let txn = crate::db::begin_write(db).await?;
-    let id = insert(&txn, organization_id, user.user.id, None, input).await?;
+    let id = insert(
+        &txn,
+        organization_id,
+        Some(user.user.id),
+        None,
+        Status::Draft,
+        input,
+    )
+    .await?;
     listings::record_event(
         &txn,
         KIND,
@@ -265,12 +273,13 @@ pub async fn create(
     Ok(record)
 }
 
-/// Inserts a validated demand as a draft; returns its id.
+/// Inserts a validated demand in `status`; returns its id.
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
     organization_id: Uuid,
-    created_by: Uuid,
+    created_by: Option<Uuid>,
     external_id: Option<String>,
+    status: Status,
     input: DemandInput,
 ) -> AppResult<Uuid> {
     let now = Utc::now();
@@ -282,9 +291,9 @@ pub async fn insert<C: ConnectionTrait>(
         created_by: Set(created_by),
         external_id: Set(external_id),
         selected_application_id: Set(None),
-        status: Set(Status::Draft.as_str().to_owned()),
+        status: Set(status.as_str().to_owned()),
         rejection_reason: Set(None),
-        published_at: Set(None),
+        published_at: Set((status == Status::Published).then_some(now)),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

@@ -307,7 +307,15 @@ pub async fn create(
     let organization_id = acting_organization(user, Role::Researcher, "list research results")?;
     input.validate(reference)?;
     let txn = crate::db::begin_write(db).await?;
-    let id = insert(&txn, organization_id, user.user.id, None, input).await?;
+    let id = insert(
+        &txn,
+        organization_id,
+        Some(user.user.id),
+        None,
+        Status::Draft,
+        input,
+    )
+    .await?;
     listings::record_event(
         &txn,
         KIND,
@@ -323,12 +331,13 @@ pub async fn create(
     Ok(record)
 }
 
-/// Inserts a validated result as a draft; returns its id.
+/// Inserts a validated result in `status`; returns its id.
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
     organization_id: Uuid,
-    created_by: Uuid,
+    created_by: Option<Uuid>,
     external_id: Option<String>,
+    status: Status,
     input: ResultInput,
 ) -> AppResult<Uuid> {
     let now = Utc::now();
@@ -339,9 +348,9 @@ pub async fn insert<C: ConnectionTrait>(
         organization_id: Set(organization_id),
         created_by: Set(created_by),
         external_id: Set(external_id),
-        status: Set(Status::Draft.as_str().to_owned()),
+        status: Set(status.as_str().to_owned()),
         rejection_reason: Set(None),
-        published_at: Set(None),
+        published_at: Set((status == Status::Published).then_some(now)),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

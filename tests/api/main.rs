@@ -8,6 +8,7 @@ mod catalogue;
 mod cli;
 mod errors;
 mod helpers;
+mod imports;
 mod organizations;
 mod reference;
 mod service;

@@ -146,6 +146,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/demands/{id}/applications/{aid}/select"),
     ("get", "/api/v1/me/applications"),
     ("get", "/api/v1/catalogue"),
+    ("post", "/api/v1/results/import"),
+    ("post", "/api/v1/demands/import"),
 ];
 
 #[tokio::test]

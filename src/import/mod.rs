@@ -1,0 +1,568 @@
+//! Bulk import of results and demands from `.jsonl`, `.csv` and `.xlsx` files.
+//!
+//! Rows are read one at a time (see `sources`), checked exactly as the API checks them, and written
+//! in batches of [`BATCH_ROWS`], one transaction per batch. A bad row is reported with its line,
+//! field and message and never stops the good rows. A row with an `external_id` that the owning
+//! organization already has updates that listing instead of adding a duplicate.
+
+pub mod fields;
+pub mod sources;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
+};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::organization_name_key;
+use crate::entity::{demands, organizations, results};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::reference::ReferenceData;
+use crate::services::demands::DemandInput;
+use crate::services::listings::{self, ListingKind, Status};
+use crate::services::organizations::{NewOrganization, insert_organization};
+use crate::services::results::ResultInput;
+
+use sources::{Format, RawRow};
+
+/// Rows written per transaction.
+pub const BATCH_ROWS: usize = 500;
+/// Row errors kept in a report (the counts stay exact beyond it).
+pub const MAX_REPORTED_ERRORS: usize = 10_000;
+
+/// What is imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    /// Research results.
+    Results,
+    /// Demands and challenges.
+    Demands,
+}
+
+impl ImportKind {
+    fn columns(self) -> &'static [fields::Column] {
+        match self {
+            Self::Results => fields::RESULT_COLUMNS,
+            Self::Demands => fields::DEMAND_COLUMNS,
+        }
+    }
+
+    fn listing(self) -> ListingKind {
+        match self {
+            Self::Results => ListingKind::Result,
+            Self::Demands => ListingKind::Demand,
+        }
+    }
+}
+
+/// How rows are owned and published.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Every row belongs to this organization (rows may then name only this one).
+    pub organization_id: Option<Uuid>,
+    /// Publish imported listings at once (operator imports); otherwise they are drafts.
+    pub publish: bool,
+    /// The user importing, for the history (`None` from the command line).
+    pub actor: Option<Uuid>,
+}
+
+/// One rejected row.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RowError {
+    /// Line in the file (for spreadsheets, the header is line 1).
+    pub line: usize,
+    /// The field, or `row` when the whole row is unreadable.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct ImportReport {
+    /// Rows that added a listing.
+    pub created: u64,
+    /// Rows that updated a listing with the same `external_id`.
+    pub updated: u64,
+    /// Rows rejected.
+    pub failed: u64,
+    /// The rejected rows' errors (at most 10000).
+    pub errors: Vec<RowError>,
+}
+
+impl ImportReport {
+    fn reject(&mut self, line: usize, errors: impl IntoIterator<Item = FieldError>) {
+        self.failed += 1;
+        for error in errors {
+            if self.errors.len() < MAX_REPORTED_ERRORS {
+                self.errors.push(RowError {
+                    line,
+                    field: error.field,
+                    message: error.message,
+                });
+            }
+        }
+    }
+}
+
+/// A row that passed every check, ready to be written.
+struct ReadyRow {
+    line: usize,
+    external_id: Option<String>,
+    organization: OrgRef,
+    input: Input,
+}
+
+enum Input {
+    Result(Box<ResultInput>),
+    Demand(Box<DemandInput>),
+}
+
+impl Input {
+    fn industries(&self) -> &[String] {
+        match self {
+            Self::Result(i) => &i.industry_codes,
+            Self::Demand(i) => &i.industry_codes,
+        }
+    }
+}
+
+/// The owner of a row: known, or to be found by name (and created when missing).
+enum OrgRef {
+    Known(Uuid),
+    ByName(Box<NewOrganization>),
+}
+
+/// Reads a file on a blocking thread and imports it. `progress` receives (done, total) in the unit of
+/// the format (bytes for JSON lines and CSV, rows for spreadsheets).
+pub async fn import_file(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    kind: ImportKind,
+    path: PathBuf,
+    options: ImportOptions,
+    progress: impl Fn(u64) + Send + Sync + 'static,
+) -> anyhow::Result<ImportReport> {
+    let format = Format::from_path(&path).map_err(anyhow::Error::msg)?;
+    let file = std::fs::File::open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    let (tx, rx) = mpsc::channel(BATCH_ROWS * 2);
+    let reader = tokio::task::spawn_blocking(move || read(format, kind, file, &tx, &progress));
+    let report = import_rows(db, reference, kind, rx, options).await?;
+    reader
+        .await
+        .map_err(|e| anyhow::anyhow!("reader thread: {e}"))?
+        .map_err(anyhow::Error::msg)?;
+    Ok(report)
+}
+
+/// Imports rows held in memory (the HTTP import).
+pub async fn import_bytes(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    kind: ImportKind,
+    format: Format,
+    bytes: bytes::Bytes,
+    options: ImportOptions,
+) -> AppResult<ImportReport> {
+    let (tx, rx) = mpsc::channel(BATCH_ROWS * 2);
+    let reader = tokio::task::spawn_blocking(move || {
+        read(format, kind, std::io::Cursor::new(bytes), &tx, &|_| {})
+    });
+    let report = import_rows(db, reference, kind, rx, options).await?;
+    reader
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|message| AppError::field("file", message))?;
+    Ok(report)
+}
+
+fn read<R: std::io::Read + std::io::Seek>(
+    format: Format,
+    kind: ImportKind,
+    source: R,
+    tx: &mpsc::Sender<RawRow>,
+    progress: &dyn Fn(u64),
+) -> Result<(), String> {
+    match format {
+        Format::JsonLines => sources::read_jsonl(std::io::BufReader::new(source), tx, progress),
+        Format::Csv => sources::read_csv(source, kind.columns(), tx, progress),
+        Format::Xlsx => sources::read_xlsx(source, kind.columns(), tx, progress),
+    }
+}
+
+/// Checks and writes rows as they arrive, a batch at a time.
+pub async fn import_rows(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    kind: ImportKind,
+    mut rx: mpsc::Receiver<RawRow>,
+    options: ImportOptions,
+) -> AppResult<ImportReport> {
+    let fixed_org = match options.organization_id {
+        Some(id) => Some(
+            organizations::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::field("org", "no organization has this id"))?,
+        ),
+        None => None,
+    };
+    let mut report = ImportReport::default();
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    let mut organizations: HashMap<String, Uuid> = HashMap::new();
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    loop {
+        let room = BATCH_ROWS - batch.len();
+        let received = rx.recv_many(&mut batch, room).await;
+        let finished = received == 0;
+        if batch.len() >= BATCH_ROWS || (finished && !batch.is_empty()) {
+            let ready: Vec<ReadyRow> = batch
+                .drain(..)
+                .filter_map(|raw| {
+                    check_row(raw, kind, reference, fixed_org.as_ref(), &mut seen)
+                        .map_err(|(line, errors)| report.reject(line, errors))
+                        .ok()
+                })
+                .collect();
+            write_batch(
+                db,
+                reference,
+                kind,
+                ready,
+                &options,
+                &mut organizations,
+                &mut report,
+            )
+            .await?;
+        }
+        if finished {
+            return Ok(report);
+        }
+    }
+}
+
+type RowFailure = (usize, Vec<FieldError>);
+
+fn check_row(
+    raw: RawRow,
+    kind: ImportKind,
+    reference: &ReferenceData,
+    fixed_org: Option<&organizations::Model>,
+    seen: &mut HashMap<(String, String), usize>,
+) -> Result<ReadyRow, RowFailure> {
+    let line = raw.line;
+    let fail = |field: &str, message: String| (line, vec![FieldError::new(field, message)]);
+    let mut value = raw.fields.map_err(|message| fail("row", message))?;
+    fields::labels_to_codes(&mut value, reference);
+    let Value::Object(object) = &mut value else {
+        return Err(fail("row", "a row must be an object".into()));
+    };
+    let external_id = match object.remove("external_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.trim().is_empty() && s.trim().chars().count() <= 128 => {
+            Some(s.trim().to_owned())
+        }
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(_) => {
+            return Err(fail(
+                "external_id",
+                "must be text of 1 to 128 characters".into(),
+            ));
+        }
+    };
+    let organization = match (object.remove("organization"), fixed_org) {
+        (None | Some(Value::Null), Some(org)) => OrgRef::Known(org.id),
+        (Some(named), Some(org)) => {
+            let name = named
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if organization_name_key(name) != org.name_key {
+                return Err(fail(
+                    "organization",
+                    format!(
+                        "every row of this import belongs to {}; this row names {name:?}",
+                        org.name
+                    ),
+                ));
+            }
+            OrgRef::Known(org.id)
+        }
+        (None | Some(Value::Null), None) => {
+            return Err(fail(
+                "organization",
+                "name the owner ({\"name\",\"kind\",\"region_code\"}) or import with --org".into(),
+            ));
+        }
+        (Some(named), None) => {
+            let new: NewOrganization = deserialize(named, "organization", line)?;
+            let errors = new.reference_errors(reference, "organization");
+            if !errors.is_empty() {
+                return Err((line, errors));
+            }
+            OrgRef::ByName(Box::new(new))
+        }
+    };
+    let input = match kind {
+        ImportKind::Results => {
+            let input: ResultInput = deserialize(value, "", line)?;
+            input
+                .validate(reference)
+                .map_err(|e| (line, field_errors(e)))?;
+            Input::Result(Box::new(input))
+        }
+        ImportKind::Demands => {
+            let input: DemandInput = deserialize(value, "", line)?;
+            input
+                .validate(reference, Some(crate::services::demands::today()))
+                .map_err(|e| (line, field_errors(e)))?;
+            Input::Demand(Box::new(input))
+        }
+    };
+    if let Some(external_id) = &external_id {
+        let owner = match &organization {
+            OrgRef::Known(id) => id.to_string(),
+            OrgRef::ByName(new) => organization_name_key(&new.name),
+        };
+        if let Some(first) = seen.insert((owner, external_id.clone()), line) {
+            return Err(fail(
+                "external_id",
+                format!("{external_id:?} repeats line {first} of this file"),
+            ));
+        }
+    }
+    Ok(ReadyRow {
+        line,
+        external_id,
+        organization,
+        input,
+    })
+}
+
+fn deserialize<T: serde::de::DeserializeOwned>(
+    value: Value,
+    prefix: &str,
+    line: usize,
+) -> Result<T, RowFailure> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let mut field = crate::error::serde_field_error(&path, error.inner());
+        if !prefix.is_empty() {
+            field.field = format!("{prefix}.{}", field.field);
+        }
+        (line, vec![field])
+    })
+}
+
+fn field_errors(error: AppError) -> Vec<FieldError> {
+    match error {
+        AppError::Validation(errors) => errors,
+        other => vec![FieldError::new("row", other.to_string())],
+    }
+}
+
+async fn write_batch(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    kind: ImportKind,
+    rows: Vec<ReadyRow>,
+    options: &ImportOptions,
+    organizations: &mut HashMap<String, Uuid>,
+    report: &mut ImportReport,
+) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let _ = reference;
+    let txn = crate::db::begin_write(db).await?;
+    let listing = kind.listing();
+    let mut created_orgs = Vec::new();
+    for row in rows {
+        let organization_id = match row.organization {
+            OrgRef::Known(id) => id,
+            OrgRef::ByName(new) => {
+                let key = organization_name_key(&new.name);
+                match organizations.get(&key) {
+                    Some(id) => *id,
+                    None => {
+                        let existing = organizations::Entity::find()
+                            .filter(organizations::Column::NameKey.eq(&key))
+                            .one(&txn)
+                            .await?;
+                        let id = match existing {
+                            Some(org) => org.id,
+                            None => insert_organization(&txn, *new).await?.id,
+                        };
+                        created_orgs.push(key.clone());
+                        organizations.insert(key, id);
+                        id
+                    }
+                }
+            }
+        };
+        let existing = match &row.external_id {
+            Some(external_id) => find_existing(&txn, kind, organization_id, external_id).await?,
+            None => None,
+        };
+        let industries = row.input.industries().to_vec();
+        match existing {
+            Some((id, from)) => {
+                let to = if options.publish {
+                    Status::Published
+                } else {
+                    match from.after_edit() {
+                        Ok(to) => to,
+                        Err(e) => {
+                            report
+                                .reject(row.line, [FieldError::new("external_id", e.to_string())]);
+                            continue;
+                        }
+                    }
+                };
+                update_existing(&txn, id, row.input, to, from).await?;
+                listings::replace_industries(&txn, listing, id, &industries).await?;
+                if from != to {
+                    listings::record_event(
+                        &txn,
+                        listing,
+                        id,
+                        options.actor,
+                        Some(from),
+                        to,
+                        Some("re-imported".into()),
+                    )
+                    .await?;
+                }
+                if from == Status::Published || to == Status::Published {
+                    listings::enqueue_for_search(&txn, listing, id).await?;
+                }
+                report.updated += 1;
+            }
+            None => {
+                let status = if options.publish {
+                    Status::Published
+                } else {
+                    Status::Draft
+                };
+                let id = match row.input {
+                    Input::Result(input) => {
+                        crate::services::results::insert(
+                            &txn,
+                            organization_id,
+                            options.actor,
+                            row.external_id,
+                            status,
+                            *input,
+                        )
+                        .await?
+                    }
+                    Input::Demand(input) => {
+                        crate::services::demands::insert(
+                            &txn,
+                            organization_id,
+                            options.actor,
+                            row.external_id,
+                            status,
+                            *input,
+                        )
+                        .await?
+                    }
+                };
+                listings::record_event(
+                    &txn,
+                    listing,
+                    id,
+                    options.actor,
+                    None,
+                    status,
+                    Some("imported".into()),
+                )
+                .await?;
+                if status == Status::Published {
+                    listings::enqueue_for_search(&txn, listing, id).await?;
+                }
+                report.created += 1;
+            }
+        }
+    }
+    if let Err(e) = txn.commit().await {
+        // Organizations created in this batch were rolled back with it.
+        for key in created_orgs {
+            organizations.remove(&key);
+        }
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+async fn find_existing<C: ConnectionTrait>(
+    db: &C,
+    kind: ImportKind,
+    organization_id: Uuid,
+    external_id: &str,
+) -> AppResult<Option<(Uuid, Status)>> {
+    let found = match kind {
+        ImportKind::Results => results::Entity::find()
+            .filter(results::Column::OrganizationId.eq(organization_id))
+            .filter(results::Column::ExternalId.eq(external_id))
+            .one(db)
+            .await?
+            .map(|r| (r.id, r.status)),
+        ImportKind::Demands => demands::Entity::find()
+            .filter(demands::Column::OrganizationId.eq(organization_id))
+            .filter(demands::Column::ExternalId.eq(external_id))
+            .one(db)
+            .await?
+            .map(|d| (d.id, d.status)),
+    };
+    Ok(found.and_then(|(id, status)| Status::parse(&status).map(|s| (id, s))))
+}
+
+async fn update_existing<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    input: Input,
+    to: Status,
+    from: Status,
+) -> AppResult<()> {
+    let now = Utc::now();
+    let published_at = (to == Status::Published && from != Status::Published).then_some(now);
+    match input {
+        Input::Result(input) => {
+            let mut model = results::ActiveModel {
+                id: Set(id),
+                status: Set(to.as_str().to_owned()),
+                updated_at: Set(now),
+                ..Default::default()
+            };
+            if let Some(at) = published_at {
+                model.published_at = Set(Some(at));
+            }
+            input.write_into(&mut model);
+            model.update(db).await?;
+        }
+        Input::Demand(input) => {
+            let mut model = demands::ActiveModel {
+                id: Set(id),
+                status: Set(to.as_str().to_owned()),
+                updated_at: Set(now),
+                ..Default::default()
+            };
+            if let Some(at) = published_at {
+                model.published_at = Set(Some(at));
+            }
+            input.write_into(&mut model);
+            model.update(db).await?;
+        }
+    }
+    Ok(())
+}
