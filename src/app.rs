@@ -81,15 +81,41 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let indexer = tokio::spawn(run_indexer(self.state.clone()));
         let router = crate::http::router(self.state);
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .context("serving HTTP")
+        .context("serving HTTP");
+        indexer.abort();
+        served
     }
+}
+
+/// Keeps the local index in step with the database: a full rebuild first when the index is new
+/// (fresh directory or changed schema), then the outbox, forever.
+async fn run_indexer(state: AppState) {
+    if state.search.was_created() {
+        let started = std::time::Instant::now();
+        match crate::search::rebuild(&state.db, &state.reference, &state.search, |_, _| {}).await {
+            Ok(n) => {
+                tracing::info!(listings = n, took = ?started.elapsed(), "search index built from the database")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "building the search index failed; the outbox will be applied")
+            }
+        }
+    }
+    crate::search::Indexer::new(
+        state.db.clone(),
+        state.reference.clone(),
+        state.search.clone(),
+    )
+    .run()
+    .await;
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

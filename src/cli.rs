@@ -53,6 +53,8 @@ pub enum Command {
     Migrate,
     /// Load reference data and, into an empty database, the demo data.
     Seed,
+    /// Rebuild the search index from the database (stop the server using this data directory first).
+    Reindex,
     /// Import results or demands from a .jsonl, .csv or .xlsx file (Chinese or English headers).
     Import {
         /// What the file holds.
@@ -149,6 +151,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { what } => import(settings, what).await,
+        Command::Reindex => reindex(settings).await.map(|()| ExitCode::SUCCESS),
         Command::Seed => {
             let db = crate::db::connect(&settings).await?;
             crate::db::migrate(&db).await?;
@@ -204,6 +207,37 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     println!("listening on http://{addr}");
     println!("API documentation: http://{addr}/docs");
     application.run_until(shutdown_signal()).await
+}
+
+async fn reindex(settings: Settings) -> anyhow::Result<()> {
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    let db = crate::db::connect(&settings).await?;
+    crate::db::migrate(&db).await?;
+    let reference = crate::reference::ReferenceData::read(&db).await?;
+    let dir = settings.index_dir();
+    let index =
+        tokio::task::spawn_blocking(move || search_index::SearchIndex::open_or_create(&dir))
+            .await?
+            .context("opening the search index (is a server running on this data directory?)")?;
+    let index = std::sync::Arc::new(index);
+    let bar = ProgressBar::new(0);
+    bar.set_style(ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} listings {per_sec} eta {eta}",
+    )?);
+    let progress = bar.clone();
+    let started = std::time::Instant::now();
+    let count = crate::search::rebuild(&db, &reference, &index, move |done, total| {
+        progress.set_length(total);
+        progress.set_position(done);
+    })
+    .await?;
+    bar.finish_and_clear();
+    println!(
+        "search index rebuilt: {count} published listings in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn import(settings: Settings, what: ImportWhat) -> anyhow::Result<ExitCode> {

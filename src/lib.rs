@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod import;
 pub mod reference;
+pub mod search;
 pub mod services;
 pub mod telemetry;
 pub mod views;

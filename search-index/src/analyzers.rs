@@ -65,8 +65,8 @@ pub fn tokenize(name: &str, text: &str) -> Option<Vec<String>> {
 /// Segments text with jieba and keeps only word tokens.
 ///
 /// jieba returns whitespace and punctuation as tokens of their own; they carry no meaning and would
-/// match every document, so they are skipped. Positions are ordinal (0, 1, 2, … over the kept tokens)
-/// rather than character offsets, which is what tantivy's phrase queries expect.
+/// match every document, so they are skipped. Positions are ordinal over words (see
+/// [`word_positions`]) rather than character offsets, which is what tantivy's phrase queries expect.
 #[derive(Clone)]
 struct ChineseTokenizer {
     jieba: Arc<Jieba>,
@@ -77,13 +77,17 @@ impl Tokenizer for ChineseTokenizer {
     type TokenStream<'a> = ChineseTokenStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> ChineseTokenStream {
-        let tokens = self
+        let words: Vec<jieba_rs::Token<'_>> = self
             .jieba
             .tokenize(text, self.mode, true)
             .into_iter()
             .filter(|token| token.word.chars().any(char::is_alphanumeric))
-            .enumerate()
-            .map(|(position, token)| {
+            .collect();
+        let positions = word_positions(&words);
+        let tokens = words
+            .iter()
+            .zip(positions)
+            .map(|(token, position)| {
                 // jieba's `start`/`end` count characters; tantivy wants byte offsets into `text`.
                 // `word` is a slice of `text`, so its address gives the byte offset directly.
                 let offset_from = token.word.as_ptr() as usize - text.as_ptr() as usize;
@@ -102,6 +106,27 @@ impl Tokenizer for ChineseTokenizer {
             empty: Token::default(),
         }
     }
+}
+
+/// Ordinal positions in which the shorter words that search mode emits inside a longer word share
+/// that word's position (人工, 智能 and 人工智能 all stand at one position). A phrase of whole words
+/// then matches across words of any length: in "人工智能机器人", 人工智能 is at 0 and 机器人 at 1.
+///
+/// jieba emits a long word's inner words just before the word itself, so walking backwards, a token
+/// inside the last seen word belongs to that word's position.
+fn word_positions(words: &[jieba_rs::Token<'_>]) -> Vec<usize> {
+    let mut reversed = Vec::with_capacity(words.len());
+    let mut container: Option<(usize, usize)> = None;
+    let mut count = 0;
+    for token in words.iter().rev() {
+        let inside = container.is_some_and(|(start, end)| token.start >= start && token.end <= end);
+        if !inside {
+            container = Some((token.start, token.end));
+            count += 1;
+        }
+        reversed.push(count - 1);
+    }
+    reversed.iter().rev().map(|r| count - 1 - r).collect()
 }
 
 /// The tokens of one text, produced eagerly by [`ChineseTokenizer`].
@@ -202,6 +227,24 @@ mod tests {
             seen.push(token.position);
         }
         assert_eq!(seen, (0..seen.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn inner_words_share_the_position_of_their_word_in_search_mode() {
+        let manager = TokenizerManager::default();
+        register_analyzers(&manager);
+        let mut analyzer = manager.get(CHINESE_SEARCH).expect("registered");
+        let mut stream = analyzer.token_stream("人工智能机器学习");
+        let mut seen = Vec::new();
+        while let Some(token) = stream.next() {
+            seen.push((token.text.clone(), token.position));
+        }
+        let position = |word: &str| seen.iter().find(|(w, _)| w == word).map(|(_, p)| *p);
+        assert_eq!(position("人工"), position("人工智能"), "{seen:?}");
+        assert_eq!(position("智能"), position("人工智能"), "{seen:?}");
+        assert_eq!(position("人工智能"), Some(0), "{seen:?}");
+        // The next whole word follows at the next position.
+        assert_eq!(position("机器"), Some(1), "{seen:?}");
     }
 
     #[test]

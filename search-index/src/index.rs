@@ -1,18 +1,22 @@
-//! Opening (or creating) the index directory.
+//! Opening (or creating) the index directory, and writing to it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use tantivy::schema::{STORED, STRING, Schema, TextFieldIndexing, TextOptions};
-use tantivy::{Index, IndexReader, ReloadPolicy};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 use crate::analyzers;
+use crate::document::ListingDoc;
+use crate::schema::{self, Fields};
 
 /// Version of the index layout (schema and analyzers). When the directory holds another version, it is
 /// recreated empty and must be rebuilt from the database.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const VERSION_FILE: &str = "techmarket-schema-version";
+/// Memory of the single writer; split over its threads (at least 15 MB each).
+const WRITER_BUDGET_BYTES: usize = 64 * 1024 * 1024;
 
 /// What can go wrong with the index.
 #[derive(Debug, thiserror::Error)]
@@ -28,12 +32,17 @@ pub enum SearchError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The writer lock was poisoned by a panic in another thread.
+    #[error("search index writer is unusable after a panic")]
+    Poisoned,
 }
 
-/// An open index: its directory, schema and a reader.
+/// An open index: its directory, schema, the one writer and a reader.
 pub struct SearchIndex {
-    index: Index,
-    reader: IndexReader,
+    pub(crate) index: Index,
+    pub(crate) reader: IndexReader,
+    pub(crate) fields: Fields,
+    writer: Mutex<IndexWriter>,
     dir: PathBuf,
     created: bool,
 }
@@ -41,7 +50,8 @@ pub struct SearchIndex {
 impl SearchIndex {
     /// Opens the index in `dir`, creating the directory and an empty index when missing, and recreating
     /// it empty when it was written with another [`SCHEMA_VERSION`]. Analyzers are registered on
-    /// every open (tantivy does not persist them).
+    /// every open (tantivy does not persist them). Takes the directory's writer lock: one process per
+    /// index directory.
     pub fn open_or_create(dir: &Path) -> Result<Self, SearchError> {
         let io = |source| SearchError::Io {
             path: dir.to_path_buf(),
@@ -60,11 +70,13 @@ impl SearchIndex {
             if has_index {
                 clear_dir(dir).map_err(io)?;
             }
-            let index = Index::create_in_dir(dir, schema())?;
+            let index = Index::create_in_dir(dir, schema::build().0)?;
             fs::write(&version_path, SCHEMA_VERSION.to_string()).map_err(io)?;
             (index, true)
         };
         analyzers::register_analyzers(index.tokenizers());
+        let fields = schema::resolve(&index.schema())?;
+        let writer = index.writer_with_num_threads(1, WRITER_BUDGET_BYTES)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -72,6 +84,8 @@ impl SearchIndex {
         Ok(Self {
             index,
             reader,
+            fields,
+            writer: Mutex::new(writer),
             dir: dir.to_path_buf(),
             created,
         })
@@ -93,6 +107,59 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// Adds or replaces listings and removes others; visible after [`Self::commit`].
+    pub fn apply(
+        &self,
+        upserts: &[ListingDoc],
+        deletes: &[(String, String)],
+    ) -> Result<(), SearchError> {
+        let writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        for (kind, id) in deletes {
+            writer.delete_term(Term::from_field_text(
+                self.fields.key,
+                &ListingDoc::key_of(kind, id),
+            ));
+        }
+        for doc in upserts {
+            writer.delete_term(Term::from_field_text(
+                self.fields.key,
+                &ListingDoc::key_of(&doc.kind, &doc.id),
+            ));
+            writer.add_document(doc.to_document(&self.fields))?;
+        }
+        Ok(())
+    }
+
+    /// Removes every document; visible after [`Self::commit`].
+    pub fn clear(&self) -> Result<(), SearchError> {
+        let writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        writer.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Makes the changes durable and visible, recording `checkpoint` (the last outbox id applied)
+    /// in the same commit, so that the index and its position can never disagree.
+    pub fn commit(&self, checkpoint: i64) -> Result<(), SearchError> {
+        {
+            let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+            let mut prepared = writer.prepare_commit()?;
+            prepared.set_payload(&checkpoint.to_string());
+            prepared.commit()?;
+        }
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// The checkpoint of the last commit (0 for a new index).
+    pub fn checkpoint(&self) -> Result<i64, SearchError> {
+        Ok(self
+            .index
+            .load_metas()?
+            .payload
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0))
+    }
+
     /// Checks that the index can be used: its files are readable, its directory still exists and is
     /// writable.
     pub fn check(&self) -> Result<(), SearchError> {
@@ -107,23 +174,6 @@ impl SearchIndex {
         let _ = self.index.searchable_segment_ids()?;
         Ok(())
     }
-}
-
-/// The document schema. Listings of every kind share one index; `kind` tells them apart.
-fn schema() -> Schema {
-    let chinese = TextOptions::default()
-        .set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(analyzers::CHINESE_SEARCH)
-                .set_index_option(tantivy::schema::IndexRecordOption::WithFreqsAndPositions),
-        )
-        .set_stored();
-    let mut builder = Schema::builder();
-    builder.add_text_field("id", STRING | STORED);
-    builder.add_text_field("kind", STRING | STORED);
-    builder.add_text_field("title", chinese.clone());
-    builder.add_text_field("body", chinese);
-    builder.build()
 }
 
 fn clear_dir(dir: &Path) -> std::io::Result<()> {
@@ -142,21 +192,26 @@ fn clear_dir(dir: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    fn tmp() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"))
+    }
+
     #[test]
     fn creates_then_reopens_and_recreates_on_version_change() -> Result<(), SearchError> {
-        let tmp = tempfile::tempdir().map_err(|source| SearchError::Io {
-            path: PathBuf::from("tmp"),
-            source,
-        })?;
+        let tmp = tmp();
         let dir = tmp.path().join("index");
         let first = SearchIndex::open_or_create(&dir)?;
         assert!(first.was_created());
         first.check()?;
         assert_eq!(first.num_docs(), 0);
+        first.apply(&[crate::tests::doc("1", "人工智能视觉检测")], &[])?;
+        first.commit(42)?;
         drop(first);
 
         let again = SearchIndex::open_or_create(&dir)?;
         assert!(!again.was_created());
+        assert_eq!(again.num_docs(), 1);
+        assert_eq!(again.checkpoint()?, 42);
         drop(again);
 
         fs::write(dir.join(VERSION_FILE), "0").map_err(|source| SearchError::Io {
@@ -165,15 +220,35 @@ mod tests {
         })?;
         let rebuilt = SearchIndex::open_or_create(&dir)?;
         assert!(rebuilt.was_created());
+        assert_eq!(rebuilt.num_docs(), 0);
+        assert_eq!(rebuilt.checkpoint()?, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn upserts_replace_and_deletes_remove() -> Result<(), SearchError> {
+        let tmp = tmp();
+        let index = SearchIndex::open_or_create(&tmp.path().join("index"))?;
+        index.apply(
+            &[
+                crate::tests::doc("1", "旧标题"),
+                crate::tests::doc("2", "另一个"),
+            ],
+            &[],
+        )?;
+        index.commit(1)?;
+        index.apply(
+            &[crate::tests::doc("1", "新标题")],
+            &[("result".into(), "2".into())],
+        )?;
+        index.commit(2)?;
+        assert_eq!(index.num_docs(), 1);
         Ok(())
     }
 
     #[test]
     fn check_fails_when_the_directory_is_gone() -> Result<(), SearchError> {
-        let tmp = tempfile::tempdir().map_err(|source| SearchError::Io {
-            path: PathBuf::from("tmp"),
-            source,
-        })?;
+        let tmp = tmp();
         let dir = tmp.path().join("index");
         let index = SearchIndex::open_or_create(&dir)?;
         fs::remove_dir_all(&dir).map_err(|source| SearchError::Io {

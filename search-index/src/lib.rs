@@ -6,6 +6,38 @@
 //! away and rebuilt.
 
 pub mod analyzers;
+mod document;
 mod index;
+mod query;
+mod schema;
 
+pub use document::ListingDoc;
 pub use index::{SCHEMA_VERSION, SearchError, SearchIndex};
+pub use query::{SearchHit, SearchRequest, SearchResults, Sort, parse as parse_query};
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::ListingDoc;
+
+    /// A published result with this title, for tests.
+    pub fn doc(id: &str, title: &str) -> ListingDoc {
+        ListingDoc {
+            kind: "result".into(),
+            id: id.into(),
+            title: title.into(),
+            body: format!("{title}的详细介绍"),
+            keywords: vec![],
+            org_id: "org".into(),
+            org_name: "西安交通大学".into(),
+            org_kind: "university".into(),
+            district: "610103".into(),
+            zone: None,
+            industries: vec![("artificial_intelligence".into(), "emerging".into())],
+            tech_field: "electronic_information".into(),
+            maturity_stage: Some("pilot_scale".into()),
+            published_at: 1_700_000_000,
+            price_fen: None,
+            trl: Some(6),
+        }
+    }
+}

@@ -28,6 +28,7 @@ use crate::app::AppState;
         (name = "results", description = "Research results (科技成果)"),
         (name = "demands", description = "Enterprise demands (企业技术需求) and 揭榜挂帅 challenges"),
         (name = "catalogue", description = "The catalogue by industry"),
+        (name = "search", description = "Chinese full-text search and matching"),
     )
 )]
 pub struct ApiDoc;

@@ -11,6 +11,7 @@ mod imports;
 mod organizations;
 mod reference;
 mod results;
+mod search;
 
 use std::time::Duration;
 
@@ -46,6 +47,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(results::router())
         .merge(demands::router())
         .merge(catalogue::router())
+        .merge(search::router())
 }
 
 /// The bulk-import routes, which take larger bodies than the rest.

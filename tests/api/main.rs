@@ -11,4 +11,5 @@ mod helpers;
 mod imports;
 mod organizations;
 mod reference;
+mod search;
 mod service;

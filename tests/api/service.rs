@@ -148,6 +148,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/catalogue"),
     ("post", "/api/v1/results/import"),
     ("post", "/api/v1/demands/import"),
+    ("get", "/api/v1/search"),
 ];
 
 #[tokio::test]

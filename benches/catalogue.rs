@@ -1,0 +1,349 @@
+//! Catalogue benchmark: bulk-import rate and peak memory for generated results, and the latency of
+//! the list endpoint over HTTP at that size, each beside a baseline measured in the same run.
+//!
+//! `cargo bench --bench catalogue` (100,000 rows on SQLite); `BENCH_ROWS=N` changes the size and
+//! `BENCH_DATABASE_URL=postgres://…/DB` (an empty database) runs it on PostgreSQL.
+//! It prints a Markdown report for BENCHMARKS.md.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sea_orm::{ActiveValue::Set, Database, EntityTrait};
+use serde_json::{Value, json};
+use techmarket::entity::{organizations, results};
+
+const DEMO: [&str; 2] = [
+    include_str!("../seeds/demo/results_a.jsonl"),
+    include_str!("../seeds/demo/results_b.jsonl"),
+];
+
+/// A small deterministic generator, so every run imports the same rows.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() as usize) % items.len()]
+    }
+}
+
+const INDUSTRIES: [&str; 18] = [
+    "electronic_information",
+    "automotive",
+    "aerospace",
+    "high_end_equipment",
+    "new_materials_new_energy",
+    "food_biomedicine",
+    "artificial_intelligence",
+    "five_g",
+    "additive_manufacturing",
+    "robotics",
+    "big_data_cloud",
+    "modern_finance",
+    "modern_logistics",
+    "rd_design",
+    "testing_certification",
+    "software_info_services",
+    "conventions_exhibitions",
+    "culture_tourism",
+];
+const FIELDS: [&str; 11] = [
+    "electronic_information",
+    "aerospace",
+    "advanced_manufacturing",
+    "biomedicine",
+    "new_materials",
+    "new_energy",
+    "environmental_protection",
+    "nuclear_applications",
+    "agriculture",
+    "modern_transport",
+    "urban_social_development",
+];
+const STAGES: [&str; 5] = [
+    "in_research",
+    "has_sample",
+    "lab_scale",
+    "pilot_scale",
+    "mass_production",
+];
+
+/// Writes `rows` generated results (demo texts recombined) as JSON lines.
+fn generate(path: &Path, rows: usize) -> std::io::Result<()> {
+    let templates: Vec<Value> = DEMO
+        .iter()
+        .flat_map(|f| f.lines())
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("demo row"))
+        .collect();
+    let mut rng = Lcg(2026);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for i in 0..rows {
+        let a = rng.pick(&templates);
+        let b = rng.pick(&templates);
+        let mut row = a.clone();
+        row["external_id"] = json!(format!("gen-{i:07}"));
+        row["title"] = json!(format!(
+            "{}（第{}号）",
+            a["title"].as_str().unwrap_or("成果"),
+            i
+        ));
+        row["summary"] = json!(format!(
+            "{}{}",
+            a["summary"].as_str().unwrap_or_default(),
+            b["summary"].as_str().unwrap_or_default()
+        ));
+        row["organization"] = b["organization"].clone();
+        row["industry_codes"] = json!(
+            [rng.pick(&INDUSTRIES), rng.pick(&INDUSTRIES)]
+                .into_iter()
+                .collect::<std::collections::BTreeSet<_>>()
+        );
+        row["tech_field"] = json!(rng.pick(&FIELDS));
+        row["maturity_stage"] = json!(rng.pick(&STAGES));
+        row["trl"] = json!(1 + rng.next() % 9);
+        writeln!(out, "{row}")?;
+    }
+    out.flush()
+}
+
+/// Runs a command and samples its peak resident memory (VmHWM) until it exits.
+fn run_measured(command: &mut Command) -> (std::process::Output, u64, Duration) {
+    let started = Instant::now();
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    let status_path = format!("/proc/{pid}/status");
+    let sampler = std::thread::spawn(move || {
+        let mut peak_kib = 0u64;
+        while let Ok(status) = std::fs::read_to_string(&status_path) {
+            if let Some(kib) = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                peak_kib = peak_kib.max(kib);
+            }
+            if status.contains("State:\tZ") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        peak_kib
+    });
+    let output = child.wait_with_output().expect("wait");
+    let elapsed = started.elapsed();
+    (output, sampler.join().unwrap_or(0), elapsed)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+#[tokio::main]
+async fn main() {
+    let rows: usize = std::env::var("BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data_dir = tmp.path().join("data");
+    let database_url = std::env::var("BENCH_DATABASE_URL").ok();
+    let backend = if database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let file = tmp.path().join("results.jsonl");
+    generate(&file, rows).expect("generate");
+    let megabytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    let binary = env!("CARGO_BIN_EXE_techmarket");
+    let with_db = |command: &mut Command| {
+        command
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env("RUST_LOG", "warn");
+        if let Some(url) = &database_url {
+            command.arg("--database-url").arg(url);
+        }
+    };
+
+    // Migrate first, so that the import measures rows only.
+    let mut migrate = Command::new(binary);
+    migrate.arg("migrate");
+    with_db(&mut migrate);
+    assert!(migrate.output().expect("migrate").status.success());
+
+    let mut import = Command::new(binary);
+    import
+        .args(["import", "results"])
+        .arg(&file)
+        .arg("--publish");
+    with_db(&mut import);
+    let (output, peak_kib, elapsed) = run_measured(&mut import);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "import failed: {stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let import_rate = rows as f64 / elapsed.as_secs_f64();
+
+    // Baseline: the same number of rows written with bare batched INSERTs (no parsing, checks,
+    // industry rows, history or outbox), into a fresh SQLite file.
+    let baseline_dir = tempfile::tempdir().expect("tmp");
+    let baseline_url = format!(
+        "sqlite://{}?mode=rwc",
+        baseline_dir.path().join("b.db").display()
+    );
+    let mut baseline_migrate = Command::new(binary);
+    baseline_migrate
+        .arg("migrate")
+        .arg("--database-url")
+        .arg(&baseline_url)
+        .arg("--data-dir")
+        .arg(baseline_dir.path());
+    assert!(baseline_migrate.output().expect("migrate").status.success());
+    let db = Database::connect(&baseline_url).await.expect("connect");
+    let org = uuid::Uuid::now_v7();
+    let now = chrono::Utc::now();
+    organizations::Entity::insert(organizations::ActiveModel {
+        id: Set(org),
+        name: Set("基线大学".into()),
+        name_key: Set("基线大学".into()),
+        kind: Set("university".into()),
+        region_code: Set("610113".into()),
+        nature_code: Set(None),
+        zone: Set(None),
+        created_at: Set(now),
+    })
+    .exec_without_returning(&db)
+    .await
+    .expect("baseline organization");
+    let started = Instant::now();
+    for chunk in (0..rows).collect::<Vec<_>>().chunks(500) {
+        let models = chunk.iter().map(|i| results::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            organization_id: Set(org),
+            created_by: Set(None),
+            external_id: Set(Some(format!("b-{i}"))),
+            title: Set(format!("基线成果{i}")),
+            summary: Set("基线成果简介，用于对照导入速度。".repeat(4)),
+            details: Set(None),
+            keywords: Set(json!(["基线"])),
+            industry_codes: Set(json!(["robotics"])),
+            tech_field: Set("aerospace".into()),
+            trl: Set(Some(5)),
+            maturity_stage: Set("pilot_scale".into()),
+            cooperation_modes: Set(json!(["licence"])),
+            ip: Set(json!([])),
+            price_fen: Set(None),
+            confidential_details: Set(None),
+            contact: Set(None),
+            status: Set("published".into()),
+            rejection_reason: Set(None),
+            published_at: Set(Some(now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+        results::Entity::insert_many(models)
+            .exec_without_returning(&db)
+            .await
+            .expect("baseline insert");
+    }
+    let baseline_rate = rows as f64 / started.elapsed().as_secs_f64();
+
+    // The list endpoint over HTTP at this size.
+    let mut serve = Command::new(binary);
+    serve.args(["serve", "--listen", "127.0.0.1:0", "--no-demo"]);
+    with_db(&mut serve);
+    let mut server = serve.stdout(Stdio::piped()).spawn().expect("serve");
+    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
+    let address = loop {
+        let line = lines.next().expect("server output").expect("line");
+        if let Some(address) = line.strip_prefix("listening on ") {
+            break address.to_owned();
+        }
+    };
+    let client = reqwest::Client::new();
+    let queries = [
+        (
+            "first page, 20 newest (baseline: /healthz)",
+            "/api/v1/results?per_page=20",
+        ),
+        (
+            "industry filter",
+            "/api/v1/results?industry=artificial_intelligence",
+        ),
+        (
+            "技术领域 + maturity filter",
+            "/api/v1/results?tech_field=new_energy&maturity_stage=pilot_scale",
+        ),
+        (
+            "district filter, page 50",
+            "/api/v1/results?district=610113&page=50",
+        ),
+        ("catalogue counts", "/api/v1/catalogue"),
+    ];
+    let mut table = Vec::new();
+    for (name, path) in std::iter::once(("baseline: GET /healthz", "/healthz")).chain(queries) {
+        let url = format!("{address}{path}");
+        for _ in 0..20 {
+            client.get(&url).send().await.expect("warm up");
+        }
+        let mut samples = Vec::new();
+        let iterations = if path.contains("catalogue") { 100 } else { 400 };
+        for _ in 0..iterations {
+            let started = Instant::now();
+            let response = client.get(&url).send().await.expect("request");
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
+            response.bytes().await.expect("body");
+            samples.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        samples.sort_by(|a, b| a.total_cmp(b));
+        table.push((name, percentile(&samples, 0.5), percentile(&samples, 0.99)));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+
+    println!(
+        "## Catalogue ({backend}, {rows} generated results, {megabytes:.0} MB of JSON lines)\n"
+    );
+    println!("| measure | value |\n| --- | --- |");
+    println!(
+        "| `techmarket import results --publish` (parse, check, organizations, industry rows, history, outbox) | {import_rate:.0} rows/s ({:.1} s) |",
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "| baseline: bare batched INSERT of the same number of rows (SQLite) | {baseline_rate:.0} rows/s |"
+    );
+    println!(
+        "| peak resident memory of the import process | {:.0} MiB |",
+        peak_kib as f64 / 1024.0
+    );
+    println!("\n| GET over HTTP (one client, keep-alive) | p50 ms | p99 ms |\n| --- | --- | --- |");
+    for (name, p50, p99) in table {
+        println!("| {name} | {p50:.2} | {p99:.2} |");
+    }
+    println!(
+        "\nimport said: {}",
+        stdout.lines().next().unwrap_or_default()
+    );
+}

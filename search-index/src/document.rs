@@ -1,0 +1,90 @@
+//! What the application hands to the index: a plain description of one published listing.
+
+use tantivy::TantivyDocument;
+use tantivy::schema::Facet;
+
+use crate::schema::Fields;
+
+/// One published listing, as the index needs it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListingDoc {
+    /// `result` or `demand`.
+    pub kind: String,
+    /// UUID as text.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Summary (or description) and details.
+    pub body: String,
+    /// Keywords.
+    pub keywords: Vec<String>,
+    /// Owner's UUID.
+    pub org_id: String,
+    /// Owner's name.
+    pub org_name: String,
+    /// Owner's kind (`university`, …).
+    pub org_kind: String,
+    /// Owner's 6-digit region code.
+    pub district: String,
+    /// Owner's development zone.
+    pub zone: Option<String>,
+    /// Industry codes with their group codes: `(industry, group)`.
+    pub industries: Vec<(String, String)>,
+    /// 技术领域 code.
+    pub tech_field: String,
+    /// Maturity stage (results only).
+    pub maturity_stage: Option<String>,
+    /// Publication time, Unix milliseconds.
+    pub published_at: i64,
+    /// Price or budget in fen; `None` = 面议.
+    pub price_fen: Option<i64>,
+    /// TRL, when known.
+    pub trl: Option<u64>,
+}
+
+impl ListingDoc {
+    /// The unique key of a listing in the index.
+    pub fn key_of(kind: &str, id: &str) -> String {
+        format!("{kind}:{id}")
+    }
+
+    /// Converts to a tantivy document.
+    pub fn to_document(&self, f: &Fields) -> TantivyDocument {
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.key, Self::key_of(&self.kind, &self.id));
+        doc.add_text(f.id, &self.id);
+        doc.add_text(f.kind, &self.kind);
+        doc.add_text(f.title, &self.title);
+        doc.add_text(f.body, &self.body);
+        for keyword in &self.keywords {
+            doc.add_text(f.keywords, keyword);
+        }
+        doc.add_text(f.org_id, &self.org_id);
+        doc.add_text(f.org_name, &self.org_name);
+        for (industry, group) in &self.industries {
+            doc.add_text(f.industry_codes, industry);
+            doc.add_facet(f.industry, facet(industry));
+            doc.add_facet(f.industry_group, facet(group));
+        }
+        doc.add_facet(f.tech_field, facet(&self.tech_field));
+        if let Some(stage) = &self.maturity_stage {
+            doc.add_facet(f.maturity_stage, facet(stage));
+        }
+        doc.add_facet(f.district, facet(&self.district));
+        if let Some(zone) = &self.zone {
+            doc.add_facet(f.district, facet(zone));
+        }
+        doc.add_facet(f.org_kind, facet(&self.org_kind));
+        doc.add_i64(f.published_at, self.published_at);
+        doc.add_i64(f.price_fen, self.price_fen.unwrap_or(i64::MAX));
+        doc.add_i64(f.price_fen_desc, self.price_fen.unwrap_or(i64::MIN));
+        doc.add_u64(f.trl, self.trl.unwrap_or(0));
+        doc
+    }
+}
+
+/// A one-level facet `/<code>`; codes are ASCII or digits, so no escaping is needed, but a stray
+/// slash is replaced rather than creating a deeper path.
+pub fn facet(code: &str) -> Facet {
+    Facet::from_path([code.replace('/', "_")])
+}

@@ -1,0 +1,180 @@
+//! `GET /api/v1/search`: Chinese full-text search over published listings.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::extract::{AppQuery, Pagination};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search))
+}
+
+/// What to search.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    /// Research results (default).
+    #[default]
+    Result,
+    /// Demands and challenges.
+    Demand,
+}
+
+/// The order of hits.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum SortParam {
+    /// Best match first (default); newest first when there is no query text.
+    #[default]
+    Relevance,
+    /// Most recently published first.
+    Newest,
+    /// Cheapest first, 面议 last.
+    PriceAsc,
+    /// Most expensive first, 面议 last.
+    PriceDesc,
+}
+
+/// Parameters of `GET /api/v1/search`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SearchQuery {
+    /// Any text: words, "quoted phrases", -excluded words. Never an error.
+    q: Option<String>,
+    /// `result` (default) or `demand`.
+    kind: Option<Kind>,
+    /// Industry code.
+    industry: Option<String>,
+    /// 技术领域 code.
+    tech_field: Option<String>,
+    /// Maturity-stage code (results).
+    maturity_stage: Option<String>,
+    /// District (6-digit region code) or development zone of the owner.
+    district: Option<String>,
+    /// `relevance` (default), `newest`, `price_asc`, `price_desc`.
+    sort: Option<SortParam>,
+}
+
+/// The owner shown with a hit.
+#[derive(Debug, Serialize, ToSchema)]
+struct HitOrganization {
+    id: String,
+    name: String,
+}
+
+/// One hit.
+#[derive(Debug, Serialize, ToSchema)]
+struct SearchItem {
+    id: String,
+    kind: String,
+    title: String,
+    /// About 80 characters around the matches; HTML-escaped, matched words in `<em>`.
+    snippet: String,
+    score: f32,
+    industry_codes: Vec<String>,
+    organization: HitOrganization,
+}
+
+/// Facet counts over all matching listings.
+#[derive(Debug, Serialize, ToSchema)]
+struct Facets {
+    industry: BTreeMap<String, u64>,
+    tech_field: BTreeMap<String, u64>,
+    maturity_stage: BTreeMap<String, u64>,
+}
+
+/// The answer.
+#[derive(Debug, Serialize, ToSchema)]
+struct SearchAnswer {
+    items: Vec<SearchItem>,
+    total: usize,
+    page: u64,
+    per_page: u64,
+    facets: Facets,
+    /// Time spent searching, in milliseconds.
+    took_ms: u64,
+}
+
+/// Search published results (or demands) by Chinese text, with filters, facet counts and snippets.
+/// Any `q` is valid: text the search cannot use is searched as plain words.
+#[utoipa::path(get, path = "/api/v1/search", tag = "search",
+    params(SearchQuery, Pagination),
+    responses(
+        (status = 200, description = "hits, facets and timing", body = SearchAnswer),
+        (status = 422, description = "bad kind, sort or pagination", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn search(
+    State(state): State<AppState>,
+    AppQuery(query): AppQuery<SearchQuery>,
+    AppQuery(pagination): AppQuery<Pagination>,
+) -> AppResult<axum::Json<SearchAnswer>> {
+    let started = Instant::now();
+    let (page, per_page) = pagination.resolve()?;
+    let offset = (page - 1).saturating_mul(per_page);
+    if offset > 10_000 {
+        return Err(AppError::field(
+            "page",
+            "search results go 10000 deep; narrow the query or the filters",
+        ));
+    }
+    let request = search_index::SearchRequest {
+        q: query.q.unwrap_or_default(),
+        kind: match query.kind.unwrap_or_default() {
+            Kind::Result => "result".into(),
+            Kind::Demand => "demand".into(),
+        },
+        industry: query.industry,
+        tech_field: query.tech_field,
+        maturity_stage: query.maturity_stage,
+        district: query.district,
+        sort: match query.sort.unwrap_or_default() {
+            SortParam::Relevance => search_index::Sort::Relevance,
+            SortParam::Newest => search_index::Sort::Newest,
+            SortParam::PriceAsc => search_index::Sort::PriceAsc,
+            SortParam::PriceDesc => search_index::Sort::PriceDesc,
+        },
+        offset: offset as usize,
+        limit: per_page as usize,
+    };
+    let index = state.search.clone();
+    let results = tokio::task::spawn_blocking(move || index.search(&request))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let items = results
+        .hits
+        .into_iter()
+        .map(|hit| SearchItem {
+            id: hit.id,
+            kind: hit.kind,
+            title: hit.title,
+            snippet: hit.snippet,
+            score: hit.score,
+            industry_codes: hit.industry_codes,
+            organization: HitOrganization {
+                id: hit.org_id,
+                name: hit.org_name,
+            },
+        })
+        .collect();
+    Ok(axum::Json(SearchAnswer {
+        items,
+        total: results.total,
+        page,
+        per_page,
+        facets: Facets {
+            industry: results.industry,
+            tech_field: results.tech_field,
+            maturity_stage: results.maturity_stage,
+        },
+        took_ms: started.elapsed().as_millis() as u64,
+    }))
+}

@@ -1,0 +1,334 @@
+//! The search projection: the indexer that applies the outbox to the local tantivy index, the full
+//! rebuild, and the search service.
+//!
+//! The database is the truth. Every write that changes what search sees adds a row to
+//! `search_outbox` in its own transaction. One indexer task per process reads the rows after its
+//! checkpoint, looks up each listing's *current* state (published → indexed, anything else →
+//! removed), and commits the index with the new checkpoint stored in the same tantivy commit. A crash
+//! at any moment therefore loses nothing: on restart the indexer continues from the last commit, and
+//! re-applying a row is harmless.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use search_index::{ListingDoc, SearchIndex};
+use uuid::Uuid;
+
+use crate::entity::{demands, organizations, results, search_outbox};
+use crate::reference::ReferenceData;
+use crate::services::listings::{ListingKind, Status};
+use crate::services::results::strings;
+
+/// How often the indexer looks for new outbox rows.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// Outbox rows applied per round.
+const ROWS_PER_ROUND: u64 = 1000;
+/// How long a missing outbox id may be waited for (a transaction still in flight on PostgreSQL)
+/// before it is taken to be rolled back and skipped.
+const GAP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Listings read per query during a rebuild.
+const REBUILD_PAGE: u64 = 1000;
+
+/// Builds the index document of a listing, or `None` when search must not see it.
+async fn document(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    kind: &str,
+    id: Uuid,
+) -> anyhow::Result<Option<ListingDoc>> {
+    let doc = match kind {
+        "result" => match results::Entity::find_by_id(id).one(db).await? {
+            Some(r) if r.status == Status::Published.as_str() => {
+                let org = organizations::Entity::find_by_id(r.organization_id)
+                    .one(db)
+                    .await?;
+                org.map(|o| result_doc(reference, &r, &o))
+            }
+            _ => None,
+        },
+        "demand" => match demands::Entity::find_by_id(id).one(db).await? {
+            Some(d) if d.status == Status::Published.as_str() => {
+                let org = organizations::Entity::find_by_id(d.organization_id)
+                    .one(db)
+                    .await?;
+                org.map(|o| demand_doc(reference, &d, &o))
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    Ok(doc)
+}
+
+fn industries(reference: &ReferenceData, codes: &serde_json::Value) -> Vec<(String, String)> {
+    strings(codes)
+        .into_iter()
+        .map(|code| {
+            let group = reference
+                .list("industries")
+                .iter()
+                .find(|c| c.code == code)
+                .and_then(|c| c.parent.clone())
+                .unwrap_or_default();
+            (code, group)
+        })
+        .collect()
+}
+
+fn result_doc(
+    reference: &ReferenceData,
+    r: &results::Model,
+    o: &organizations::Model,
+) -> ListingDoc {
+    ListingDoc {
+        kind: ListingKind::Result.as_str().into(),
+        id: r.id.to_string(),
+        title: r.title.clone(),
+        body: match &r.details {
+            Some(details) => format!("{}\n{}", r.summary, details),
+            None => r.summary.clone(),
+        },
+        keywords: strings(&r.keywords),
+        org_id: o.id.to_string(),
+        org_name: o.name.clone(),
+        org_kind: o.kind.clone(),
+        district: o.region_code.clone(),
+        zone: o.zone.clone(),
+        industries: industries(reference, &r.industry_codes),
+        tech_field: r.tech_field.clone(),
+        maturity_stage: Some(r.maturity_stage.clone()),
+        published_at: r.published_at.unwrap_or(r.created_at).timestamp_millis(),
+        price_fen: r.price_fen,
+        trl: r.trl.and_then(|t| u64::try_from(t).ok()),
+    }
+}
+
+fn demand_doc(
+    reference: &ReferenceData,
+    d: &demands::Model,
+    o: &organizations::Model,
+) -> ListingDoc {
+    let mut body = d.description.clone();
+    if let Some(indicators) = &d.indicators {
+        body.push('\n');
+        body.push_str(indicators);
+    }
+    ListingDoc {
+        kind: ListingKind::Demand.as_str().into(),
+        id: d.id.to_string(),
+        title: d.title.clone(),
+        body,
+        keywords: strings(&d.keywords),
+        org_id: o.id.to_string(),
+        org_name: o.name.clone(),
+        org_kind: o.kind.clone(),
+        district: o.region_code.clone(),
+        zone: o.zone.clone(),
+        industries: industries(reference, &d.industry_codes),
+        tech_field: d.tech_field.clone(),
+        maturity_stage: None,
+        published_at: d.published_at.unwrap_or(d.created_at).timestamp_millis(),
+        price_fen: d.budget_fen,
+        trl: None,
+    }
+}
+
+/// Applies outbox rows after the index's checkpoint; returns how many rows were read.
+pub struct Indexer {
+    db: DatabaseConnection,
+    reference: Arc<ReferenceData>,
+    index: Arc<SearchIndex>,
+    gaps: HashMap<i64, Instant>,
+}
+
+impl Indexer {
+    /// An indexer for one index.
+    pub fn new(
+        db: DatabaseConnection,
+        reference: Arc<ReferenceData>,
+        index: Arc<SearchIndex>,
+    ) -> Self {
+        Self {
+            db,
+            reference,
+            index,
+            gaps: HashMap::new(),
+        }
+    }
+
+    /// One round: read the rows after the checkpoint, apply them, commit. Returns the rows read.
+    pub async fn run_once(&mut self) -> anyhow::Result<usize> {
+        let index = self.index.clone();
+        let checkpoint = tokio::task::spawn_blocking(move || index.checkpoint()).await??;
+        let rows = search_outbox::Entity::find()
+            .filter(search_outbox::Column::Id.gt(checkpoint))
+            .order_by_asc(search_outbox::Column::Id)
+            .limit(ROWS_PER_ROUND)
+            .all(&self.db)
+            .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut seen = HashSet::new();
+        let mut upserts = Vec::new();
+        let mut deletes = Vec::new();
+        for row in &rows {
+            if !seen.insert((row.listing_kind.clone(), row.listing_id)) {
+                continue;
+            }
+            match document(&self.db, &self.reference, &row.listing_kind, row.listing_id).await? {
+                Some(doc) => upserts.push(doc),
+                None => deletes.push((row.listing_kind.clone(), row.listing_id.to_string())),
+            }
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let next = advance_checkpoint(&mut self.gaps, checkpoint, &ids, Instant::now());
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || {
+            index.apply(&upserts, &deletes)?;
+            index.commit(next)
+        })
+        .await??;
+        Ok(rows.len())
+    }
+
+    /// Runs forever: a round every [`POLL_INTERVAL`], logging failures and carrying on.
+    pub async fn run(mut self) {
+        loop {
+            match self.run_once().await {
+                Ok(n) if n as u64 == ROWS_PER_ROUND => continue,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "indexer round failed; retrying"),
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+}
+
+/// The new checkpoint: the highest id up to which every id has been seen. A missing id may be a
+/// transaction still in flight (ids are handed out before commit on PostgreSQL): rows after it are
+/// applied now and again later, which is harmless, and the gap is skipped after [`GAP_TIMEOUT`].
+fn advance_checkpoint(
+    gaps: &mut HashMap<i64, Instant>,
+    checkpoint: i64,
+    ids: &[i64],
+    now: Instant,
+) -> i64 {
+    let mut at = checkpoint;
+    for &id in ids {
+        while at + 1 < id {
+            let first_seen = *gaps.entry(at + 1).or_insert(now);
+            if now.duration_since(first_seen) < GAP_TIMEOUT {
+                return at;
+            }
+            gaps.remove(&(at + 1));
+            at += 1;
+        }
+        at = id;
+    }
+    gaps.retain(|gap, _| *gap > at);
+    at
+}
+
+/// Rebuilds the index from the database: every published listing, with the checkpoint set to the
+/// outbox position read *before* the scan (so changes made during the scan are replayed after it).
+/// `progress` receives (done, total).
+pub async fn rebuild(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    index: &Arc<SearchIndex>,
+    progress: impl Fn(u64, u64),
+) -> anyhow::Result<u64> {
+    let checkpoint = search_outbox::Entity::find()
+        .order_by_desc(search_outbox::Column::Id)
+        .one(db)
+        .await?
+        .map_or(0, |r| r.id);
+    let published = Status::Published.as_str();
+    let total = results::Entity::find()
+        .filter(results::Column::Status.eq(published))
+        .count(db)
+        .await?
+        + demands::Entity::find()
+            .filter(demands::Column::Status.eq(published))
+            .count(db)
+            .await?;
+    let clearing = index.clone();
+    tokio::task::spawn_blocking(move || clearing.clear()).await??;
+    let organizations: HashMap<Uuid, organizations::Model> = organizations::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let mut done = 0u64;
+    let mut pages = results::Entity::find()
+        .filter(results::Column::Status.eq(published))
+        .order_by_asc(results::Column::Id)
+        .paginate(db, REBUILD_PAGE);
+    while let Some(page) = pages.fetch_and_next().await? {
+        let docs: Vec<ListingDoc> = page
+            .iter()
+            .filter_map(|r| {
+                organizations
+                    .get(&r.organization_id)
+                    .map(|o| result_doc(reference, r, o))
+            })
+            .collect();
+        done += docs.len() as u64;
+        let writing = index.clone();
+        tokio::task::spawn_blocking(move || writing.apply(&docs, &[])).await??;
+        progress(done, total);
+    }
+    let mut pages = demands::Entity::find()
+        .filter(demands::Column::Status.eq(published))
+        .order_by_asc(demands::Column::Id)
+        .paginate(db, REBUILD_PAGE);
+    while let Some(page) = pages.fetch_and_next().await? {
+        let docs: Vec<ListingDoc> = page
+            .iter()
+            .filter_map(|d| {
+                organizations
+                    .get(&d.organization_id)
+                    .map(|o| demand_doc(reference, d, o))
+            })
+            .collect();
+        done += docs.len() as u64;
+        let writing = index.clone();
+        tokio::task::spawn_blocking(move || writing.apply(&docs, &[])).await??;
+        progress(done, total);
+    }
+    let committing = index.clone();
+    tokio::task::spawn_blocking(move || committing.commit(checkpoint)).await??;
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checkpoint_stops_at_a_fresh_gap_and_skips_an_old_one() {
+        let mut gaps = HashMap::new();
+        let start = Instant::now();
+        assert_eq!(advance_checkpoint(&mut gaps, 0, &[1, 2, 3], start), 3);
+        // 5 is missing: wait for it.
+        assert_eq!(advance_checkpoint(&mut gaps, 3, &[4, 6, 7], start), 4);
+        assert_eq!(
+            advance_checkpoint(&mut gaps, 4, &[6, 7], start + Duration::from_secs(1)),
+            4
+        );
+        // It arrives: everything is covered.
+        assert_eq!(advance_checkpoint(&mut gaps, 4, &[5, 6, 7], start), 7);
+        // A gap that never fills is skipped after the timeout.
+        assert_eq!(advance_checkpoint(&mut gaps, 7, &[9], start), 7);
+        let later = start + GAP_TIMEOUT + Duration::from_secs(1);
+        assert_eq!(advance_checkpoint(&mut gaps, 7, &[9], later), 9);
+        assert!(gaps.is_empty());
+    }
+}
