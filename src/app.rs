@@ -23,6 +23,8 @@ pub struct AppState {
     pub reference: Arc<ReferenceData>,
     /// The local search index.
     pub search: Arc<SearchIndex>,
+    /// False while a new index is being built from the database: the node is not ready for search.
+    pub search_ready: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -40,11 +42,13 @@ impl AppState {
         })
         .await?
         .context("opening the search index")?;
+        let search_ready = Arc::new(std::sync::atomic::AtomicBool::new(!search.was_created()));
         Ok(Self {
             db,
             settings: Arc::new(settings),
             reference: Arc::new(reference),
             search: Arc::new(search),
+            search_ready,
         })
     }
 }
@@ -108,6 +112,9 @@ async fn run_indexer(state: AppState) {
                 tracing::error!(error = %e, "building the search index failed; the outbox will be applied")
             }
         }
+        state
+            .search_ready
+            .store(true, std::sync::atomic::Ordering::Release);
     }
     crate::search::Indexer::new(
         state.db.clone(),

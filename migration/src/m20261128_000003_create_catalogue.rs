@@ -85,19 +85,41 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
-        for table in ["results", "demands"] {
-            for (suffix, columns) in [
-                ("status_published", &["status", "published_at"][..]),
-                ("organization", &["organization_id", "status"][..]),
-                ("tech_field", &["tech_field"][..]),
-            ] {
-                let mut index = Index::create();
-                index.name(format!("idx_{table}_{suffix}")).table(table);
-                for column in columns {
-                    index.col(*column);
-                }
-                manager.create_index(index.to_owned()).await?;
+        // Indexes for the public lists (published, newest first) and their filters and counts.
+        let list_indexes: [(&str, &str, &[&str]); 7] = [
+            (
+                "results",
+                "status_published",
+                &["status", "published_at", "id"],
+            ),
+            ("results", "organization", &["organization_id", "status"]),
+            (
+                "results",
+                "tech_field",
+                &["status", "tech_field", "maturity_stage"],
+            ),
+            ("results", "maturity_stage", &["status", "maturity_stage"]),
+            (
+                "demands",
+                "status_published",
+                &["status", "published_at", "id"],
+            ),
+            ("demands", "organization", &["organization_id", "status"]),
+            (
+                "demands",
+                "tech_field",
+                &["status", "tech_field", "demand_type"],
+            ),
+        ];
+        for (table, suffix, columns) in list_indexes {
+            let mut index = Index::create();
+            index.name(format!("idx_{table}_{suffix}")).table(table);
+            for column in columns {
+                index.col(*column);
             }
+            manager.create_index(index.to_owned()).await?;
+        }
+        for table in ["results", "demands"] {
             // Re-importing a row with the same external id updates it instead of duplicating.
             manager
                 .create_index(
@@ -119,6 +141,9 @@ impl MigrationTrait for Migration {
                     .col(string_len("listing_kind", 16))
                     .col(uuid("listing_id"))
                     .col(string_len("industry_code", 64))
+                    // Mirrors the listing's status (published or not), so that the catalogue and
+                    // the industry filter count from this table's index alone.
+                    .col(boolean("published"))
                     .primary_key(
                         Index::create()
                             .col("listing_kind")
@@ -135,6 +160,7 @@ impl MigrationTrait for Migration {
                     .table("listing_industries")
                     .col("listing_kind")
                     .col("industry_code")
+                    .col("published")
                     .to_owned(),
             )
             .await?;

@@ -76,7 +76,9 @@ impl SearchIndex {
         };
         analyzers::register_analyzers(index.tokenizers());
         let fields = schema::resolve(&index.schema())?;
-        let writer = index.writer_with_num_threads(1, WRITER_BUDGET_BYTES)?;
+        // Indexing threads: jieba segmentation is the cost of indexing, and it parallelises.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+        let writer = index.writer_with_num_threads(threads, WRITER_BUDGET_BYTES)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

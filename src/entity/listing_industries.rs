@@ -16,6 +16,8 @@ pub struct Model {
     /// Industry code.
     #[sea_orm(primary_key, auto_increment = false)]
     pub industry_code: String,
+    /// Whether the listing is published (kept in step with its status).
+    pub published: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -55,6 +55,14 @@ async fn readyz(State(state): State<AppState>) -> AppResult<axum::Json<Readiness
         tracing::warn!(error = %e, "readiness: database unavailable");
         return Err(AppError::Unavailable("the database is unavailable".into()));
     }
+    if !state
+        .search_ready
+        .load(std::sync::atomic::Ordering::Acquire)
+    {
+        return Err(AppError::Unavailable(
+            "the search index is being built from the database".into(),
+        ));
+    }
     let search = state.search.clone();
     let checked = tokio::task::spawn_blocking(move || search.check())
         .await

@@ -233,16 +233,7 @@ pub async fn import_rows(
                         .ok()
                 })
                 .collect();
-            write_batch(
-                db,
-                reference,
-                kind,
-                ready,
-                &options,
-                &mut organizations,
-                &mut report,
-            )
-            .await?;
+            write_batch(db, kind, ready, &options, &mut organizations, &mut report).await?;
         }
         if finished {
             return Ok(report);
@@ -372,7 +363,6 @@ fn field_errors(error: AppError) -> Vec<FieldError> {
 
 async fn write_batch(
     db: &DatabaseConnection,
-    reference: &ReferenceData,
     kind: ImportKind,
     rows: Vec<ReadyRow>,
     options: &ImportOptions,
@@ -382,13 +372,13 @@ async fn write_batch(
     if rows.is_empty() {
         return Ok(());
     }
-    let _ = reference;
     let txn = crate::db::begin_write(db).await?;
     let listing = kind.listing();
     let mut created_orgs = Vec::new();
+    let mut owned = Vec::with_capacity(rows.len());
     for row in rows {
-        let organization_id = match row.organization {
-            OrgRef::Known(id) => id,
+        let organization_id = match &row.organization {
+            OrgRef::Known(id) => *id,
             OrgRef::ByName(new) => {
                 let key = organization_name_key(&new.name);
                 match organizations.get(&key) {
@@ -400,7 +390,7 @@ async fn write_batch(
                             .await?;
                         let id = match existing {
                             Some(org) => org.id,
-                            None => insert_organization(&txn, *new).await?.id,
+                            None => insert_organization(&txn, (**new).clone()).await?.id,
                         };
                         created_orgs.push(key.clone());
                         organizations.insert(key, id);
@@ -409,12 +399,33 @@ async fn write_batch(
                 }
             }
         };
-        let existing = match &row.external_id {
-            Some(external_id) => find_existing(&txn, kind, organization_id, external_id).await?,
-            None => None,
-        };
+        owned.push((organization_id, row));
+    }
+    let keys: Vec<String> = owned
+        .iter()
+        .filter_map(|(_, row)| row.external_id.clone())
+        .collect();
+    let existing = find_existing(&txn, kind, &keys).await?;
+
+    // New listings are written with one multi-row INSERT per table; updates one by one.
+    let new_status = if options.publish {
+        Status::Published
+    } else {
+        Status::Draft
+    };
+    let mut new_results = Vec::new();
+    let mut new_demands = Vec::new();
+    let mut industry_rows = Vec::new();
+    let mut event_rows = Vec::new();
+    let mut outbox_rows = Vec::new();
+    for (organization_id, row) in owned {
+        let found = row
+            .external_id
+            .as_ref()
+            .and_then(|e| existing.get(&(organization_id, e.clone())))
+            .copied();
         let industries = row.input.industries().to_vec();
-        match existing {
+        match found {
             Some((id, from)) => {
                 let to = if options.publish {
                     Status::Published
@@ -429,7 +440,14 @@ async fn write_batch(
                     }
                 };
                 update_existing(&txn, id, row.input, to, from).await?;
-                listings::replace_industries(&txn, listing, id, &industries).await?;
+                listings::replace_industries(
+                    &txn,
+                    listing,
+                    id,
+                    &industries,
+                    to == Status::Published,
+                )
+                .await?;
                 if from != to {
                     listings::record_event(
                         &txn,
@@ -448,52 +466,56 @@ async fn write_batch(
                 report.updated += 1;
             }
             None => {
-                let status = if options.publish {
-                    Status::Published
-                } else {
-                    Status::Draft
-                };
                 let id = match row.input {
                     Input::Result(input) => {
-                        crate::services::results::insert(
-                            &txn,
+                        let (model, id) = crate::services::results::new_model(
                             organization_id,
                             options.actor,
                             row.external_id,
-                            status,
+                            new_status,
                             *input,
-                        )
-                        .await?
+                        );
+                        new_results.push(model);
+                        id
                     }
                     Input::Demand(input) => {
-                        crate::services::demands::insert(
-                            &txn,
+                        let (model, id) = crate::services::demands::new_model(
                             organization_id,
                             options.actor,
                             row.external_id,
-                            status,
+                            new_status,
                             *input,
-                        )
-                        .await?
+                        );
+                        new_demands.push(model);
+                        id
                     }
                 };
-                listings::record_event(
-                    &txn,
+                industry_rows.extend(listings::industry_models(
+                    listing,
+                    id,
+                    &industries,
+                    new_status == Status::Published,
+                ));
+                event_rows.push(listings::event_model(
                     listing,
                     id,
                     options.actor,
                     None,
-                    status,
+                    new_status,
                     Some("imported".into()),
-                )
-                .await?;
-                if status == Status::Published {
-                    listings::enqueue_for_search(&txn, listing, id).await?;
+                ));
+                if new_status == Status::Published {
+                    outbox_rows.push(listings::outbox_model(listing, id));
                 }
                 report.created += 1;
             }
         }
     }
+    insert_chunked(&txn, new_results).await?;
+    insert_chunked(&txn, new_demands).await?;
+    insert_chunked(&txn, industry_rows).await?;
+    insert_chunked(&txn, event_rows).await?;
+    insert_chunked(&txn, outbox_rows).await?;
     if let Err(e) = txn.commit().await {
         // Organizations created in this batch were rolled back with it.
         for key in created_orgs {
@@ -504,27 +526,56 @@ async fn write_batch(
     Ok(())
 }
 
+/// Rows per multi-row INSERT: well under SQLite's 32766 and PostgreSQL's 65535 bind parameters
+/// for the widest table (about 25 columns).
+const INSERT_CHUNK: usize = 500;
+
+async fn insert_chunked<C, A>(db: &C, rows: Vec<A>) -> AppResult<()>
+where
+    C: ConnectionTrait,
+    A: sea_orm::ActiveModelTrait,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(INSERT_CHUNK).collect();
+        <A::Entity as EntityTrait>::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The listings that already carry one of `external_ids`, by (organization, external id).
 async fn find_existing<C: ConnectionTrait>(
     db: &C,
     kind: ImportKind,
-    organization_id: Uuid,
-    external_id: &str,
-) -> AppResult<Option<(Uuid, Status)>> {
-    let found = match kind {
-        ImportKind::Results => results::Entity::find()
-            .filter(results::Column::OrganizationId.eq(organization_id))
-            .filter(results::Column::ExternalId.eq(external_id))
-            .one(db)
-            .await?
-            .map(|r| (r.id, r.status)),
-        ImportKind::Demands => demands::Entity::find()
-            .filter(demands::Column::OrganizationId.eq(organization_id))
-            .filter(demands::Column::ExternalId.eq(external_id))
-            .one(db)
-            .await?
-            .map(|d| (d.id, d.status)),
-    };
-    Ok(found.and_then(|(id, status)| Status::parse(&status).map(|s| (id, s))))
+    external_ids: &[String],
+) -> AppResult<HashMap<(Uuid, String), (Uuid, Status)>> {
+    let mut found = HashMap::new();
+    for chunk in external_ids.chunks(INSERT_CHUNK) {
+        let rows: Vec<(Uuid, Uuid, Option<String>, String)> = match kind {
+            ImportKind::Results => results::Entity::find()
+                .filter(results::Column::ExternalId.is_in(chunk.iter().cloned()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|r| (r.id, r.organization_id, r.external_id, r.status))
+                .collect(),
+            ImportKind::Demands => demands::Entity::find()
+                .filter(demands::Column::ExternalId.is_in(chunk.iter().cloned()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|d| (d.id, d.organization_id, d.external_id, d.status))
+                .collect(),
+        };
+        for (id, organization_id, external_id, status) in rows {
+            if let (Some(external_id), Some(status)) = (external_id, Status::parse(&status)) {
+                found.insert((organization_id, external_id), (id, status));
+            }
+        }
+    }
+    Ok(found)
 }
 
 async fn update_existing<C: ConnectionTrait>(

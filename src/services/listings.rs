@@ -207,16 +207,15 @@ pub fn acting_organization(user: &CurrentUser, role: Role, what: &str) -> AppRes
         .ok_or_else(|| AppError::Forbidden("your account has no organization".into()))
 }
 
-/// Records one state change.
-pub async fn record_event<C: ConnectionTrait>(
-    db: &C,
+/// A state-change row, not yet written.
+pub fn event_model(
     kind: ListingKind,
     listing_id: Uuid,
     actor_id: Option<Uuid>,
     from: Option<Status>,
     to: Status,
     reason: Option<String>,
-) -> AppResult<()> {
+) -> listing_events::ActiveModel {
     listing_events::ActiveModel {
         id: Set(Uuid::now_v7()),
         listing_kind: Set(kind.as_str().to_owned()),
@@ -227,9 +226,32 @@ pub async fn record_event<C: ConnectionTrait>(
         reason: Set(reason),
         at: Set(Utc::now()),
     }
-    .insert(db)
-    .await?;
+}
+
+/// Records one state change.
+pub async fn record_event<C: ConnectionTrait>(
+    db: &C,
+    kind: ListingKind,
+    listing_id: Uuid,
+    actor_id: Option<Uuid>,
+    from: Option<Status>,
+    to: Status,
+    reason: Option<String>,
+) -> AppResult<()> {
+    event_model(kind, listing_id, actor_id, from, to, reason)
+        .insert(db)
+        .await?;
     Ok(())
+}
+
+/// An outbox row, not yet written.
+pub fn outbox_model(kind: ListingKind, listing_id: Uuid) -> search_outbox::ActiveModel {
+    search_outbox::ActiveModel {
+        listing_kind: Set(kind.as_str().to_owned()),
+        listing_id: Set(listing_id),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
 }
 
 /// Tells the indexer that a listing's searchable state may have changed.
@@ -238,15 +260,85 @@ pub async fn enqueue_for_search<C: ConnectionTrait>(
     kind: ListingKind,
     listing_id: Uuid,
 ) -> AppResult<()> {
-    search_outbox::ActiveModel {
-        listing_kind: Set(kind.as_str().to_owned()),
-        listing_id: Set(listing_id),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    outbox_model(kind, listing_id).insert(db).await?;
     Ok(())
+}
+
+/// The industry rows of a listing, not yet written.
+pub fn industry_models(
+    kind: ListingKind,
+    listing_id: Uuid,
+    codes: &[String],
+    published: bool,
+) -> impl Iterator<Item = listing_industries::ActiveModel> + '_ {
+    codes
+        .iter()
+        .map(move |code| listing_industries::ActiveModel {
+            listing_kind: Set(kind.as_str().to_owned()),
+            listing_id: Set(listing_id),
+            industry_code: Set(code.clone()),
+            published: Set(published),
+        })
+}
+
+/// Keeps the industry rows' `published` flag in step with the listing's new status.
+pub async fn mark_published<C: ConnectionTrait>(
+    db: &C,
+    kind: ListingKind,
+    listing_id: Uuid,
+    published: bool,
+) -> AppResult<()> {
+    use sea_orm::sea_query::Expr;
+    listing_industries::Entity::update_many()
+        .col_expr(
+            listing_industries::Column::Published,
+            Expr::value(published),
+        )
+        .filter(listing_industries::Column::ListingKind.eq(kind.as_str()))
+        .filter(listing_industries::Column::ListingId.eq(listing_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// `EXISTS (SELECT 1 FROM listing_industries …)` for one listing column and industry: lets a list
+/// walk its (status, published_at) index in order and stop after a page.
+pub fn in_industry<C: ColumnTrait>(
+    kind: ListingKind,
+    id_column: C,
+    industry: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(listing_industries::Entity)
+            .and_where(listing_industries::Column::ListingKind.eq(kind.as_str()))
+            .and_where(
+                Expr::col((
+                    listing_industries::Entity,
+                    listing_industries::Column::ListingId,
+                ))
+                .equals(id_column.as_column_ref()),
+            )
+            .and_where(listing_industries::Column::IndustryCode.eq(industry))
+            .to_owned(),
+    )
+}
+
+/// The number of published listings of one kind in one industry, from the industry table alone.
+pub async fn count_published_in_industry<C: ConnectionTrait>(
+    db: &C,
+    kind: ListingKind,
+    industry: &str,
+) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(listing_industries::Entity::find()
+        .filter(listing_industries::Column::ListingKind.eq(kind.as_str()))
+        .filter(listing_industries::Column::IndustryCode.eq(industry))
+        .filter(listing_industries::Column::Published.eq(true))
+        .count(db)
+        .await?)
 }
 
 /// Replaces the industry rows of a listing.
@@ -255,6 +347,7 @@ pub async fn replace_industries<C: ConnectionTrait>(
     kind: ListingKind,
     listing_id: Uuid,
     codes: &[String],
+    published: bool,
 ) -> AppResult<()> {
     listing_industries::Entity::delete_many()
         .filter(listing_industries::Column::ListingKind.eq(kind.as_str()))
@@ -264,12 +357,7 @@ pub async fn replace_industries<C: ConnectionTrait>(
     if codes.is_empty() {
         return Ok(());
     }
-    let rows = codes.iter().map(|code| listing_industries::ActiveModel {
-        listing_kind: Set(kind.as_str().to_owned()),
-        listing_id: Set(listing_id),
-        industry_code: Set(code.clone()),
-    });
-    listing_industries::Entity::insert_many(rows)
+    listing_industries::Entity::insert_many(industry_models(kind, listing_id, codes, published))
         .exec_without_returning(db)
         .await?;
     Ok(())
@@ -464,17 +552,16 @@ pub fn organizations_in_district(district: &str) -> sea_orm::sea_query::SelectSt
         .to_owned()
 }
 
-/// `SELECT listing_id FROM listing_industries` of one kind and industry.
-pub fn listings_in_industry(
-    kind: ListingKind,
-    industry: &str,
-) -> sea_orm::sea_query::SelectStatement {
-    sea_orm::sea_query::Query::select()
-        .column(listing_industries::Column::ListingId)
-        .from(listing_industries::Entity)
-        .and_where(listing_industries::Column::ListingKind.eq(kind.as_str()))
-        .and_where(listing_industries::Column::IndustryCode.eq(industry))
-        .to_owned()
+/// Whether `user` sees only published listings in lists (anonymous users, members of no
+/// organization, pending members).
+pub fn sees_only_published(user: Option<&CurrentUser>) -> bool {
+    match user {
+        Some(u) if u.user.role == Role::Registrar.as_str() => false,
+        Some(u) => {
+            u.user.membership != Membership::Active.as_str() || u.user.organization_id.is_none()
+        }
+        None => true,
+    }
 }
 
 /// The condition that limits a list to what `user` may see: published listings, plus everything of

@@ -331,18 +331,16 @@ pub async fn create(
     Ok(record)
 }
 
-/// Inserts a validated result in `status`; returns its id.
-pub async fn insert<C: ConnectionTrait>(
-    db: &C,
+/// A new result row in `status`, not yet written: its active model and id.
+pub fn new_model(
     organization_id: Uuid,
     created_by: Option<Uuid>,
     external_id: Option<String>,
     status: Status,
     input: ResultInput,
-) -> AppResult<Uuid> {
+) -> (results::ActiveModel, Uuid) {
     let now = Utc::now();
     let id = Uuid::now_v7();
-    let industries = input.industry_codes.clone();
     let mut model = results::ActiveModel {
         id: Set(id),
         organization_id: Set(organization_id),
@@ -356,8 +354,22 @@ pub async fn insert<C: ConnectionTrait>(
         ..Default::default()
     };
     input.write_into(&mut model);
+    (model, id)
+}
+
+/// Inserts a validated result in `status`; returns its id.
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    organization_id: Uuid,
+    created_by: Option<Uuid>,
+    external_id: Option<String>,
+    status: Status,
+    input: ResultInput,
+) -> AppResult<Uuid> {
+    let industries = input.industry_codes.clone();
+    let (model, id) = new_model(organization_id, created_by, external_id, status, input);
     model.insert(db).await?;
-    listings::replace_industries(db, KIND, id, &industries).await?;
+    listings::replace_industries(db, KIND, id, &industries, status == Status::Published).await?;
     Ok(id)
 }
 
@@ -396,7 +408,7 @@ pub async fn update(
     model.status = Set(to.as_str().to_owned());
     model.updated_at = Set(Utc::now());
     model.update(&txn).await?;
-    listings::replace_industries(&txn, KIND, id, &industries).await?;
+    listings::replace_industries(&txn, KIND, id, &industries, to == Status::Published).await?;
     if from != to {
         listings::record_event(
             &txn,
@@ -457,6 +469,7 @@ pub async fn transition(
     model.update(&txn).await?;
     listings::record_event(&txn, KIND, id, Some(user.user.id), Some(from), to, reason).await?;
     if from == Status::Published || to == Status::Published {
+        listings::mark_published(&txn, KIND, id, to == Status::Published).await?;
         listings::enqueue_for_search(&txn, KIND, id).await?;
     }
     let record = find(&txn, id).await?;
@@ -494,13 +507,26 @@ pub async fn list(
         results::Column::Status,
         results::Column::OrganizationId,
     ));
+    let only_published =
+        filter.status == Some(Status::Published) || listings::sees_only_published(user);
     if let Some(status) = filter.status {
         query = query.filter(results::Column::Status.eq(status.as_str()));
     }
+    // The public list of one industry counts from the industry table's index alone.
+    let industry_only = only_published
+        && filter.tech_field.is_none()
+        && filter.maturity_stage.is_none()
+        && filter.org_id.is_none()
+        && filter.district.is_none()
+        && matches!(filter.status, None | Some(Status::Published));
+    let fast_count = match (&filter.industry, industry_only) {
+        (Some(industry), true) => {
+            Some(listings::count_published_in_industry(db, KIND, industry).await?)
+        }
+        _ => None,
+    };
     if let Some(industry) = filter.industry {
-        query = query.filter(
-            results::Column::Id.in_subquery(listings::listings_in_industry(KIND, &industry)),
-        );
+        query = query.filter(listings::in_industry(KIND, results::Column::Id, &industry));
     }
     if let Some(tech_field) = filter.tech_field {
         query = query.filter(results::Column::TechField.eq(tech_field));
@@ -517,15 +543,26 @@ pub async fn list(
                 .in_subquery(listings::organizations_in_district(&district)),
         );
     }
-    let query = query
-        .order_by_with_nulls(
-            results::Column::PublishedAt,
-            Order::Desc,
-            NullOrdering::Last,
-        )
-        .order_by_desc(results::Column::Id);
+    // Published listings always have a publication time, so their order can come straight from
+    // the (status, published_at, id) index; lists that may hold drafts put those last.
+    let query = if only_published {
+        query
+            .order_by_desc(results::Column::PublishedAt)
+            .order_by_desc(results::Column::Id)
+    } else {
+        query
+            .order_by_with_nulls(
+                results::Column::PublishedAt,
+                Order::Desc,
+                NullOrdering::Last,
+            )
+            .order_by_desc(results::Column::Id)
+    };
     let paginator = query.paginate(db, per_page);
-    let total = paginator.num_items().await?;
+    let total = match fast_count {
+        Some(total) => total,
+        None => paginator.num_items().await?,
+    };
     let items = paginator.fetch_page(page.saturating_sub(1)).await?;
     let records = listings::with_organizations(db, items).await?;
     Ok((records, total))

@@ -64,7 +64,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let addr = application.local_addr().expect("bound address");
     let state = application.state().clone();
     tokio::spawn(application.run_until(std::future::pending()));
-    TestApp {
+    let app = TestApp {
         addr,
         client: Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -73,7 +73,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         state,
         settings,
         _data: data,
+    };
+    // A new index is built from the database before the node reports ready.
+    for _ in 0..200 {
+        if app.get("/readyz", None).await.status().is_success() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
+    app
 }
 
 impl TestApp {
