@@ -25,6 +25,8 @@ pub struct AppState {
     pub search: Arc<SearchIndex>,
     /// False while a new index is being built from the database: the node is not ready for search.
     pub search_ready: Arc<std::sync::atomic::AtomicBool>,
+    /// The catalogue counts and when they were computed (see `services::catalogue`).
+    pub catalogue_cache: crate::services::catalogue::CatalogueCache,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             reference: Arc::new(reference),
             search: Arc::new(search),
             search_ready,
+            catalogue_cache: crate::services::catalogue::CatalogueCache::default(),
         })
     }
 }

@@ -86,19 +86,24 @@ pub fn router(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(
-                    TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                        let request_id = request
-                            .headers()
-                            .get(REQUEST_ID)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or("-");
-                        tracing::info_span!(
-                            "request",
-                            method = %request.method(),
-                            path = %request.uri().path(),
-                            request_id = %request_id,
+                    TraceLayer::new_for_http()
+                        // A 503 from /readyz while the index builds is expected, not an error.
+                        .on_failure(
+                            tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN),
                         )
-                    }),
+                        .make_span_with(|request: &Request| {
+                            let request_id = request
+                                .headers()
+                                .get(REQUEST_ID)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("-");
+                            tracing::info_span!(
+                                "request",
+                                method = %request.method(),
+                                path = %request.uri().path(),
+                                request_id = %request_id,
+                            )
+                        }),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(middleware::from_fn(crate::telemetry::track_requests))
@@ -204,7 +209,7 @@ async fn log_internal_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     if let Some(InternalErrorCause(cause)) = response.extensions().get::<InternalErrorCause>() {
         tracing::error!(error = ?cause, "internal error");
-    } else if response.status().is_server_error() {
+    } else if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
         tracing::error!(status = %response.status(), "server error");
     }
     response
