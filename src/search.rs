@@ -80,7 +80,7 @@ fn industries(reference: &ReferenceData, codes: &serde_json::Value) -> Vec<(Stri
         .collect()
 }
 
-fn result_doc(
+pub(crate) fn result_doc(
     reference: &ReferenceData,
     r: &results::Model,
     o: &organizations::Model,
@@ -108,7 +108,7 @@ fn result_doc(
     }
 }
 
-fn demand_doc(
+pub(crate) fn demand_doc(
     reference: &ReferenceData,
     d: &demands::Model,
     o: &organizations::Model,

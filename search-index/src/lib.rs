@@ -8,11 +8,13 @@
 pub mod analyzers;
 mod document;
 mod index;
+mod matching;
 mod query;
 mod schema;
 
 pub use document::ListingDoc;
 pub use index::{SCHEMA_VERSION, SearchError, SearchIndex};
+pub use matching::{MatchHit, MatchRequest};
 pub use query::{SearchHit, SearchRequest, SearchResults, Sort, parse as parse_query};
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod docs;
 pub mod extract;
 mod health;
 mod imports;
+mod matching;
 mod organizations;
 mod reference;
 mod results;
@@ -48,6 +49,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(demands::router())
         .merge(catalogue::router())
         .merge(search::router())
+        .merge(matching::router())
 }
 
 /// The bulk-import routes, which take larger bodies than the rest.

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod demands;
 pub mod listings;
 pub mod login_throttle;
+pub mod matching;
 pub mod organizations;
 pub mod passwords;
 pub mod results;

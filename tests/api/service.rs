@@ -149,6 +149,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/results/import"),
     ("post", "/api/v1/demands/import"),
     ("get", "/api/v1/search"),
+    ("get", "/api/v1/demands/{id}/matches"),
+    ("get", "/api/v1/results/{id}/matches"),
 ];
 
 #[tokio::test]

@@ -1,0 +1,270 @@
+//! Matching: the published listings of the other side that best answer a listing's own text.
+//!
+//! The listing's text is reduced to its most telling words (term frequency in the listing × rarity in
+//! the index, as MoreLikeThis does), which are searched in title, keywords and body; shared industries,
+//! the same 技术领域 and a fitting maturity stage add to the score. The caller turns what is shared
+//! into human-readable reasons.
+
+use std::collections::HashMap;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{TantivyDocument, Term};
+
+use crate::analyzers;
+use crate::document::{ListingDoc, facet};
+use crate::index::{SearchError, SearchIndex};
+
+/// Words taken from the source listing.
+const MAX_QUERY_TERMS: usize = 30;
+/// Words that carry no subject: frequent in every listing of this market.
+const STOP_WORDS: &[&str] = &[
+    "技术", "研究", "系统", "方法", "应用", "实现", "进行", "可以", "以及", "通过", "基于", "我们",
+    "公司", "需要", "目前", "提供", "相关", "开发", "具有", "能够", "采用", "主要", "合作", "项目",
+    "单位", "企业", "产品", "问题", "方面", "要求", "一种", "装置", "平台", "团队",
+];
+
+/// What to match.
+#[derive(Debug, Clone)]
+pub struct MatchRequest {
+    /// The listing to find partners for (its own kind and id are excluded).
+    pub source: ListingDoc,
+    /// `result` or `demand`: the other side.
+    pub target_kind: String,
+    /// Maturity stages that suit the source (for a demand: stages a result should have reached).
+    pub preferred_stages: Vec<String>,
+    /// How many matches.
+    pub limit: usize,
+}
+
+/// One match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchHit {
+    /// Listing UUID.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Score.
+    pub score: f32,
+    /// Industry codes of the match.
+    pub industry_codes: Vec<String>,
+    /// Owner UUID and name.
+    pub org_id: String,
+    /// Owner name.
+    pub org_name: String,
+    /// Words of the source found in the match, most telling first.
+    pub matched_terms: Vec<String>,
+    /// Industry codes both share.
+    pub shared_industries: Vec<String>,
+    /// Whether both are in the same 技术领域.
+    pub same_tech_field: bool,
+    /// The match's maturity stage when it is one of the preferred ones.
+    pub fitting_stage: Option<String>,
+}
+
+impl SearchIndex {
+    /// Finds the best matches of the other side for a listing.
+    pub fn matches(&self, request: &MatchRequest) -> Result<Vec<MatchHit>, SearchError> {
+        let searcher = self.reader.searcher();
+        let f = self.fields;
+        let source = &request.source;
+
+        // Telling words: frequent in the listing, rare in the index.
+        let text = format!(
+            "{} {} {} {}",
+            source.title,
+            source.title,
+            source.keywords.join(" "),
+            source.body
+        );
+        let mut frequency: HashMap<String, u32> = HashMap::new();
+        for word in analyzers::tokenize(analyzers::CHINESE_PRECISE, &text).unwrap_or_default() {
+            let telling = word.chars().count() >= 2
+                && !word.chars().all(|c| c.is_ascii_digit())
+                && !STOP_WORDS.contains(&word.as_str());
+            if telling {
+                *frequency.entry(word).or_default() += 1;
+            }
+        }
+        for keyword in &source.keywords {
+            *frequency.entry(keyword.to_lowercase()).or_default() += 3;
+        }
+        let documents = searcher.num_docs().max(1) as f32;
+        let mut weighted: Vec<(String, f32)> = frequency
+            .into_iter()
+            .map(|(word, tf)| {
+                let df = searcher
+                    .doc_freq(&Term::from_field_text(f.body, &word))
+                    .unwrap_or(0) as f32;
+                let idf = (1.0 + (documents - df + 0.5) / (df + 0.5)).ln();
+                (word, tf as f32 * idf)
+            })
+            .filter(|(_, weight)| *weight > 0.0)
+            .collect();
+        weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        weighted.truncate(MAX_QUERY_TERMS);
+        if weighted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let max_weight = weighted[0].1;
+
+        let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (word, weight) in &weighted {
+            for (field, boost) in [(f.title, 2.0), (f.keywords, 2.0), (f.body, 1.0)] {
+                let query = TermQuery::new(
+                    Term::from_field_text(field, word),
+                    IndexRecordOption::WithFreqs,
+                );
+                words.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(
+                        Box::new(query),
+                        boost * weight / max_weight,
+                    )),
+                ));
+            }
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, Box::new(BooleanQuery::new(words))),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.kind, &request.target_kind),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+            (
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.key, &ListingDoc::key_of(&source.kind, &source.id)),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ];
+        for (industry, _) in &source.industries {
+            clauses.push((Occur::Should, facet_boost(f.industry, industry, 1.5)));
+        }
+        clauses.push((
+            Occur::Should,
+            facet_boost(f.tech_field, &source.tech_field, 1.0),
+        ));
+        for stage in &request.preferred_stages {
+            clauses.push((Occur::Should, facet_boost(f.maturity_stage, stage, 0.5)));
+        }
+        let query = BooleanQuery::new(clauses);
+        let top = searcher.search(
+            &query,
+            &TopDocs::with_limit(request.limit.max(1)).order_by_score(),
+        )?;
+
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let text = |field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let all = |field| {
+                doc.get_all(field)
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            };
+            let haystack = format!(
+                "{} {} {}",
+                text(f.title),
+                all(f.keywords).join(" "),
+                text(f.body)
+            )
+            .to_lowercase();
+            let matched_terms = weighted
+                .iter()
+                .filter(|(word, _)| haystack.contains(word.as_str()))
+                .map(|(word, _)| word.clone())
+                .take(8)
+                .collect();
+            let industry_codes = all(f.industry_codes);
+            let shared_industries = source
+                .industries
+                .iter()
+                .map(|(code, _)| code.clone())
+                .filter(|code| industry_codes.contains(code))
+                .collect();
+            let facets = |field| {
+                doc.get_all(field)
+                    .filter_map(|v| {
+                        v.as_facet()
+                            .map(|p| p.trim_start_matches(['/', '\0']).to_owned())
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let stages = facets(f.maturity_stage);
+            hits.push(MatchHit {
+                id: text(f.id),
+                title: text(f.title),
+                score,
+                same_tech_field: facets(f.tech_field).contains(&source.tech_field),
+                fitting_stage: stages
+                    .into_iter()
+                    .find(|s| request.preferred_stages.contains(s)),
+                industry_codes,
+                org_id: text(f.org_id),
+                org_name: text(f.org_name),
+                matched_terms,
+                shared_industries,
+            });
+        }
+        Ok(hits)
+    }
+}
+
+fn facet_boost(field: tantivy::schema::Field, code: &str, boost: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(
+        Box::new(TermQuery::new(
+            Term::from_facet(field, &facet(code)),
+            IndexRecordOption::Basic,
+        )),
+        boost,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tests::doc;
+
+    #[test]
+    fn a_demand_finds_the_result_that_shares_its_words_and_industry() -> Result<(), SearchError> {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let index = SearchIndex::open_or_create(&tmp.path().join("index"))?;
+        let mut vision = doc("r1", "机器视觉表面缺陷检测系统");
+        vision.keywords = vec!["机器视觉".into(), "缺陷检测".into()];
+        let mut battery = doc("r2", "锂电池热失控预警装置");
+        battery.industries = vec![("new_materials_new_energy".into(), "pillar".into())];
+        index.apply(&[vision, battery], &[])?;
+        index.commit(1)?;
+        let mut demand = doc("d1", "冲压件表面划伤的机器视觉在线检测");
+        demand.kind = "demand".into();
+        demand.body = "我公司冲压件表面缺陷依靠人工目检，希望引进机器视觉缺陷检测方案。".into();
+        let hits = index.matches(&MatchRequest {
+            source: demand,
+            target_kind: "result".into(),
+            preferred_stages: vec!["pilot_scale".into()],
+            limit: 5,
+        })?;
+        assert_eq!(hits.first().map(|h| h.id.as_str()), Some("r1"), "{hits:?}");
+        let best = &hits[0];
+        // jieba's own dictionary splits 机器视觉 into 机器 + 视觉 (a domain dictionary comes later).
+        assert!(best.matched_terms.iter().any(|t| t == "缺陷"), "{best:?}");
+        assert_eq!(
+            best.shared_industries,
+            vec!["artificial_intelligence".to_owned()]
+        );
+        assert!(best.same_tech_field);
+        assert_eq!(best.fitting_stage.as_deref(), Some("pilot_scale"));
+        assert!(hits.iter().all(|h| h.id != "d1"));
+        Ok(())
+    }
+}

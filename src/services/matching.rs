@@ -1,0 +1,178 @@
+//! Matching demands with results and back, with reasons a person can read.
+
+use sea_orm::DatabaseConnection;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::reference::ReferenceData;
+use crate::services::listings::{Listing, ListingKind, Standing, ensure_visible};
+use crate::services::sessions::CurrentUser;
+use crate::services::{demands, results};
+
+/// The listing a match points to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchedListing {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Industry codes.
+    pub industry_codes: Vec<String>,
+    /// Owner.
+    pub organization: MatchedOrganization,
+}
+
+/// The owner of a matched listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchedOrganization {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// One match: the listing under `result` or `demand`, with why it matches.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchItem {
+    /// A matching result (for a demand's matches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<MatchedListing>,
+    /// A matching demand (for a result's matches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demand: Option<MatchedListing>,
+    /// Relevance.
+    pub score: f32,
+    /// Words of the listing found in the match.
+    pub matched_terms: Vec<String>,
+    /// Why, in Chinese: 同属人工智能产业, 共同关键词：机器视觉、缺陷检测 …
+    pub reasons: Vec<String>,
+}
+
+/// `{"items": [...]}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Matches {
+    /// Best first.
+    pub items: Vec<MatchItem>,
+}
+
+/// Maturity stages a result should have reached to suit a demand of this type.
+fn stages_for(demand_type: &str) -> Vec<String> {
+    let stages: &[&str] = match demand_type {
+        "result_introduction" | "licence" => &["pilot_scale", "mass_production"],
+        "tech_development" => &["has_sample", "lab_scale", "pilot_scale"],
+        _ => &[],
+    };
+    stages.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn label<'a>(reference: &'a ReferenceData, kind: &str, code: &'a str) -> &'a str {
+    reference
+        .list(kind)
+        .iter()
+        .find(|c| c.code == code)
+        .map_or(code, |c| c.label.as_str())
+}
+
+fn reasons(reference: &ReferenceData, hit: &search_index::MatchHit) -> Vec<String> {
+    let mut reasons: Vec<String> = hit
+        .shared_industries
+        .iter()
+        .map(|code| format!("同属{}产业", label(reference, "industries", code)))
+        .collect();
+    if !hit.matched_terms.is_empty() {
+        let words: Vec<&str> = hit
+            .matched_terms
+            .iter()
+            .take(5)
+            .map(String::as_str)
+            .collect();
+        reasons.push(format!("共同关键词：{}", words.join("、")));
+    }
+    if let Some(stage) = &hit.fitting_stage {
+        reasons.push(format!(
+            "成熟度符合需求：{}",
+            label(reference, "maturity_stages", stage)
+        ));
+    }
+    reasons
+}
+
+async fn run(
+    state: &AppState,
+    request: search_index::MatchRequest,
+    target: ListingKind,
+) -> AppResult<Matches> {
+    let index = state.search.clone();
+    let hits = tokio::task::spawn_blocking(move || index.matches(&request))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let mut items = Vec::with_capacity(hits.len());
+    for hit in hits {
+        let mut reasons = reasons(&state.reference, &hit);
+        if hit.same_tech_field {
+            reasons.push("同一技术领域".to_owned());
+        }
+        let listing = MatchedListing {
+            id: hit.id.clone(),
+            title: hit.title.clone(),
+            industry_codes: hit.industry_codes.clone(),
+            organization: MatchedOrganization {
+                id: hit.org_id.clone(),
+                name: hit.org_name.clone(),
+            },
+        };
+        let (result, demand) = match target {
+            ListingKind::Result => (Some(listing), None),
+            ListingKind::Demand => (None, Some(listing)),
+        };
+        items.push(MatchItem {
+            result,
+            demand,
+            score: hit.score,
+            matched_terms: hit.matched_terms,
+            reasons,
+        });
+    }
+    Ok(Matches { items })
+}
+
+/// Published results ranked for a demand the user may see.
+pub async fn for_demand(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    id: Uuid,
+    limit: usize,
+) -> AppResult<Matches> {
+    let db: &DatabaseConnection = &state.db;
+    let record = demands::find(db, id).await?;
+    let standing = Standing::of(user, record.item.organization_id);
+    ensure_visible(ListingKind::Demand, standing, record.item.status()?)?;
+    let request = search_index::MatchRequest {
+        source: crate::search::demand_doc(&state.reference, &record.item, &record.organization),
+        target_kind: ListingKind::Result.as_str().into(),
+        preferred_stages: stages_for(&record.item.demand_type),
+        limit,
+    };
+    run(state, request, ListingKind::Result).await
+}
+
+/// Published demands ranked for a result the user may see.
+pub async fn for_result(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    id: Uuid,
+    limit: usize,
+) -> AppResult<Matches> {
+    let (record, _) = results::get(&state.db, user, id).await?;
+    let request = search_index::MatchRequest {
+        source: crate::search::result_doc(&state.reference, &record.item, &record.organization),
+        target_kind: ListingKind::Demand.as_str().into(),
+        preferred_stages: Vec::new(),
+        limit,
+    };
+    run(state, request, ListingKind::Demand).await
+}
