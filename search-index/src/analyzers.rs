@@ -23,9 +23,56 @@ pub const ANALYZER_NAMES: [&str; 2] = [CHINESE_SEARCH, CHINESE_PRECISE];
 /// base64 blobs or URLs, and they bloat the term dictionary.
 const MAX_TOKEN_BYTES: usize = 40;
 
-/// The one jieba instance of the process. Loading its dictionary takes about 160 ms in a release
-/// build, so it is shared (an `Arc` clone per analyzer clone, not a dictionary copy).
-static JIEBA: LazyLock<Arc<Jieba>> = LazyLock::new(|| Arc::new(Jieba::new()));
+/// Domain words (industry and technology terms) added to jieba's dictionary, kept as data in
+/// `seeds/search/user_dict.txt`: `word frequency tag` per line, `#` for comments.
+const USER_DICTIONARY: &str = include_str!("../../seeds/search/user_dict.txt");
+
+/// Synonym groups for queries, kept as data in `seeds/search/synonyms.txt`.
+const SYNONYMS: &str = include_str!("../../seeds/search/synonyms.txt");
+
+/// The one jieba instance of the process, with the domain words. Loading its dictionary takes
+/// about 160 ms in a release build, so it is shared (an `Arc` clone per analyzer clone, not a
+/// dictionary copy).
+static JIEBA: LazyLock<Arc<Jieba>> = LazyLock::new(|| {
+    let mut jieba = Jieba::new();
+    for line in USER_DICTIONARY.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut parts = line.split_whitespace();
+        if let Some(word) = parts.next() {
+            let frequency = parts.next().and_then(|f| f.parse().ok());
+            jieba.add_word(word, frequency, parts.next());
+        }
+    }
+    Arc::new(jieba)
+});
+
+/// Synonym groups, lower-cased like the indexed tokens.
+static SYNONYM_GROUPS: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| {
+    SYNONYMS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            l.split([',', '，'])
+                .map(|w| w.trim().to_lowercase())
+                .filter(|w| !w.is_empty())
+                .collect()
+        })
+        .collect()
+});
+
+/// The other members of every synonym group `word` belongs to (lower-case).
+pub fn synonyms_of(word: &str) -> Vec<String> {
+    let word = word.to_lowercase();
+    SYNONYM_GROUPS
+        .iter()
+        .filter(|group| group.contains(&word))
+        .flat_map(|group| group.iter().filter(|w| **w != word).cloned())
+        .collect()
+}
 
 /// Loads the jieba dictionary now, so that the first request does not pay for it.
 pub fn warm_up() {
@@ -187,10 +234,12 @@ mod tests {
 
     #[test]
     fn machine_vision_defect_detection_segments_into_words() {
+        // Both are domain words (seeds/search/user_dict.txt): precise mode keeps them whole,
+        // search mode adds their parts.
         let precise = words(CHINESE_PRECISE, "机器视觉缺陷检测");
-        assert_eq!(precise, vec!["机器", "视觉", "缺陷", "检测"]);
+        assert_eq!(precise, vec!["机器视觉", "缺陷检测"]);
         let search = words(CHINESE_SEARCH, "机器视觉缺陷检测");
-        for word in ["机器", "视觉", "缺陷", "检测"] {
+        for word in ["机器", "视觉", "缺陷", "检测", "机器视觉", "缺陷检测"] {
             assert!(
                 search.contains(&word.to_string()),
                 "{word} not in {search:?}"
@@ -245,6 +294,18 @@ mod tests {
         assert_eq!(position("人工智能"), Some(0), "{seen:?}");
         // The next whole word follows at the next position.
         assert_eq!(position("机器"), Some(1), "{seen:?}");
+    }
+
+    #[test]
+    fn domain_words_stay_whole_and_synonyms_are_known() {
+        let precise = words(CHINESE_PRECISE, "基于机器视觉的缺陷检测与增材制造");
+        assert!(precise.contains(&"机器视觉".to_string()), "{precise:?}");
+        assert!(precise.contains(&"缺陷检测".to_string()), "{precise:?}");
+        assert!(precise.contains(&"增材制造".to_string()), "{precise:?}");
+        assert!(synonyms_of("AI").contains(&"人工智能".to_string()));
+        assert!(synonyms_of("3D打印").contains(&"增材制造".to_string()));
+        assert!(synonyms_of("芯片").contains(&"集成电路".to_string()));
+        assert!(synonyms_of("钢铁").is_empty());
     }
 
     #[test]

@@ -267,10 +267,17 @@ impl SearchIndex {
     fn words_query(&self, text: &str, fields: &[(Field, f32)]) -> Option<Box<dyn Query>> {
         let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (field, boost) in fields {
-            let terms = self.analyze(*field, text);
+            let mut terms = self.analyze(*field, text);
             if terms.is_empty() {
                 continue;
             }
+            // Synonyms: a word also finds the other members of its groups (AI ↔ 人工智能).
+            let synonyms: Vec<String> = terms
+                .iter()
+                .flat_map(|t| crate::analyzers::synonyms_of(t))
+                .flat_map(|s| self.analyze(*field, &s))
+                .collect();
+            terms.extend(synonyms);
             let mut unique = terms;
             unique.sort();
             unique.dedup();

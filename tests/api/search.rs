@@ -400,3 +400,25 @@ async fn demands_and_results_match_with_reasons() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 }
+
+#[tokio::test]
+async fn synonyms_find_the_other_name() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let id = publish(
+        &app,
+        &m,
+        &result(
+            "人工智能辅助的增材制造工艺优化",
+            "利用人工智能预测增材制造过程中的熔池温度场，零件致密度提高到百分之九十九点五。",
+            "additive_manufacturing",
+        ),
+    )
+    .await;
+    let (answer, _) = eventually(&app, "q=AI", |a| ids(a).contains(&id)).await;
+    assert!(
+        ids(&answer).contains(&id),
+        "AI should find 人工智能: {answer}"
+    );
+    assert!(ids(&search(&app, "q=3D打印").await).contains(&id));
+}
