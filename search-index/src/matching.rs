@@ -61,6 +61,9 @@ pub struct MatchHit {
     pub same_tech_field: bool,
     /// The match's maturity stage when it is one of the preferred ones.
     pub fitting_stage: Option<String>,
+    /// Jaccard similarity of the two listings' words (title and body, precise segmentation), 0–1:
+    /// near 1 for the same text, for spotting duplicates.
+    pub similarity: f32,
 }
 
 impl SearchIndex {
@@ -158,6 +161,7 @@ impl SearchIndex {
             &TopDocs::with_limit(request.limit.max(1)).order_by_score(),
         )?;
 
+        let source_words = word_set(&format!("{} {}", source.title, source.body));
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
@@ -201,7 +205,11 @@ impl SearchIndex {
                     .collect::<Vec<_>>()
             };
             let stages = facets(f.maturity_stage);
+            let words = word_set(&format!("{} {}", text(f.title), text(f.body)));
+            let shared = words.intersection(&source_words).count();
+            let union = words.union(&source_words).count().max(1);
             hits.push(MatchHit {
+                similarity: shared as f32 / union as f32,
                 id: text(f.id),
                 title: text(f.title),
                 score,
@@ -218,6 +226,13 @@ impl SearchIndex {
         }
         Ok(hits)
     }
+}
+
+fn word_set(text: &str) -> std::collections::HashSet<String> {
+    analyzers::tokenize(analyzers::CHINESE_PRECISE, text)
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
 }
 
 fn facet_boost(field: tantivy::schema::Field, code: &str, boost: f32) -> Box<dyn Query> {

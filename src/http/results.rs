@@ -174,12 +174,24 @@ async fn archive_result(
     Ok(axum::Json(view(&user, record)))
 }
 
-/// Submit a draft (or rejected) result for review.
+/// A submitted result, with published results that look like the same thing.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SubmittedResult {
+    /// The result, now `submitted`.
+    #[serde(flatten)]
+    pub result: ResultView,
+    /// Published results whose words overlap this one's by 60% or more, for the owner (and the
+    /// registrar) to check before publication.
+    pub possible_duplicates: Vec<crate::services::matching::PossibleDuplicate>,
+}
+
+/// Submit a draft (or rejected) result for review. The answer lists near-duplicates already in the
+/// catalogue as `possible_duplicates`.
 #[utoipa::path(post, path = "/api/v1/results/{id}/submit", tag = "results",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "result id")),
     responses(
-        (status = 200, description = "submitted", body = ResultView),
+        (status = 200, description = "submitted", body = SubmittedResult),
         (status = 403, description = "not the owner", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "not a draft or rejected result", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -187,9 +199,15 @@ async fn submit_result(
     State(state): State<AppState>,
     Auth(user): Auth,
     AppPath(id): AppPath<Uuid>,
-) -> AppResult<axum::Json<ResultView>> {
+) -> AppResult<axum::Json<SubmittedResult>> {
     let record = results::transition(&state.db, &user, id, Transition::Submit).await?;
-    Ok(axum::Json(view(&user, record)))
+    let source = crate::search::result_doc(&state.reference, &record.item, &record.organization);
+    let possible_duplicates =
+        crate::services::matching::possible_duplicates(&state, source).await?;
+    Ok(axum::Json(SubmittedResult {
+        result: view(&user, record),
+        possible_duplicates,
+    }))
 }
 
 /// Approve or reject a submitted result (registrar).

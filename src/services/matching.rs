@@ -160,6 +160,53 @@ pub async fn for_demand(
     run(state, request, ListingKind::Result).await
 }
 
+/// A published listing that looks like the same thing as the one being submitted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PossibleDuplicate {
+    /// The existing listing.
+    pub listing: MatchedListing,
+    /// Share of words in common, 0–1.
+    pub similarity: f32,
+}
+
+/// Listings of the same kind, already published by anyone, whose words overlap a listing's by at
+/// least this share.
+pub const DUPLICATE_SIMILARITY: f32 = 0.6;
+
+/// Published listings of the same kind that look like duplicates of `source`.
+pub async fn possible_duplicates(
+    state: &AppState,
+    source: search_index::ListingDoc,
+) -> AppResult<Vec<PossibleDuplicate>> {
+    let request = search_index::MatchRequest {
+        target_kind: source.kind.clone(),
+        source,
+        preferred_stages: Vec::new(),
+        limit: 5,
+    };
+    let index = state.search.clone();
+    let hits = tokio::task::spawn_blocking(move || index.matches(&request))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(hits
+        .into_iter()
+        .filter(|h| h.similarity >= DUPLICATE_SIMILARITY)
+        .map(|h| PossibleDuplicate {
+            similarity: h.similarity,
+            listing: MatchedListing {
+                id: h.id,
+                title: h.title,
+                industry_codes: h.industry_codes,
+                organization: MatchedOrganization {
+                    id: h.org_id,
+                    name: h.org_name,
+                },
+            },
+        })
+        .collect())
+}
+
 /// Published demands ranked for a result the user may see.
 pub async fn for_result(
     state: &AppState,

@@ -422,3 +422,70 @@ async fn synonyms_find_the_other_name() {
     );
     assert!(ids(&search(&app, "q=3D打印").await).contains(&id));
 }
+
+#[tokio::test]
+async fn submitting_a_near_duplicate_lists_the_published_original() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let body = result(
+        "基于机器视觉的PCB缺陷检测系统",
+        "采用深度学习的印制电路板表面缺陷检测，漏检率低于千分之一，适用于SMT产线。",
+        "artificial_intelligence",
+    );
+    let original = publish(&app, &m, &body).await;
+    let (_, _) = eventually(&app, "q=印制电路板", |a| ids(a).contains(&original)).await;
+    let copy: Value = app
+        .post_json("/api/v1/results", &body, Some(&m.researcher))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let submitted: Value = app
+        .post_json(
+            &format!(
+                "/api/v1/results/{}/submit",
+                copy["id"].as_str().expect("id")
+            ),
+            &json!({}),
+            Some(&m.researcher),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(submitted["status"], "submitted");
+    assert_eq!(
+        submitted["possible_duplicates"][0]["listing"]["id"],
+        original.as_str(),
+        "{submitted}"
+    );
+    // Something unrelated has none.
+    let other: Value = app
+        .post_json(
+            "/api/v1/results",
+            &result(
+                "黄土高原苹果园节水灌溉",
+                "基于土壤墒情监测的滴灌决策，节水百分之三十。",
+                "food_biomedicine",
+            ),
+            Some(&m.researcher),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let submitted: Value = app
+        .post_json(
+            &format!(
+                "/api/v1/results/{}/submit",
+                other["id"].as_str().expect("id")
+            ),
+            &json!({}),
+            Some(&m.researcher),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(submitted["possible_duplicates"], json!([]));
+}
