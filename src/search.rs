@@ -189,11 +189,18 @@ impl Indexer {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let next = advance_checkpoint(&mut self.gaps, checkpoint, &ids, Instant::now());
         let index = self.index.clone();
+        let applied = upserts.clone();
         tokio::task::spawn_blocking(move || {
-            index.apply(&upserts, &deletes)?;
+            index.apply(&applied, &deletes)?;
             index.commit(next)
         })
         .await??;
+        // Notifications follow the index: a failure here is logged and does not undo the batch.
+        if let Err(e) =
+            crate::services::saved_searches::notify_matches(&self.db, &self.index, &upserts).await
+        {
+            tracing::error!(error = %e, "notifying saved searches failed");
+        }
         Ok(rows.len())
     }
 

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_create_accounts;
 mod m20261127_000002_create_reference;
 mod m20261128_000003_create_catalogue;
+mod m20261128_000004_create_saved_searches;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_create_accounts::Migration),
             Box::new(m20261127_000002_create_reference::Migration),
             Box::new(m20261128_000003_create_catalogue::Migration),
+            Box::new(m20261128_000004_create_saved_searches::Migration),
         ]
     }
 }

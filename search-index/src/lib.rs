@@ -15,7 +15,9 @@ mod schema;
 pub use document::ListingDoc;
 pub use index::{SCHEMA_VERSION, SearchError, SearchIndex};
 pub use matching::{MatchHit, MatchRequest};
-pub use query::{SearchHit, SearchRequest, SearchResults, Sort, parse as parse_query};
+pub use query::{
+    MAX_QUERY_CHARS, SearchHit, SearchRequest, SearchResults, Sort, parse as parse_query,
+};
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -144,9 +144,8 @@ fn push_words(text: &str, parsed: &mut ParsedQuery) {
 }
 
 impl SearchIndex {
-    /// Runs a search.
-    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
-        let searcher = self.reader.searcher();
+    /// The query of a request, and whether it has any text.
+    fn build(&self, request: &SearchRequest) -> (BooleanQuery, bool) {
         let f = self.fields;
         let text_fields = [
             (f.title, 3.0),
@@ -194,7 +193,56 @@ impl SearchIndex {
                 ));
             }
         }
-        let query = BooleanQuery::new(clauses);
+        (BooleanQuery::new(clauses), has_text)
+    }
+
+    /// Which of the listings `ids` (of the request's kind) the request matches: for saved searches,
+    /// run over just-published listings.
+    pub fn matching_among(
+        &self,
+        request: &SearchRequest,
+        ids: &[String],
+    ) -> Result<Vec<String>, SearchError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let (query, _) = self.build(request);
+        let keys: Vec<(Occur, Box<dyn Query>)> = ids
+            .iter()
+            .map(|id| {
+                (
+                    Occur::Should,
+                    term(
+                        self.fields.key,
+                        &crate::ListingDoc::key_of(&request.kind, id),
+                    ),
+                )
+            })
+            .collect();
+        let restricted = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(query) as Box<dyn Query>),
+            (Occur::Must, Box::new(BooleanQuery::new(keys))),
+        ]);
+        let top = searcher.search(
+            &restricted,
+            &TopDocs::with_limit(ids.len()).order_by_score(),
+        )?;
+        let mut found = Vec::with_capacity(top.len());
+        for (_, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
+                found.push(id.to_owned());
+            }
+        }
+        Ok(found)
+    }
+
+    /// Runs a search.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let searcher = self.reader.searcher();
+        let f = self.fields;
+        let (query, has_text) = self.build(request);
 
         let limit = request.limit.max(1);
         let top = TopDocs::with_limit(limit).and_offset(request.offset);

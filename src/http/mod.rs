@@ -12,6 +12,7 @@ mod matching;
 mod organizations;
 mod reference;
 mod results;
+mod saved_searches;
 mod search;
 
 use std::time::Duration;
@@ -50,6 +51,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(catalogue::router())
         .merge(search::router())
         .merge(matching::router())
+        .merge(saved_searches::router())
 }
 
 /// The bulk-import routes, which take larger bodies than the rest.

@@ -10,4 +10,5 @@ pub mod matching;
 pub mod organizations;
 pub mod passwords;
 pub mod results;
+pub mod saved_searches;
 pub mod sessions;

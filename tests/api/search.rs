@@ -489,3 +489,147 @@ async fn submitting_a_near_duplicate_lists_the_published_original() {
         .expect("json");
     assert_eq!(submitted["possible_duplicates"], json!([]));
 }
+
+#[tokio::test]
+async fn a_saved_search_notifies_newly_published_matches_once() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let enterprise = app
+        .register_with_new_org(
+            "watcher@co.cn",
+            "enterprise",
+            "西安观察者科技有限公司",
+            "enterprise",
+        )
+        .await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    // Published before the search is saved: never notified.
+    publish(
+        &app,
+        &m,
+        &result(
+            "早先发布的储能电池管理系统",
+            "锂电池储能电站的电池管理系统，均衡精度优于五毫伏。",
+            "new_materials_new_energy",
+        ),
+    )
+    .await;
+    let saved = app
+        .post_json(
+            "/api/v1/saved-searches",
+            &json!({"name": "储能", "q": "储能 电池", "industry": "new_materials_new_energy"}),
+            Some(&enterprise),
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::CREATED);
+    let saved: Value = saved.json().await.expect("json");
+    let invalid = app
+        .post_json(
+            "/api/v1/saved-searches",
+            &json!({"name": "", "kind": "patent", "industry": "steel"}),
+            Some(&enterprise),
+        )
+        .await;
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let matching = publish(
+        &app,
+        &m,
+        &result(
+            "液冷储能电池热管理系统",
+            "面向储能电站的液冷电池热管理，温差控制在三摄氏度以内。",
+            "new_materials_new_energy",
+        ),
+    )
+    .await;
+    publish(
+        &app,
+        &m,
+        &result(
+            "果园无人机植保作业系统",
+            "山地果园的无人机变量喷药，节省农药百分之二十。",
+            "food_biomedicine",
+        ),
+    )
+    .await;
+
+    let started = Instant::now();
+    let notifications = loop {
+        let page: Value = app
+            .get("/api/v1/notifications?unread=true", Some(&enterprise))
+            .await
+            .json()
+            .await
+            .expect("json");
+        if page["total"] != 0 || started.elapsed() > FRESHNESS_BOUND {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(notifications["total"], 1, "{notifications}");
+    let notification = &notifications["items"][0];
+    assert_eq!(notification["listing_id"], matching.as_str());
+    assert_eq!(notification["saved_search_id"], saved["id"]);
+    let id = notification["id"].as_str().expect("id");
+
+    // Only the recipient can read it.
+    let other = app
+        .post_json(
+            &format!("/api/v1/notifications/{id}/read"),
+            &json!({}),
+            Some(&m.researcher),
+        )
+        .await;
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    let read = app
+        .post_json(
+            &format!("/api/v1/notifications/{id}/read"),
+            &json!({}),
+            Some(&enterprise),
+        )
+        .await;
+    assert_eq!(read.status(), StatusCode::OK);
+    let unread: Value = app
+        .get("/api/v1/notifications?unread=true", Some(&enterprise))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(unread["total"], 0);
+    let mine: Value = app
+        .get("/api/v1/saved-searches", Some(&enterprise))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mine.as_array().map(Vec::len), Some(1));
+    let theirs: Value = app
+        .get("/api/v1/saved-searches", Some(&m.researcher))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(theirs.as_array().map(Vec::len), Some(0));
+    let path = format!(
+        "/api/v1/saved-searches/{}",
+        saved["id"].as_str().expect("id")
+    );
+    let stranger = app
+        .client
+        .delete(app.url(&path))
+        .bearer_auth(&m.researcher)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(stranger.status(), StatusCode::NOT_FOUND);
+    let deleted = app
+        .client
+        .delete(app.url(&path))
+        .bearer_auth(&enterprise)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+}

@@ -151,6 +151,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/search"),
     ("get", "/api/v1/demands/{id}/matches"),
     ("get", "/api/v1/results/{id}/matches"),
+    ("post", "/api/v1/saved-searches"),
+    ("get", "/api/v1/saved-searches"),
+    ("delete", "/api/v1/saved-searches/{id}"),
+    ("get", "/api/v1/notifications"),
+    ("post", "/api/v1/notifications/{id}/read"),
 ];
 
 #[tokio::test]
