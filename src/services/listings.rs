@@ -461,6 +461,112 @@ impl Review {
     }
 }
 
+/// The columns a lifecycle change writes, for both listing tables.
+pub trait ListingTable: EntityTrait {
+    /// Which kind of listing the table holds.
+    const KIND: ListingKind;
+    /// `id`.
+    fn id() -> Self::Column;
+    /// `status`.
+    fn status() -> Self::Column;
+    /// `updated_at`.
+    fn updated_at() -> Self::Column;
+    /// `published_at`.
+    fn published_at() -> Self::Column;
+    /// `rejection_reason`.
+    fn rejection_reason() -> Self::Column;
+}
+
+macro_rules! listing_table {
+    ($entity:path, $module:ident, $kind:expr) => {
+        impl ListingTable for $entity {
+            const KIND: ListingKind = $kind;
+            fn id() -> Self::Column {
+                crate::entity::$module::Column::Id
+            }
+            fn status() -> Self::Column {
+                crate::entity::$module::Column::Status
+            }
+            fn updated_at() -> Self::Column {
+                crate::entity::$module::Column::UpdatedAt
+            }
+            fn published_at() -> Self::Column {
+                crate::entity::$module::Column::PublishedAt
+            }
+            fn rejection_reason() -> Self::Column {
+                crate::entity::$module::Column::RejectionReason
+            }
+        }
+    };
+}
+
+listing_table!(crate::entity::results::Entity, results, ListingKind::Result);
+listing_table!(crate::entity::demands::Entity, demands, ListingKind::Demand);
+
+/// Writes a lifecycle move `from → to` of listing `id`: the status (with the publication time or
+/// the rejection reason), its history row, and — when publication changes — the industry rows'
+/// flag and the search outbox.
+pub async fn write_transition<E: ListingTable, C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    actor_id: Option<Uuid>,
+    from: Status,
+    to: Status,
+    reason: Option<String>,
+) -> AppResult<()> {
+    use sea_orm::sea_query::Expr;
+    let now = Utc::now();
+    let mut update = E::update_many()
+        .col_expr(E::status(), Expr::value(to.as_str()))
+        .col_expr(E::updated_at(), Expr::value(now));
+    match to {
+        Status::Published => {
+            update = update
+                .col_expr(E::published_at(), Expr::value(now))
+                .col_expr(E::rejection_reason(), Expr::value(Option::<String>::None));
+        }
+        Status::Rejected => {
+            update = update.col_expr(E::rejection_reason(), Expr::value(reason.clone()));
+        }
+        _ => {}
+    }
+    update.filter(E::id().eq(id)).exec(db).await?;
+    record_event(db, E::KIND, id, actor_id, Some(from), to, reason).await?;
+    if from == Status::Published || to == Status::Published {
+        mark_published(db, E::KIND, id, to == Status::Published).await?;
+        enqueue_for_search(db, E::KIND, id).await?;
+    }
+    Ok(())
+}
+
+/// What follows an edit that moved a listing `from → to` (a published listing goes back to review):
+/// the history row, and the search outbox when it was public.
+pub async fn after_edit<C: ConnectionTrait>(
+    db: &C,
+    kind: ListingKind,
+    id: Uuid,
+    actor_id: Option<Uuid>,
+    from: Status,
+    to: Status,
+) -> AppResult<()> {
+    if from != to {
+        record_event(
+            db,
+            kind,
+            id,
+            actor_id,
+            Some(from),
+            to,
+            Some("edited after publication: back to review".into()),
+        )
+        .await?;
+    }
+    if from == Status::Published {
+        enqueue_for_search(db, kind, id).await?;
+    }
+    Ok(())
+}
+
 /// What every listing model tells about itself.
 pub trait Listing {
     /// The owning organization.

@@ -409,21 +409,7 @@ pub async fn update(
     model.updated_at = Set(Utc::now());
     model.update(&txn).await?;
     listings::replace_industries(&txn, KIND, id, &industries, to == Status::Published).await?;
-    if from != to {
-        listings::record_event(
-            &txn,
-            KIND,
-            id,
-            Some(user.user.id),
-            Some(from),
-            to,
-            Some("edited after publication: back to review".into()),
-        )
-        .await?;
-    }
-    if from == Status::Published {
-        listings::enqueue_for_search(&txn, KIND, id).await?;
-    }
+    listings::after_edit(&txn, KIND, id, Some(user.user.id), from, to).await?;
     let record = find(&txn, id).await?;
     txn.commit().await?;
     Ok(record)
@@ -454,24 +440,15 @@ pub async fn transition(
     let from = record.item.status()?;
     ensure_visible(KIND, standing, from)?;
     let (to, reason) = listings::decide(KIND, standing, from, transition)?;
-    let now = Utc::now();
-    let mut model: results::ActiveModel = record.item.into();
-    model.status = Set(to.as_str().to_owned());
-    model.updated_at = Set(now);
-    match to {
-        Status::Published => {
-            model.published_at = Set(Some(now));
-            model.rejection_reason = Set(None);
-        }
-        Status::Rejected => model.rejection_reason = Set(reason.clone()),
-        _ => {}
-    }
-    model.update(&txn).await?;
-    listings::record_event(&txn, KIND, id, Some(user.user.id), Some(from), to, reason).await?;
-    if from == Status::Published || to == Status::Published {
-        listings::mark_published(&txn, KIND, id, to == Status::Published).await?;
-        listings::enqueue_for_search(&txn, KIND, id).await?;
-    }
+    listings::write_transition::<results::Entity, _>(
+        &txn,
+        id,
+        Some(user.user.id),
+        from,
+        to,
+        reason,
+    )
+    .await?;
     let record = find(&txn, id).await?;
     txn.commit().await?;
     Ok(record)
