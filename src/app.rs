@@ -44,7 +44,17 @@ impl AppState {
         })
         .await?
         .context("opening the search index")?;
-        let search_ready = Arc::new(std::sync::atomic::AtomicBool::new(!search.was_created()));
+        // An index written for another database (one that was replaced or reset) is rebuilt.
+        let installation = crate::db::installation_id(&db).await?;
+        let stale = search
+            .stored_owner()?
+            .is_some_and(|owner| owner != installation);
+        search.set_owner(&installation)?;
+        let needs_build = search.was_created() || stale;
+        if stale {
+            tracing::warn!("the search index belongs to another database; rebuilding it");
+        }
+        let search_ready = Arc::new(std::sync::atomic::AtomicBool::new(!needs_build));
         Ok(Self {
             db,
             settings: Arc::new(settings),
@@ -103,9 +113,12 @@ impl Application {
 }
 
 /// Keeps the local index in step with the database: a full rebuild first when the index is new
-/// (fresh directory or changed schema), then the outbox, forever.
+/// (fresh directory, changed schema, or written for another database), then the outbox, forever.
 async fn run_indexer(state: AppState) {
-    if state.search.was_created() {
+    if !state
+        .search_ready
+        .load(std::sync::atomic::Ordering::Acquire)
+    {
         let started = std::time::Instant::now();
         match crate::search::rebuild(&state.db, &state.reference, &state.search, |_, _| {}).await {
             Ok(n) => {

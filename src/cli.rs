@@ -220,6 +220,7 @@ async fn reindex(settings: Settings) -> anyhow::Result<()> {
         tokio::task::spawn_blocking(move || search_index::SearchIndex::open_or_create(&dir))
             .await?
             .context("opening the search index (is a server running on this data directory?)")?;
+    index.set_owner(&crate::db::installation_id(&db).await?)?;
     let index = std::sync::Arc::new(index);
     let bar = ProgressBar::new(0);
     bar.set_style(ProgressStyle::with_template(

@@ -64,6 +64,38 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
+/// The id of this database installation, created on first use. A search index records it, so an
+/// index left beside a replaced or reset database is rebuilt instead of trusted.
+pub async fn installation_id(db: &DatabaseConnection) -> anyhow::Result<String> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = db.get_database_backend();
+    let select = Statement::from_string(
+        backend,
+        "SELECT id FROM installation ORDER BY created_at LIMIT 1",
+    );
+    if let Some(row) = db.query_one_raw(select.clone()).await? {
+        return Ok(row.try_get("", "id")?);
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let insert = Statement::from_sql_and_values(
+        backend,
+        match backend {
+            sea_orm::DbBackend::Postgres => {
+                "INSERT INTO installation (id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+            }
+            _ => "INSERT INTO installation (id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        },
+        [id.clone().into(), chrono::Utc::now().into()],
+    );
+    db.execute_raw(insert).await?;
+    // Several processes may have raced here: the oldest row wins for all of them.
+    let row = db
+        .query_one_raw(select)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("installation id missing after insert"))?;
+    Ok(row.try_get("", "id")?)
+}
+
 /// Hides the password of a database URL for messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

@@ -8,6 +8,17 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // One row naming this database, so that a search index can tell which database it mirrors.
+        manager
+            .create_table(
+                Table::create()
+                    .table("installation")
+                    .col(string_len("id", 64))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .primary_key(Index::create().col("id"))
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -81,7 +92,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["notifications", "saved_searches"] {
+        for table in ["notifications", "saved_searches", "installation"] {
             manager
                 .drop_table(Table::drop().table(table).to_owned())
                 .await?;

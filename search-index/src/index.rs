@@ -45,6 +45,8 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     dir: PathBuf,
     created: bool,
+    /// Who the index belongs to (the database installation it projects), stored with every commit.
+    owner: Mutex<String>,
 }
 
 impl SearchIndex {
@@ -90,6 +92,7 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             dir: dir.to_path_buf(),
             created,
+            owner: Mutex::new(String::new()),
         })
     }
 
@@ -139,13 +142,35 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Sets who the index belongs to (e.g. the id of the database it projects); every later commit
+    /// records it, so that an index kept beside a replaced database is recognised as stale.
+    pub fn set_owner(&self, owner: &str) -> Result<(), SearchError> {
+        let mut current = self.owner.lock().map_err(|_| SearchError::Poisoned)?;
+        *current = owner.to_owned();
+        Ok(())
+    }
+
+    /// The owner recorded by the last commit (`None` for a new index).
+    pub fn stored_owner(&self) -> Result<Option<String>, SearchError> {
+        Ok(self
+            .index
+            .load_metas()?
+            .payload
+            .and_then(|p| p.rsplit_once(':').map(|(owner, _)| owner.to_owned())))
+    }
+
     /// Makes the changes durable and visible, recording `checkpoint` (the last outbox id applied)
-    /// in the same commit, so that the index and its position can never disagree.
+    /// and the owner in the same commit, so that the index and its position can never disagree.
     pub fn commit(&self, checkpoint: i64) -> Result<(), SearchError> {
+        let owner = self
+            .owner
+            .lock()
+            .map_err(|_| SearchError::Poisoned)?
+            .clone();
         {
             let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
             let mut prepared = writer.prepare_commit()?;
-            prepared.set_payload(&checkpoint.to_string());
+            prepared.set_payload(&format!("{owner}:{checkpoint}"));
             prepared.commit()?;
         }
         self.reader.reload()?;
@@ -158,7 +183,12 @@ impl SearchIndex {
             .index
             .load_metas()?
             .payload
-            .and_then(|p| p.parse().ok())
+            .and_then(|p| {
+                p.rsplit_once(':')
+                    .map_or(p.as_str(), |(_, checkpoint)| checkpoint)
+                    .parse()
+                    .ok()
+            })
             .unwrap_or(0))
     }
 
@@ -206,6 +236,7 @@ mod tests {
         assert!(first.was_created());
         first.check()?;
         assert_eq!(first.num_docs(), 0);
+        first.set_owner("db-1")?;
         first.apply(&[crate::tests::doc("1", "人工智能视觉检测")], &[])?;
         first.commit(42)?;
         drop(first);
@@ -214,6 +245,7 @@ mod tests {
         assert!(!again.was_created());
         assert_eq!(again.num_docs(), 1);
         assert_eq!(again.checkpoint()?, 42);
+        assert_eq!(again.stored_owner()?.as_deref(), Some("db-1"));
         drop(again);
 
         fs::write(dir.join(VERSION_FILE), "0").map_err(|source| SearchError::Io {

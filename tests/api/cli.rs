@@ -46,18 +46,15 @@ fn create_registrar(
     create.wait_with_output().expect("create-registrar")
 }
 
-#[tokio::test]
-async fn create_registrar_then_serve_on_port_zero_then_stop_gracefully() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let data_dir = tmp.path().join("data");
-    let database_url = fresh_database_url().await;
-
-    let output = create_registrar(&data_dir, database_url.as_deref(), b"operator-password-1\n");
-    assert!(output.status.success(), "{output:?}");
-    assert!(String::from_utf8_lossy(&output.stdout).contains("created"));
-
-    let mut server = techmarket(&data_dir, database_url.as_deref())
-        .args(["serve", "--listen", "127.0.0.1:0"])
+/// Starts `techmarket serve`; returns the process, its address and the lines it printed before.
+fn start_server(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+    args: &[&str],
+) -> (std::process::Child, String, Vec<String>) {
+    let mut server = techmarket(data_dir, database_url)
+        .arg("serve")
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn serve");
@@ -68,16 +65,103 @@ async fn create_registrar_then_serve_on_port_zero_then_stop_gracefully() {
             let _ = tx.send(line);
         }
     });
-    let mut address = None;
     let mut printed = Vec::new();
     while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
         if let Some(rest) = line.strip_prefix("listening on ") {
-            address = Some(rest.to_owned());
-            break;
+            return (server, rest.to_owned(), printed);
         }
         printed.push(line);
     }
-    let address = address.expect("the server prints its address");
+    let _ = server.kill();
+    let _ = server.wait();
+    panic!("the server did not print its address: {printed:?}");
+}
+
+/// Waits until the server is ready (its search index built).
+async fn wait_ready(client: &reqwest::Client, address: &str) {
+    for _ in 0..600 {
+        if client
+            .get(format!("{address}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{address} never became ready");
+}
+
+fn stop(mut server: std::process::Child) {
+    let pid = server.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let _ = server.wait();
+}
+
+#[tokio::test]
+async fn an_index_left_beside_another_database_is_rebuilt() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data_dir = tmp.path().join("data");
+    let client = reqwest::Client::new();
+    let first_db = fresh_database_url().await;
+    let (server, address, _) =
+        start_server(&data_dir, first_db.as_deref(), &["--listen", "127.0.0.1:0"]);
+    wait_ready(&client, &address).await;
+    let demo: Value = client
+        .get(format!("{address}/api/v1/search"))
+        .send()
+        .await
+        .expect("search")
+        .json()
+        .await
+        .expect("json");
+    assert!(demo["total"].as_u64().is_some_and(|n| n > 0), "{demo}");
+    stop(server);
+
+    // Replace the database, keep the data directory (and its index).
+    if first_db.is_none() {
+        for name in ["techmarket.db", "techmarket.db-wal", "techmarket.db-shm"] {
+            let _ = std::fs::remove_file(data_dir.join(name));
+        }
+    }
+    let second_db = fresh_database_url().await;
+    let (server, address, _) = start_server(
+        &data_dir,
+        second_db.as_deref(),
+        &["--listen", "127.0.0.1:0", "--no-demo"],
+    );
+    wait_ready(&client, &address).await;
+    let empty: Value = client
+        .get(format!("{address}/api/v1/search"))
+        .send()
+        .await
+        .expect("search")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        empty["total"], 0,
+        "listings of the old database are still found: {empty}"
+    );
+    stop(server);
+}
+
+#[tokio::test]
+async fn create_registrar_then_serve_on_port_zero_then_stop_gracefully() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data_dir = tmp.path().join("data");
+    let database_url = fresh_database_url().await;
+
+    let output = create_registrar(&data_dir, database_url.as_deref(), b"operator-password-1\n");
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("created"));
+
+    let (mut server, address, printed) = start_server(
+        &data_dir,
+        database_url.as_deref(),
+        &["--listen", "127.0.0.1:0"],
+    );
     assert!(address.starts_with("http://127.0.0.1:") && !address.ends_with(":0"));
     // An empty database got the demo accounts, printed with their passwords… but this database
     // already had the registrar, so it is not empty and no demo data was added.
