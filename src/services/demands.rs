@@ -2,10 +2,9 @@
 //! block): create, edit, the lifecycle, reading and listing. Applications are in `applications`.
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::sea_query::{NullOrdering, Order};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -426,73 +425,21 @@ pub async fn list(
     page: u64,
     per_page: u64,
 ) -> AppResult<(Vec<DemandRecord>, u64)> {
-    let mut query = demands::Entity::find().filter(listings::visibility_condition(
-        user,
-        demands::Column::Status,
-        demands::Column::OrganizationId,
-    ));
-    let only_published =
-        filter.status == Some(Status::Published) || listings::sees_only_published(user);
-    if let Some(status) = filter.status {
-        query = query.filter(demands::Column::Status.eq(status.as_str()));
-    }
-    // The public list of one industry counts from the industry table's index alone.
-    let industry_only = only_published
-        && filter.tech_field.is_none()
-        && filter.demand_type.is_none()
-        && filter.challenge.is_none()
-        && filter.org_id.is_none()
-        && filter.district.is_none()
-        && matches!(filter.status, None | Some(Status::Published));
-    let fast_count = match (&filter.industry, industry_only) {
-        (Some(industry), true) => {
-            Some(listings::count_published_in_industry(db, KIND, industry).await?)
-        }
-        _ => None,
-    };
-    if let Some(industry) = filter.industry {
-        query = query.filter(listings::in_industry(KIND, demands::Column::Id, &industry));
-    }
-    if let Some(tech_field) = filter.tech_field {
-        query = query.filter(demands::Column::TechField.eq(tech_field));
-    }
+    let mut extra = Vec::new();
     if let Some(demand_type) = filter.demand_type {
-        query = query.filter(demands::Column::DemandType.eq(demand_type));
-    }
-    if let Some(org_id) = filter.org_id {
-        query = query.filter(demands::Column::OrganizationId.eq(org_id));
-    }
-    if let Some(district) = filter.district {
-        query = query.filter(
-            demands::Column::OrganizationId
-                .in_subquery(listings::organizations_in_district(&district)),
-        );
+        extra.push(Condition::all().add(demands::Column::DemandType.eq(demand_type)));
     }
     if let Some(challenge) = filter.challenge {
-        query = query.filter(demands::Column::IsChallenge.eq(challenge));
+        extra.push(Condition::all().add(demands::Column::IsChallenge.eq(challenge)));
     }
-    // Published listings always have a publication time, so their order can come straight from
-    // the (status, published_at, id) index; lists that may hold drafts put those last.
-    let query = if only_published {
-        query
-            .order_by_desc(demands::Column::PublishedAt)
-            .order_by_desc(demands::Column::Id)
-    } else {
-        query
-            .order_by_with_nulls(
-                demands::Column::PublishedAt,
-                Order::Desc,
-                NullOrdering::Last,
-            )
-            .order_by_desc(demands::Column::Id)
+    let common = listings::CommonFilter {
+        industry: filter.industry,
+        tech_field: filter.tech_field,
+        district: filter.district,
+        org_id: filter.org_id,
+        status: filter.status,
     };
-    let paginator = query.paginate(db, per_page);
-    let total = match fast_count {
-        Some(total) => total,
-        None => paginator.num_items().await?,
-    };
-    let items = paginator.fetch_page(page.saturating_sub(1)).await?;
-    Ok((listings::with_organizations(db, items).await?, total))
+    listings::list_page::<demands::Entity>(db, user, common, extra, page, per_page).await
 }
 
 /// The history of a demand, for its owner and the registrar.

@@ -475,6 +475,10 @@ pub trait ListingTable: EntityTrait {
     fn published_at() -> Self::Column;
     /// `rejection_reason`.
     fn rejection_reason() -> Self::Column;
+    /// `organization_id`.
+    fn organization_id() -> Self::Column;
+    /// `tech_field`.
+    fn tech_field() -> Self::Column;
 }
 
 macro_rules! listing_table {
@@ -495,6 +499,12 @@ macro_rules! listing_table {
             }
             fn rejection_reason() -> Self::Column {
                 crate::entity::$module::Column::RejectionReason
+            }
+            fn organization_id() -> Self::Column {
+                crate::entity::$module::Column::OrganizationId
+            }
+            fn tech_field() -> Self::Column {
+                crate::entity::$module::Column::TechField
             }
         }
     };
@@ -537,6 +547,94 @@ pub async fn write_transition<E: ListingTable, C: ConnectionTrait>(
         enqueue_for_search(db, E::KIND, id).await?;
     }
     Ok(())
+}
+
+/// The filters every listing list has.
+#[derive(Debug, Default, Clone)]
+pub struct CommonFilter {
+    /// Industry code.
+    pub industry: Option<String>,
+    /// 技术领域 code.
+    pub tech_field: Option<String>,
+    /// A district's 6-digit region code, or a development-zone code.
+    pub district: Option<String>,
+    /// Owning organization.
+    pub org_id: Option<Uuid>,
+    /// Status (the public sees only published listings whatever is asked).
+    pub status: Option<Status>,
+}
+
+/// A page of the listings `user` may see, newest published first, with their owners; returns
+/// (page, total). `extra` holds the conditions particular to one kind of listing.
+pub async fn list_page<E>(
+    db: &sea_orm::DatabaseConnection,
+    user: Option<&CurrentUser>,
+    filter: CommonFilter,
+    extra: Vec<sea_orm::Condition>,
+    page: u64,
+    per_page: u64,
+) -> AppResult<(Vec<Listed<E::Model>>, u64)>
+where
+    E: ListingTable,
+    E::Model: Listing + Sync,
+{
+    use sea_orm::sea_query::{NullOrdering, Order};
+    use sea_orm::{PaginatorTrait, QueryOrder};
+
+    let mut query = E::find().filter(visibility_condition(
+        user,
+        E::status(),
+        E::organization_id(),
+    ));
+    let only_published = filter.status == Some(Status::Published) || sees_only_published(user);
+    if let Some(status) = filter.status {
+        query = query.filter(E::status().eq(status.as_str()));
+    }
+    // The public list of one industry counts from the industry table's index alone.
+    let industry_only = only_published
+        && extra.is_empty()
+        && filter.tech_field.is_none()
+        && filter.org_id.is_none()
+        && filter.district.is_none()
+        && matches!(filter.status, None | Some(Status::Published));
+    let fast_count = match (&filter.industry, industry_only) {
+        (Some(industry), true) => Some(count_published_in_industry(db, E::KIND, industry).await?),
+        _ => None,
+    };
+    if let Some(industry) = filter.industry {
+        query = query.filter(in_industry(E::KIND, E::id(), &industry));
+    }
+    if let Some(tech_field) = filter.tech_field {
+        query = query.filter(E::tech_field().eq(tech_field));
+    }
+    for condition in extra {
+        query = query.filter(condition);
+    }
+    if let Some(org_id) = filter.org_id {
+        query = query.filter(E::organization_id().eq(org_id));
+    }
+    if let Some(district) = filter.district {
+        query =
+            query.filter(E::organization_id().in_subquery(organizations_in_district(&district)));
+    }
+    // Published listings always have a publication time, so their order can come straight from
+    // the (status, published_at, id) index; lists that may hold drafts put those last.
+    let query = if only_published {
+        query
+            .order_by_desc(E::published_at())
+            .order_by_desc(E::id())
+    } else {
+        query
+            .order_by_with_nulls(E::published_at(), Order::Desc, NullOrdering::Last)
+            .order_by_desc(E::id())
+    };
+    let paginator = query.paginate(db, per_page);
+    let total = match fast_count {
+        Some(total) => total,
+        None => paginator.num_items().await?,
+    };
+    let items = paginator.fetch_page(page.saturating_sub(1)).await?;
+    Ok((with_organizations(db, items).await?, total))
 }
 
 /// What follows an edit that moved a listing `from → to` (a published listing goes back to review):

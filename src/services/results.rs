@@ -1,10 +1,9 @@
 //! Research results (科技成果): create, edit, the lifecycle, reading and listing.
 
 use chrono::Utc;
-use sea_orm::sea_query::{NullOrdering, Order};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -479,70 +478,19 @@ pub async fn list(
     page: u64,
     per_page: u64,
 ) -> AppResult<(Vec<ResultRecord>, u64)> {
-    let mut query = results::Entity::find().filter(listings::visibility_condition(
-        user,
-        results::Column::Status,
-        results::Column::OrganizationId,
-    ));
-    let only_published =
-        filter.status == Some(Status::Published) || listings::sees_only_published(user);
-    if let Some(status) = filter.status {
-        query = query.filter(results::Column::Status.eq(status.as_str()));
-    }
-    // The public list of one industry counts from the industry table's index alone.
-    let industry_only = only_published
-        && filter.tech_field.is_none()
-        && filter.maturity_stage.is_none()
-        && filter.org_id.is_none()
-        && filter.district.is_none()
-        && matches!(filter.status, None | Some(Status::Published));
-    let fast_count = match (&filter.industry, industry_only) {
-        (Some(industry), true) => {
-            Some(listings::count_published_in_industry(db, KIND, industry).await?)
-        }
-        _ => None,
+    let extra = filter
+        .maturity_stage
+        .map(|stage| Condition::all().add(results::Column::MaturityStage.eq(stage)))
+        .into_iter()
+        .collect();
+    let common = listings::CommonFilter {
+        industry: filter.industry,
+        tech_field: filter.tech_field,
+        district: filter.district,
+        org_id: filter.org_id,
+        status: filter.status,
     };
-    if let Some(industry) = filter.industry {
-        query = query.filter(listings::in_industry(KIND, results::Column::Id, &industry));
-    }
-    if let Some(tech_field) = filter.tech_field {
-        query = query.filter(results::Column::TechField.eq(tech_field));
-    }
-    if let Some(stage) = filter.maturity_stage {
-        query = query.filter(results::Column::MaturityStage.eq(stage));
-    }
-    if let Some(org_id) = filter.org_id {
-        query = query.filter(results::Column::OrganizationId.eq(org_id));
-    }
-    if let Some(district) = filter.district {
-        query = query.filter(
-            results::Column::OrganizationId
-                .in_subquery(listings::organizations_in_district(&district)),
-        );
-    }
-    // Published listings always have a publication time, so their order can come straight from
-    // the (status, published_at, id) index; lists that may hold drafts put those last.
-    let query = if only_published {
-        query
-            .order_by_desc(results::Column::PublishedAt)
-            .order_by_desc(results::Column::Id)
-    } else {
-        query
-            .order_by_with_nulls(
-                results::Column::PublishedAt,
-                Order::Desc,
-                NullOrdering::Last,
-            )
-            .order_by_desc(results::Column::Id)
-    };
-    let paginator = query.paginate(db, per_page);
-    let total = match fast_count {
-        Some(total) => total,
-        None => paginator.num_items().await?,
-    };
-    let items = paginator.fetch_page(page.saturating_sub(1)).await?;
-    let records = listings::with_organizations(db, items).await?;
-    Ok((records, total))
+    listings::list_page::<results::Entity>(db, user, common, extra, page, per_page).await
 }
 
 /// The history of a result, for its owner and the registrar.

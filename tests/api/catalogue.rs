@@ -688,6 +688,11 @@ async fn lists_filter_by_industry_field_stage_district_and_organization() {
     };
     assert_eq!(published("industry=artificial_intelligence").await, 1);
     assert_eq!(published("industry=automotive").await, 0);
+    // The public cannot ask for drafts, and the count agrees with the (empty) page.
+    assert_eq!(
+        published("industry=artificial_intelligence&status=draft").await,
+        0
+    );
     assert_eq!(published("tech_field=new_energy").await, 1);
     assert_eq!(published("tech_field=agriculture").await, 0);
     assert_eq!(published("maturity_stage=pilot_scale").await, 1);
