@@ -69,14 +69,6 @@ pub struct DemandInput {
     pub challenge: Option<ChallengeInput>,
 }
 
-fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
-}
-
 /// `PATCH /api/v1/demands/{id}`: the fields to change; `null` clears an optional field.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -94,15 +86,15 @@ pub struct DemandPatch {
     /// New demand type.
     pub demand_type: Option<String>,
     /// New budget (`null` = 面议).
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "listings::nullable")]
     #[schema(value_type = Option<i64>)]
     pub budget_fen: Option<Option<i64>>,
     /// New deadline (`null` clears).
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "listings::nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub deadline: Option<Option<NaiveDate>>,
     /// New challenge block (`null` makes it an ordinary demand, unless it has applications).
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "listings::nullable")]
     #[schema(value_type = Option<ChallengeInput>)]
     pub challenge: Option<Option<ChallengeInput>>,
 }
@@ -226,11 +218,7 @@ pub type DemandRecord = Listed<demands::Model>;
 
 /// Finds a demand with its owner; `404` when unknown.
 pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<DemandRecord> {
-    let demand = demands::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no demand has this id".into()))?;
-    listings::with_organization(db, demand).await
+    listings::find::<demands::Entity, _>(db, id).await
 }
 
 /// Today in China (UTC+8): deadlines are calendar dates of the market.
@@ -321,10 +309,7 @@ pub async fn get(
     user: Option<&CurrentUser>,
     id: Uuid,
 ) -> AppResult<(DemandRecord, Standing)> {
-    let record = find(db, id).await?;
-    let standing = Standing::of(user, record.item.organization_id);
-    ensure_visible(KIND, standing, record.item.status()?)?;
-    Ok((record, standing))
+    listings::get::<demands::Entity>(db, user, id).await
 }
 
 /// Edits a demand (owner only). A published demand goes back to review.

@@ -549,6 +549,47 @@ pub async fn write_transition<E: ListingTable, C: ConnectionTrait>(
     Ok(())
 }
 
+/// Reads `null` as `Some(None)` and absence as `None`, so that a patch can clear a field
+/// (`#[serde(default, deserialize_with = "…::nullable")]`).
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// One listing with its owner; `404` when unknown.
+pub async fn find<E, C>(db: &C, id: Uuid) -> AppResult<Listed<E::Model>>
+where
+    E: ListingTable,
+    E::Model: Listing,
+    C: ConnectionTrait,
+{
+    let item = E::find()
+        .filter(E::id().eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no {} has this id", E::KIND.noun())))?;
+    with_organization(db, item).await
+}
+
+/// One listing as `user` may see it (`404` when they may not), with the user's standing to it.
+pub async fn get<E>(
+    db: &sea_orm::DatabaseConnection,
+    user: Option<&CurrentUser>,
+    id: Uuid,
+) -> AppResult<(Listed<E::Model>, Standing)>
+where
+    E: ListingTable,
+    E::Model: Listing,
+{
+    let record = find::<E, _>(db, id).await?;
+    let standing = Standing::of(user, record.item.organization_id());
+    ensure_visible(E::KIND, standing, record.item.status()?)?;
+    Ok((record, standing))
+}
+
 /// The filters every listing list has.
 #[derive(Debug, Default, Clone)]
 pub struct CommonFilter {

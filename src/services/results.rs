@@ -2,8 +2,7 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,7 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::Role;
 use crate::entity::results;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::reference::ReferenceData;
 use crate::services::listings::{
     self, CodeChecks, Listed, Listing, ListingKind, Standing, Status, acting_organization,
@@ -89,15 +88,6 @@ pub struct ResultInput {
     pub contact: Option<Contact>,
 }
 
-/// Reads `null` as `Some(None)` and absence as `None`, so that a patch can clear a field.
-fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
-}
-
 /// `PATCH /api/v1/results/{id}`: the fields to change; `null` clears an optional field.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -107,7 +97,7 @@ pub struct ResultPatch {
     /// New summary.
     pub summary: Option<String>,
     /// New details (`null` clears).
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "listings::nullable")]
     #[schema(value_type = Option<String>)]
     pub details: Option<Option<String>>,
     /// New keywords.
@@ -117,7 +107,7 @@ pub struct ResultPatch {
     /// New 技术领域.
     pub tech_field: Option<String>,
     /// New TRL (`null` clears).
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "listings::nullable")]
     #[schema(value_type = Option<i32>)]
     pub trl: Option<Option<i32>>,
     /// New maturity stage.
@@ -127,15 +117,15 @@ pub struct ResultPatch {
     /// New IP items.
     pub ip: Option<Vec<IpItem>>,
     /// New price (`null` = 面议).
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "listings::nullable")]
     #[schema(value_type = Option<i64>)]
     pub price_fen: Option<Option<i64>>,
     /// New confidential details (`null` clears).
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "listings::nullable")]
     #[schema(value_type = Option<String>)]
     pub confidential_details: Option<Option<String>>,
     /// New contact (`null` clears).
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "listings::nullable")]
     #[schema(value_type = Option<Contact>)]
     pub contact: Option<Option<Contact>>,
 }
@@ -289,11 +279,7 @@ pub fn json_strings(items: &[String]) -> serde_json::Value {
 pub type ResultRecord = Listed<results::Model>;
 
 async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<ResultRecord> {
-    let result = results::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no result has this id".into()))?;
-    listings::with_organization(db, result).await
+    listings::find::<results::Entity, _>(db, id).await
 }
 
 /// Creates a draft result for the researcher's organization.
@@ -378,10 +364,7 @@ pub async fn get(
     user: Option<&CurrentUser>,
     id: Uuid,
 ) -> AppResult<(ResultRecord, Standing)> {
-    let record = find(db, id).await?;
-    let standing = Standing::of(user, record.item.organization_id);
-    ensure_visible(KIND, standing, record.item.status()?)?;
-    Ok((record, standing))
+    listings::get::<results::Entity>(db, user, id).await
 }
 
 /// Edits a result (owner only). A published result goes back to review.
