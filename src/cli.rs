@@ -61,6 +61,16 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Measure search quality over a corpus of paper records (CSL JSON lines): nDCG@10 and P@10
+    /// of title queries against keyword-sharing neighbours, and known-item recall, for the
+    /// product's ranking and for baseline analyzers. Uses temporary indexes only.
+    Eval {
+        /// The corpus, e.g. ../shared/data/csl/csl_docs.jsonl.
+        corpus: PathBuf,
+        /// Number of sampled title queries.
+        #[arg(long, default_value_t = 400)]
+        sample: usize,
+    },
     /// Create a registrar (market operator) account, or reset its password.
     CreateRegistrar {
         /// E-mail address of the account.
@@ -152,6 +162,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Import { what } => import(settings, what).await,
         Command::Reindex => reindex(settings).await.map(|()| ExitCode::SUCCESS),
+        Command::Eval { corpus, sample } => {
+            tokio::task::spawn_blocking(move || crate::eval::run(&corpus, sample))
+                .await??;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Seed => {
             let db = crate::db::connect(&settings).await?;
             crate::db::migrate(&db).await?;

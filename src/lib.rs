@@ -12,6 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod eval;
 pub mod http;
 pub mod import;
 pub mod reference;

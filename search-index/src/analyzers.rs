@@ -6,9 +6,7 @@
 use std::sync::{Arc, LazyLock};
 
 use jieba_rs::{Jieba, TokenizeMode};
-use tantivy::tokenizer::{
-    LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenStream, Tokenizer, TokenizerManager,
-};
+use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer, TokenizerManager};
 
 /// Chinese text in jieba's search mode: long words also yield their shorter dictionary words
 /// (人工智能 → 人工, 智能, 人工智能), which raises recall for short queries.
@@ -16,11 +14,15 @@ pub const CHINESE_SEARCH: &str = "chinese_search";
 /// Chinese text in jieba's precise mode: one segmentation, no overlapping words.
 pub const CHINESE_PRECISE: &str = "chinese_precise";
 
+/// Overlapping character bigrams over runs of Han characters (Latin words and numbers stay whole):
+/// the classic dictionary-free CJK analyzer, kept as a baseline for the quality evaluation.
+pub const CJK_BIGRAM: &str = "cjk_bigram";
+
 /// Every analyzer name this crate registers, in registration order.
-pub const ANALYZER_NAMES: [&str; 2] = [CHINESE_SEARCH, CHINESE_PRECISE];
+pub const ANALYZER_NAMES: [&str; 3] = [CHINESE_SEARCH, CHINESE_PRECISE, CJK_BIGRAM];
 
 /// Tokens longer than this many bytes (about 13 Han characters) are dropped: they are noise such as
-/// base64 blobs or URLs, and they bloat the term dictionary.
+/// base64 blobs or URLs, and they bloat the term dictionary. Tokens are lower-cased.
 const MAX_TOKEN_BYTES: usize = 40;
 
 /// Domain words (industry and technology terms) added to jieba's dictionary, kept as data in
@@ -35,6 +37,12 @@ const SYNONYMS: &str = include_str!("../../seeds/search/synonyms.txt");
 /// dictionary copy).
 static JIEBA: LazyLock<Arc<Jieba>> = LazyLock::new(|| {
     let mut jieba = Jieba::new();
+    add_user_dictionary(&mut jieba);
+    Arc::new(jieba)
+});
+
+/// Adds the domain words of `seeds/search/user_dict.txt` to `jieba`.
+fn add_user_dictionary(jieba: &mut Jieba) {
     for line in USER_DICTIONARY.lines() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -46,8 +54,7 @@ static JIEBA: LazyLock<Arc<Jieba>> = LazyLock::new(|| {
             jieba.add_word(word, frequency, parts.next());
         }
     }
-    Arc::new(jieba)
-});
+}
 
 /// Synonym groups, lower-cased like the indexed tokens.
 static SYNONYM_GROUPS: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| {
@@ -81,18 +88,34 @@ pub fn warm_up() {
 
 /// Registers every analyzer of techmarket in `manager`.
 pub fn register_analyzers(manager: &TokenizerManager) {
-    manager.register(CHINESE_SEARCH, chinese_analyzer(TokenizeMode::Search));
-    manager.register(CHINESE_PRECISE, chinese_analyzer(TokenizeMode::Default));
+    manager.register(
+        CHINESE_SEARCH,
+        jieba_analyzer(Arc::clone(&JIEBA), TokenizeMode::Search, true),
+    );
+    manager.register(
+        CHINESE_PRECISE,
+        jieba_analyzer(Arc::clone(&JIEBA), TokenizeMode::Default, true),
+    );
+    manager.register(
+        CJK_BIGRAM,
+        TextAnalyzer::from(BigramTokenizer),
+    );
 }
 
-fn chinese_analyzer(mode: TokenizeMode) -> TextAnalyzer {
-    TextAnalyzer::builder(ChineseTokenizer {
-        jieba: Arc::clone(&JIEBA),
-        mode,
-    })
-    .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-    .filter(LowerCaser)
-    .build()
+/// A jieba analyzer with the given dictionary, mode and unknown-word detection (`hmm`), for the
+/// quality evaluation's variants; the registered analyzers use [`JIEBA`] with `hmm` on.
+pub(crate) fn jieba_analyzer(jieba: Arc<Jieba>, mode: TokenizeMode, hmm: bool) -> TextAnalyzer {
+    TextAnalyzer::from(ChineseTokenizer { jieba, mode, hmm })
+}
+
+/// The shared jieba instance with the domain words.
+pub(crate) fn domain_jieba() -> Arc<Jieba> {
+    Arc::clone(&JIEBA)
+}
+
+/// A jieba instance with only its built-in dictionary, to measure what the domain words add.
+pub(crate) fn plain_jieba() -> Arc<Jieba> {
+    Arc::new(Jieba::new())
 }
 
 /// Runs the named analyzer over `text` and returns the token texts, for tests and diagnostics.
@@ -118,6 +141,8 @@ pub fn tokenize(name: &str, text: &str) -> Option<Vec<String>> {
 struct ChineseTokenizer {
     jieba: Arc<Jieba>,
     mode: TokenizeMode,
+    /// jieba's HMM guesses words missing from the dictionary (names, new terms).
+    hmm: bool,
 }
 
 impl Tokenizer for ChineseTokenizer {
@@ -126,9 +151,11 @@ impl Tokenizer for ChineseTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> ChineseTokenStream {
         let words: Vec<jieba_rs::Token<'_>> = self
             .jieba
-            .tokenize(text, self.mode, true)
+            .tokenize(text, self.mode, self.hmm)
             .into_iter()
-            .filter(|token| token.word.chars().any(char::is_alphanumeric))
+            .filter(|token| {
+                token.word.len() <= MAX_TOKEN_BYTES && token.word.chars().any(char::is_alphanumeric)
+            })
             .collect();
         let positions = word_positions(&words);
         let tokens = words
@@ -142,7 +169,7 @@ impl Tokenizer for ChineseTokenizer {
                     offset_from,
                     offset_to: offset_from + token.word.len(),
                     position,
-                    text: token.word.to_string(),
+                    text: lowercase(token.word),
                     position_length: 1,
                 }
             })
@@ -176,7 +203,77 @@ fn word_positions(words: &[jieba_rs::Token<'_>]) -> Vec<usize> {
     reversed.iter().rev().map(|r| count - 1 - r).collect()
 }
 
-/// The tokens of one text, produced eagerly by [`ChineseTokenizer`].
+/// The token text in lower case. Done here rather than with tantivy's `LowerCaser`, which
+/// allocates a second string for every token that is not pure ASCII — every Chinese word.
+fn lowercase(word: &str) -> String {
+    if word.chars().any(char::is_uppercase) {
+        word.to_lowercase()
+    } else {
+        word.to_owned()
+    }
+}
+
+/// Overlapping bigrams of Han characters; a lone Han character is a token of its own, and runs of
+/// other letters or digits are one token each. Positions count tokens.
+#[derive(Clone)]
+struct BigramTokenizer;
+
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
+}
+
+impl Tokenizer for BigramTokenizer {
+    type TokenStream<'a> = ChineseTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> ChineseTokenStream {
+        let mut tokens = Vec::new();
+        let mut push = |from: usize, to: usize| {
+            if to - from > MAX_TOKEN_BYTES {
+                return;
+            }
+            let position = tokens.len();
+            tokens.push(Token {
+                offset_from: from,
+                offset_to: to,
+                position,
+                text: lowercase(&text[from..to]),
+                position_length: 1,
+            });
+        };
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let end_of = |i: usize| chars.get(i + 1).map_or(text.len(), |(at, _)| *at);
+        let mut i = 0;
+        while let Some(&(start, c)) = chars.get(i) {
+            if is_han(c) {
+                let run_end = (i..chars.len())
+                    .find(|&j| !is_han(chars[j].1))
+                    .unwrap_or(chars.len());
+                if run_end - i == 1 {
+                    push(start, end_of(i));
+                }
+                for j in i..run_end.saturating_sub(1) {
+                    push(chars[j].0, end_of(j + 1));
+                }
+                i = run_end;
+            } else if c.is_alphanumeric() {
+                let run_end = (i..chars.len())
+                    .find(|&j| !chars[j].1.is_alphanumeric() || is_han(chars[j].1))
+                    .unwrap_or(chars.len());
+                push(start, end_of(run_end - 1));
+                i = run_end;
+            } else {
+                i += 1;
+            }
+        }
+        ChineseTokenStream {
+            tokens,
+            index: None,
+            empty: Token::default(),
+        }
+    }
+}
+
+/// The tokens of one text, produced eagerly by a tokenizer of this module.
 struct ChineseTokenStream {
     tokens: Vec<Token>,
     index: Option<usize>,
@@ -306,6 +403,15 @@ mod tests {
         assert!(synonyms_of("3D打印").contains(&"增材制造".to_string()));
         assert!(synonyms_of("芯片").contains(&"集成电路".to_string()));
         assert!(synonyms_of("钢铁").is_empty());
+    }
+
+    #[test]
+    fn bigrams_overlap_over_han_runs_and_keep_latin_words_whole() {
+        assert_eq!(
+            words(CJK_BIGRAM, "机器视觉，5G基站与AI"),
+            vec!["机器", "器视", "视觉", "5g", "基站", "站与", "ai"]
+        );
+        assert_eq!(words(CJK_BIGRAM, "钢 铁"), vec!["钢", "铁"]);
     }
 
     #[test]

@@ -56,6 +56,9 @@ impl ListingDoc {
         doc.add_text(f.kind, &self.kind);
         doc.add_text(f.title, &self.title);
         doc.add_text(f.body, &self.body);
+        let text = format!("{}\n{}\n{}", self.title, self.keywords.join("，"), self.body);
+        doc.add_text(f.text, &text);
+        doc.add_text(f.text_bigram, &text);
         for keyword in &self.keywords {
             doc.add_text(f.keywords, keyword);
         }
@@ -67,8 +70,10 @@ impl ListingDoc {
             doc.add_facet(f.industry_group, facet(group));
         }
         doc.add_facet(f.tech_field, facet(&self.tech_field));
+        doc.add_text(f.tech_field_code, &self.tech_field);
         if let Some(stage) = &self.maturity_stage {
             doc.add_facet(f.maturity_stage, facet(stage));
+            doc.add_text(f.stage_code, stage);
         }
         doc.add_facet(f.district, facet(&self.district));
         if let Some(zone) = &self.zone {

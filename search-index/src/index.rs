@@ -12,7 +12,7 @@ use crate::schema::{self, Fields};
 
 /// Version of the index layout (schema and analyzers). When the directory holds another version, it is
 /// recreated empty and must be rebuilt from the database.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 6;
 
 const VERSION_FILE: &str = "techmarket-schema-version";
 /// Memory of the single writer; split over its threads (at least 15 MB each).

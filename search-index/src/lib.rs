@@ -6,7 +6,9 @@
 //! away and rebuilt.
 
 pub mod analyzers;
+mod counts;
 mod document;
+pub mod eval;
 mod index;
 mod matching;
 mod query;
@@ -16,7 +18,7 @@ pub use document::ListingDoc;
 pub use index::{SCHEMA_VERSION, SearchError, SearchIndex};
 pub use matching::{MatchHit, MatchRequest};
 pub use query::{
-    MAX_QUERY_CHARS, SearchHit, SearchRequest, SearchResults, Sort, parse as parse_query,
+    MAX_QUERY_CHARS, PROXIMITY_SLOP, Ranking, SearchHit, SearchRequest, SearchResults, Sort, parse as parse_query,
 };
 
 #[cfg(test)]

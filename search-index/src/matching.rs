@@ -98,7 +98,7 @@ impl SearchIndex {
             .into_iter()
             .map(|(word, tf)| {
                 let df = searcher
-                    .doc_freq(&Term::from_field_text(f.body, &word))
+                    .doc_freq(&Term::from_field_text(f.text, &word))
                     .unwrap_or(0) as f32;
                 let idf = (1.0 + (documents - df + 0.5) / (df + 0.5)).ln();
                 (word, tf as f32 * idf)
@@ -114,7 +114,7 @@ impl SearchIndex {
 
         let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (word, weight) in &weighted {
-            for (field, boost) in [(f.title, 2.0), (f.keywords, 2.0), (f.body, 1.0)] {
+            for (field, boost) in [(f.title, 1.0), (f.keywords, 1.0), (f.text, 1.0)] {
                 let query = TermQuery::new(
                     Term::from_field_text(field, word),
                     IndexRecordOption::WithFreqs,

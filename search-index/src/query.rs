@@ -7,12 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
+use crate::counts::CodeCounts;
 use crate::document::facet;
 use crate::index::{SearchError, SearchIndex};
 
@@ -33,6 +34,44 @@ pub enum Sort {
     PriceAsc,
     /// Most expensive first; 面议 last.
     PriceDesc,
+}
+
+/// How the words of a query are weighted. [`Ranking::default`] is the product's choice, made on the
+/// numbers of `techmarket eval` (see `BENCHMARKS.md`); the evaluation measures the alternatives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ranking {
+    /// Boost of a match in the title.
+    pub title: f32,
+    /// Boost of a match in the keywords.
+    pub keywords: f32,
+    /// Boost of a match anywhere in the listing's text (title, keywords, summary and details).
+    pub text: f32,
+    /// Boost of the query's Han-character bigrams in the listing's text.
+    pub bigram: f32,
+    /// Boost of a match in the owner's name.
+    pub org_name: f32,
+    /// Whether a word also finds the members of its synonym groups.
+    pub synonyms: bool,
+    /// Boost of the query's words appearing near each other (within [`PROXIMITY_SLOP`] words) in
+    /// the title or body; 0 turns it off.
+    pub proximity: f32,
+}
+
+/// How many words apart the query's words may stand for the proximity boost.
+pub const PROXIMITY_SLOP: u32 = 3;
+
+impl Default for Ranking {
+    fn default() -> Self {
+        Self {
+            title: 0.5,
+            keywords: 2.0,
+            text: 1.0,
+            bigram: 1.0,
+            org_name: 0.5,
+            synonyms: true,
+            proximity: 0.0,
+        }
+    }
 }
 
 /// A search.
@@ -145,31 +184,40 @@ fn push_words(text: &str, parsed: &mut ParsedQuery) {
 
 impl SearchIndex {
     /// The query of a request, and whether it has any text.
-    fn build(&self, request: &SearchRequest) -> (BooleanQuery, bool) {
+    fn build(&self, request: &SearchRequest, ranking: &Ranking) -> (BooleanQuery, bool) {
         let f = self.fields;
         let text_fields = [
-            (f.title, 3.0),
-            (f.keywords, 2.0),
-            (f.body, 1.0),
-            (f.org_name, 0.5),
+            (f.title, ranking.title),
+            (f.keywords, ranking.keywords),
+            (f.text, ranking.text),
+            (f.text_bigram, ranking.bigram),
+            (f.org_name, ranking.org_name),
         ];
+        // Phrases and exclusions are about words: bigrams would widen them.
+        let word_fields = &text_fields[..3];
         let parsed = parse(&request.q);
 
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let words = parsed.words.join(" ");
         let mut has_text = false;
-        if let Some(query) = self.words_query(&words, &text_fields) {
+        if let Some(query) = self.words_query(&words, &text_fields, ranking.synonyms) {
             clauses.push((Occur::Must, query));
             has_text = true;
+            if ranking.proximity > 0.0 {
+                let near = [(f.text, ranking.proximity)];
+                if let Some(query) = self.phrase_query(&words, &near, PROXIMITY_SLOP) {
+                    clauses.push((Occur::Should, query));
+                }
+            }
         }
         for phrase in &parsed.phrases {
-            if let Some(query) = self.phrase_query(phrase, &text_fields) {
+            if let Some(query) = self.phrase_query(phrase, word_fields, 0) {
                 clauses.push((Occur::Must, query));
                 has_text = true;
             }
         }
         for excluded in &parsed.excluded {
-            if let Some(query) = self.words_query(excluded, &text_fields) {
+            if let Some(query) = self.words_query(excluded, word_fields, ranking.synonyms) {
                 clauses.push((Occur::MustNot, query));
             }
         }
@@ -207,7 +255,7 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let searcher = self.reader.searcher();
-        let (query, _) = self.build(request);
+        let (query, _) = self.build(request, &Ranking::default());
         let keys: Vec<(Occur, Box<dyn Query>)> = ids
             .iter()
             .map(|id| {
@@ -238,61 +286,67 @@ impl SearchIndex {
         Ok(found)
     }
 
-    /// Runs a search.
+    /// Runs a search with the product's ranking.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        self.search_ranked(request, &Ranking::default())
+    }
+
+    /// Runs a search with the given ranking.
+    pub fn search_ranked(
+        &self,
+        request: &SearchRequest,
+        ranking: &Ranking,
+    ) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
         let f = self.fields;
-        let (query, has_text) = self.build(request);
+        let (query, has_text) = self.build(request, ranking);
 
         let limit = request.limit.max(1);
         let top = TopDocs::with_limit(limit).and_offset(request.offset);
-        let mut industry = FacetCollector::for_field("industry");
-        industry.add_facet("/");
-        let mut tech_field = FacetCollector::for_field("tech_field");
-        tech_field.add_facet("/");
-        let mut stage = FacetCollector::for_field("maturity_stage");
-        stage.add_facet("/");
-        let facets = (Count, industry, tech_field, stage);
+        let facets = (
+            Count,
+            CodeCounts::of(&["industry_codes", "tech_field_code", "stage_code"]),
+        );
 
-        let (addresses, (total, industry, tech_field, stage)): (Vec<(f32, DocAddress)>, _) =
-            match request.sort {
-                Sort::Relevance if has_text => {
-                    searcher.search(&query, &(top.order_by_score(), facets))?
-                }
-                Sort::Relevance | Sort::Newest => {
-                    let (hits, facets) = searcher.search(
-                        &query,
-                        &(
-                            top.order_by_fast_field::<i64>("published_at", Order::Desc),
-                            facets,
-                        ),
-                    )?;
-                    (hits.into_iter().map(|(_, a)| (0.0, a)).collect(), facets)
-                }
-                Sort::PriceAsc => {
-                    let (hits, facets) = searcher.search(
-                        &query,
-                        &(
-                            top.order_by_fast_field::<i64>("price_fen", Order::Asc),
-                            facets,
-                        ),
-                    )?;
-                    (hits.into_iter().map(|(_, a)| (0.0, a)).collect(), facets)
-                }
-                Sort::PriceDesc => {
-                    let (hits, facets) = searcher.search(
-                        &query,
-                        &(
-                            top.order_by_fast_field::<i64>("price_fen_desc", Order::Desc),
-                            facets,
-                        ),
-                    )?;
-                    (hits.into_iter().map(|(_, a)| (0.0, a)).collect(), facets)
-                }
-            };
+        let (addresses, (total, counts)): (Vec<(f32, DocAddress)>, _) = match request.sort {
+            Sort::Relevance if has_text => {
+                searcher.search(&query, &(top.order_by_score(), facets))?
+            }
+            Sort::Relevance | Sort::Newest => {
+                let (hits, facets) = searcher.search(
+                    &query,
+                    &(
+                        top.order_by_fast_field::<i64>("published_at", Order::Desc),
+                        facets,
+                    ),
+                )?;
+                (hits.into_iter().map(|(_, a)| (0.0, a)).collect(), facets)
+            }
+            Sort::PriceAsc => {
+                let (hits, facets) = searcher.search(
+                    &query,
+                    &(
+                        top.order_by_fast_field::<i64>("price_fen", Order::Asc),
+                        facets,
+                    ),
+                )?;
+                (hits.into_iter().map(|(_, a)| (0.0, a)).collect(), facets)
+            }
+            Sort::PriceDesc => {
+                let (hits, facets) = searcher.search(
+                    &query,
+                    &(
+                        top.order_by_fast_field::<i64>("price_fen_desc", Order::Desc),
+                        facets,
+                    ),
+                )?;
+                (hits.into_iter().map(|(_, a)| (0.0, a)).collect(), facets)
+            }
+        };
+        let mut counts = counts.into_iter();
 
         let snippets = if has_text {
-            let mut generator = SnippetGenerator::create(&searcher, &query, f.body)?;
+            let mut generator = SnippetGenerator::create(&searcher, &query, f.text)?;
             generator.set_max_num_chars(SNIPPET_HAN_CHARS * 3);
             Some(generator)
         } else {
@@ -305,27 +359,37 @@ impl SearchIndex {
         Ok(SearchResults {
             hits,
             total,
-            industry: counts(&industry),
-            tech_field: counts(&tech_field),
-            maturity_stage: counts(&stage),
+            industry: counts.next().unwrap_or_default(),
+            tech_field: counts.next().unwrap_or_default(),
+            maturity_stage: counts.next().unwrap_or_default(),
         })
     }
 
     /// Words: each field's analyzed terms, any of which may match, weighted by field.
-    fn words_query(&self, text: &str, fields: &[(Field, f32)]) -> Option<Box<dyn Query>> {
+    fn words_query(
+        &self,
+        text: &str,
+        fields: &[(Field, f32)],
+        synonyms: bool,
+    ) -> Option<Box<dyn Query>> {
         let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (field, boost) in fields {
+            if *boost <= 0.0 {
+                continue;
+            }
             let mut terms = self.analyze(*field, text);
             if terms.is_empty() {
                 continue;
             }
-            // Synonyms: a word also finds the other members of its groups (AI ↔ 人工智能).
-            let synonyms: Vec<String> = terms
-                .iter()
-                .flat_map(|t| crate::analyzers::synonyms_of(t))
-                .flat_map(|s| self.analyze(*field, &s))
-                .collect();
-            terms.extend(synonyms);
+            if synonyms {
+                // A word also finds the other members of its groups (AI ↔ 人工智能).
+                let others: Vec<String> = terms
+                    .iter()
+                    .flat_map(|t| crate::analyzers::synonyms_of(t))
+                    .flat_map(|s| self.analyze(*field, &s))
+                    .collect();
+                terms.extend(others);
+            }
             let mut unique = terms;
             unique.sort();
             unique.dedup();
@@ -349,41 +413,66 @@ impl SearchIndex {
         (!per_field.is_empty()).then(|| Box::new(BooleanQuery::new(per_field)) as Box<dyn Query>)
     }
 
-    /// A phrase: its words in order in one of the fields.
-    fn phrase_query(&self, text: &str, fields: &[(Field, f32)]) -> Option<Box<dyn Query>> {
+    /// A phrase: its words in order in one of the fields, at most `slop` words apart.
+    fn phrase_query(
+        &self,
+        text: &str,
+        fields: &[(Field, f32)],
+        slop: u32,
+    ) -> Option<Box<dyn Query>> {
         let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (field, boost) in fields {
             let terms = self.analyze_precise(*field, text);
             let query: Box<dyn Query> = match terms.len() {
                 0 => continue,
+                1 if slop > 0 => continue,
                 1 => Box::new(TermQuery::new(
                     Term::from_field_text(*field, &terms[0]),
                     IndexRecordOption::WithFreqsAndPositions,
                 )),
-                _ => Box::new(PhraseQuery::new(
-                    terms
-                        .iter()
-                        .map(|t| Term::from_field_text(*field, t))
-                        .collect(),
-                )),
+                _ => {
+                    let mut phrase = PhraseQuery::new(
+                        terms
+                            .iter()
+                            .map(|t| Term::from_field_text(*field, t))
+                            .collect(),
+                    );
+                    phrase.set_slop(slop);
+                    Box::new(phrase)
+                }
             };
             per_field.push((Occur::Should, Box::new(BoostQuery::new(query, *boost))));
         }
         (!per_field.is_empty()).then(|| Box::new(BooleanQuery::new(per_field)) as Box<dyn Query>)
     }
 
+    /// The terms of `text` as `field` indexes them.
     fn analyze(&self, field: Field, text: &str) -> Vec<String> {
-        self.tokens(field, text, crate::analyzers::CHINESE_SEARCH)
+        let analyzer = match self.index.schema().get_field_entry(field).field_type() {
+            tantivy::schema::FieldType::Str(options) => options
+                .get_indexing_options()
+                .map(|i| i.tokenizer().to_owned()),
+            _ => None,
+        };
+        analyzer.map_or_else(Vec::new, |name| self.tokens(text, &name))
     }
 
     /// Phrases are matched as the precise segmentation of the phrase, whose words appear in the
     /// search-mode token stream of the document in the same order.
-    fn analyze_precise(&self, field: Field, text: &str) -> Vec<String> {
-        self.tokens(field, text, crate::analyzers::CHINESE_PRECISE)
+    fn analyze_precise(&self, _field: Field, text: &str) -> Vec<String> {
+        self.tokens(text, crate::analyzers::CHINESE_PRECISE)
     }
 
-    fn tokens(&self, _field: Field, text: &str, analyzer: &str) -> Vec<String> {
-        crate::analyzers::tokenize(analyzer, text).unwrap_or_default()
+    fn tokens(&self, text: &str, analyzer: &str) -> Vec<String> {
+        let Some(mut analyzer) = self.index.tokenizers().get(analyzer) else {
+            return Vec::new();
+        };
+        let mut stream = analyzer.token_stream(text);
+        let mut words = Vec::new();
+        while let Some(token) = stream.next() {
+            words.push(token.text.clone());
+        }
+        words
     }
 
     fn hit(
@@ -429,34 +518,37 @@ fn term(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
-fn counts(facets: &tantivy::collector::FacetCounts) -> BTreeMap<String, u64> {
-    facets
-        .get("/")
-        .map(|(facet, count)| {
-            let path = facet.to_path_string();
-            (path.trim_start_matches('/').to_owned(), count)
-        })
-        .collect()
-}
-
 /// The snippet as HTML: text escaped, matched words in `<em>`, adjacent matches merged into one.
 fn render_snippet(snippet: &tantivy::snippet::Snippet) -> String {
-    let fragment = snippet.fragment();
-    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut sorted = snippet.highlighted().to_vec();
+    highlight(snippet.fragment(), snippet.highlighted())
+}
+
+/// `fragment` as HTML with the byte `ranges` in `<em>`. Ranges are taken with care: with search-mode
+/// segmentation a word's inner words can start before the fragment does, and tantivy then reports a
+/// range whose start has wrapped below zero; such a range is clamped to the fragment, and anything
+/// else that does not fall on character boundaries inside the fragment is ignored.
+fn highlight(fragment: &str, ranges: &[std::ops::Range<usize>]) -> String {
+    let mut sorted: Vec<std::ops::Range<usize>> = ranges
+        .iter()
+        .map(|r| if r.start > r.end { 0..r.end } else { r.clone() })
+        .filter(|r| {
+            r.start < r.end
+                && r.end <= fragment.len()
+                && fragment.is_char_boundary(r.start)
+                && fragment.is_char_boundary(r.end)
+        })
+        .collect();
     sorted.sort_by_key(|r| r.start);
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
     for range in sorted {
-        match ranges.last_mut() {
+        match merged.last_mut() {
             Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
-            _ => ranges.push(range),
+            _ => merged.push(range),
         }
     }
-    let mut html = String::with_capacity(fragment.len() + ranges.len() * 9);
+    let mut html = String::with_capacity(fragment.len() + merged.len() * 9);
     let mut at = 0;
-    for range in ranges {
-        if range.start < at || range.end > fragment.len() {
-            continue;
-        }
+    for range in merged {
         html.push_str(&escape(&fragment[at..range.start]));
         html.push_str("<em>");
         html.push_str(&escape(&fragment[range.clone()]));
@@ -503,6 +595,20 @@ mod tests {
         assert_eq!(parse("“中文引号”").phrases, vec!["中文引号"]);
         assert_eq!(parse("- -").words, vec!["-", "-"]);
         assert!(parse(&"字".repeat(20_000)).words[0].chars().count() <= MAX_QUERY_CHARS);
+    }
+
+    #[test]
+    fn highlights_merge_and_bad_ranges_never_panic() {
+        let text = "机器视觉缺陷检测<b>";
+        assert_eq!(
+            highlight(text, &[0..6, 6..12, 15..18]),
+            "<em>机器视觉</em>缺<em>陷</em>检测&lt;b&gt;"
+        );
+        // A range whose start wrapped below zero (an inner word starting before the fragment)
+        // is clamped; ranges past the end or inside a character are dropped.
+        let wrapped = usize::MAX - 5..6;
+        assert_eq!(highlight(text, &[wrapped]), "<em>机器</em>视觉缺陷检测&lt;b&gt;");
+        assert_eq!(highlight(text, &[1..4, 20..40, 3..1]), "机器视觉缺陷检测&lt;b&gt;");
     }
 
     #[test]

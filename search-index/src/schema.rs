@@ -18,16 +18,26 @@ pub struct Fields {
     pub kind: Field,
     /// Title (Chinese analyzer).
     pub title: Field,
-    /// Summary or description, and details (Chinese analyzer).
+    /// Summary or description, and details: stored for snippets, not indexed (see `text`).
     pub body: Field,
+    /// Everything a listing says (title, keywords, body), jieba search mode: the main field of
+    /// relevance, since one field's BM25 statistics rank better than the sum of short fields'.
+    pub text: Field,
+    /// The same text as overlapping Han-character bigrams: catches words jieba segments
+    /// differently in a query and in a document.
+    pub text_bigram: Field,
     /// Keywords (Chinese analyzer).
     pub keywords: Field,
     /// Owner's name (Chinese analyzer).
     pub org_name: Field,
     /// Owner's UUID.
     pub org_id: Field,
-    /// Industry codes (stored, for display).
+    /// Industry codes (stored, for display; fast, for counts).
     pub industry_codes: Field,
+    /// 技术领域 code (fast, for counts).
+    pub tech_field_code: Field,
+    /// Maturity stage code (fast, for counts).
+    pub stage_code: Field,
     /// Facet `/<industry code>`.
     pub industry: Field,
     /// Facet `/<industry group code>`.
@@ -66,11 +76,29 @@ pub fn build() -> (Schema, Fields) {
         id: b.add_text_field("id", STRING | STORED),
         kind: b.add_text_field("kind", STRING | STORED),
         title: b.add_text_field("title", chinese.clone()),
-        body: b.add_text_field("body", chinese.clone()),
+        body: b.add_text_field("body", STORED),
+        text: b.add_text_field(
+            "text",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(analyzers::CHINESE_SEARCH)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
+        ),
+        text_bigram: b.add_text_field(
+            "text_bigram",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(analyzers::CJK_BIGRAM)
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
         keywords: b.add_text_field("keywords", chinese.clone()),
         org_name: b.add_text_field("org_name", chinese),
         org_id: b.add_text_field("org_id", STRING | STORED),
-        industry_codes: b.add_text_field("industry_codes", STRING | STORED),
+        industry_codes: b.add_text_field("industry_codes", STRING | STORED | FAST),
+        tech_field_code: b.add_text_field("tech_field_code", STRING | FAST),
+        stage_code: b.add_text_field("stage_code", STRING | FAST),
         industry: b.add_facet_field("industry", facet.clone()),
         industry_group: b.add_facet_field("industry_group", facet.clone()),
         tech_field: b.add_facet_field("tech_field", facet.clone().set_stored()),
@@ -94,10 +122,14 @@ pub fn resolve(schema: &Schema) -> tantivy::Result<Fields> {
         kind: f("kind")?,
         title: f("title")?,
         body: f("body")?,
+        text: f("text")?,
+        text_bigram: f("text_bigram")?,
         keywords: f("keywords")?,
         org_name: f("org_name")?,
         org_id: f("org_id")?,
         industry_codes: f("industry_codes")?,
+        tech_field_code: f("tech_field_code")?,
+        stage_code: f("stage_code")?,
         industry: f("industry")?,
         industry_group: f("industry_group")?,
         tech_field: f("tech_field")?,
