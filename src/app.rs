@@ -136,6 +136,7 @@ async fn run_indexer(state: AppState) {
         state.db.clone(),
         state.reference.clone(),
         state.search.clone(),
+        std::time::Duration::from_millis(state.settings.indexer_poll_ms.max(10)),
     )
     .run()
     .await;

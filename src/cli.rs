@@ -163,8 +163,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { what } => import(settings, what).await,
         Command::Reindex => reindex(settings).await.map(|()| ExitCode::SUCCESS),
         Command::Eval { corpus, sample } => {
-            tokio::task::spawn_blocking(move || crate::eval::run(&corpus, sample))
-                .await??;
+            tokio::task::spawn_blocking(move || crate::eval::run(&corpus, sample)).await??;
             Ok(ExitCode::SUCCESS)
         }
         Command::Seed => {

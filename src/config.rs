@@ -33,6 +33,8 @@ pub struct Settings {
     pub demo_data: bool,
     /// Maximum database connections per process.
     pub db_max_connections: u32,
+    /// How often the indexer looks for new outbox rows, in milliseconds (each round commits).
+    pub indexer_poll_ms: u64,
     /// Take the client address from the last `X-Forwarded-For` entry (set this only behind a proxy
     /// that appends it); otherwise the TCP peer address is used.
     pub trust_forwarded_for: bool,
@@ -53,6 +55,7 @@ impl Default for Settings {
             cors_origins: Vec::new(),
             demo_data: true,
             db_max_connections: 10,
+            indexer_poll_ms: 250,
             trust_forwarded_for: false,
         }
     }

@@ -24,8 +24,6 @@ use crate::reference::ReferenceData;
 use crate::services::listings::{ListingKind, Status};
 use crate::services::results::strings;
 
-/// How often the indexer looks for new outbox rows.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// Outbox rows applied per round.
 const ROWS_PER_ROUND: u64 = 1000;
 /// How long a missing outbox id may be waited for (a transaction still in flight on PostgreSQL)
@@ -144,20 +142,23 @@ pub struct Indexer {
     reference: Arc<ReferenceData>,
     index: Arc<SearchIndex>,
     gaps: HashMap<i64, Instant>,
+    poll_interval: Duration,
 }
 
 impl Indexer {
-    /// An indexer for one index.
+    /// An indexer for one index, looking for new outbox rows every `poll_interval`.
     pub fn new(
         db: DatabaseConnection,
         reference: Arc<ReferenceData>,
         index: Arc<SearchIndex>,
+        poll_interval: Duration,
     ) -> Self {
         Self {
             db,
             reference,
             index,
             gaps: HashMap::new(),
+            poll_interval,
         }
     }
 
@@ -204,7 +205,7 @@ impl Indexer {
         Ok(rows.len())
     }
 
-    /// Runs forever: a round every [`POLL_INTERVAL`], logging failures and carrying on.
+    /// Runs forever: a round every poll interval, logging failures and carrying on.
     pub async fn run(mut self) {
         loop {
             match self.run_once().await {
@@ -212,7 +213,7 @@ impl Indexer {
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "indexer round failed; retrying"),
             }
-            tokio::time::sleep(POLL_INTERVAL).await;
+            tokio::time::sleep(self.poll_interval).await;
         }
     }
 }

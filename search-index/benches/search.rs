@@ -130,7 +130,12 @@ fn listing(i: usize, records: &[Record], rng: &mut Lcg) -> ListingDoc {
         industries.dedup();
     }
     ListingDoc {
-        kind: if rng.next() % 5 == 0 { "demand" } else { "result" }.into(),
+        kind: if rng.next() % 5 == 0 {
+            "demand"
+        } else {
+            "result"
+        }
+        .into(),
         id: format!("{i:08}"),
         title: head.title.clone(),
         body: body.text.clone(),
@@ -343,7 +348,11 @@ fn run(size: usize, records: &[Record], queries: &[String]) {
             })
             .expect("matches");
     });
-    let totals: usize = queries.iter().take(50).map(|q| search(q, Sort::Relevance, "result")).sum();
+    let totals: usize = queries
+        .iter()
+        .take(50)
+        .map(|q| search(q, Sort::Relevance, "result"))
+        .sum();
     let rss_product = peak_rss_mib();
 
     let (bare, bare_rate) = Bare::build(catalogue(size, records));
@@ -364,7 +373,10 @@ fn run(size: usize, records: &[Record], queries: &[String]) {
     println!("| --- | --- | --- |");
     for (name, (p50, p99)) in [
         ("baseline: bare BM25 top 10", bare_times),
-        ("search, relevance, 20 hits + 3 facets + snippets", relevance),
+        (
+            "search, relevance, 20 hits + 3 facets + snippets",
+            relevance,
+        ),
         ("search, newest first", newest),
         ("search with industry filter", filtered),
         ("browse (no text), newest first", browse),

@@ -96,10 +96,7 @@ pub fn register_analyzers(manager: &TokenizerManager) {
         CHINESE_PRECISE,
         jieba_analyzer(Arc::clone(&JIEBA), TokenizeMode::Default, true),
     );
-    manager.register(
-        CJK_BIGRAM,
-        TextAnalyzer::from(BigramTokenizer),
-    );
+    manager.register(CJK_BIGRAM, TextAnalyzer::from(BigramTokenizer));
 }
 
 /// A jieba analyzer with the given dictionary, mode and unknown-word detection (`hmm`), for the
@@ -251,8 +248,13 @@ impl Tokenizer for BigramTokenizer {
                 if run_end - i == 1 {
                     push(start, end_of(i));
                 }
-                for j in i..run_end.saturating_sub(1) {
-                    push(chars[j].0, end_of(j + 1));
+                for (j, (at, _)) in chars
+                    .iter()
+                    .enumerate()
+                    .take(run_end.saturating_sub(1))
+                    .skip(i)
+                {
+                    push(*at, end_of(j + 1));
                 }
                 i = run_end;
             } else if c.is_alphanumeric() {

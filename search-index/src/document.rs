@@ -56,7 +56,12 @@ impl ListingDoc {
         doc.add_text(f.kind, &self.kind);
         doc.add_text(f.title, &self.title);
         doc.add_text(f.body, &self.body);
-        let text = format!("{}\n{}\n{}", self.title, self.keywords.join("，"), self.body);
+        let text = format!(
+            "{}\n{}\n{}",
+            self.title,
+            self.keywords.join("，"),
+            self.body
+        );
         doc.add_text(f.text, &text);
         doc.add_text(f.text_bigram, &text);
         for keyword in &self.keywords {

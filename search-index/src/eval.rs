@@ -25,10 +25,10 @@ use tantivy::schema::{
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 use tantivy::{Index, IndexReader, TantivyDocument, Term};
 
+use crate::ListingDoc;
 use crate::analyzers;
 use crate::index::{SearchError, SearchIndex};
 use crate::query::{Ranking, SearchRequest};
-use crate::ListingDoc;
 
 /// Hits scored per query.
 pub const CUTOFF: usize = 10;
@@ -230,7 +230,8 @@ impl Corpus {
     /// Scores `engine`, building its indexes under `work_dir`.
     pub fn evaluate(&self, engine: &Engine, work_dir: &Path) -> Result<EngineReport, SearchError> {
         let started = Instant::now();
-        let neighbours = Searcher::build(engine, &self.papers, true, &work_dir.join("with-titles"))?;
+        let neighbours =
+            Searcher::build(engine, &self.papers, true, &work_dir.join("with-titles"))?;
         let build_secs = started.elapsed().as_secs_f64();
         let mut report = EngineReport {
             engine: engine.describe(),
@@ -302,7 +303,7 @@ fn fnv1a(text: &str) -> u64 {
 
 /// A built index of the papers, answering with paper numbers.
 enum Searcher {
-    Product(SearchIndex, Ranking),
+    Product(Box<SearchIndex>, Ranking),
     Bare {
         reader: IndexReader,
         fields: Vec<(Field, TextAnalyzer)>,
@@ -317,7 +318,13 @@ impl Searcher {
         with_titles: bool,
         dir: &Path,
     ) -> Result<Self, SearchError> {
-        let title = |p: &Paper| if with_titles { p.title.clone() } else { String::new() };
+        let title = |p: &Paper| {
+            if with_titles {
+                p.title.clone()
+            } else {
+                String::new()
+            }
+        };
         match engine {
             Engine::Product(ranking) => {
                 let index = SearchIndex::open_or_create(dir)?;
@@ -331,7 +338,7 @@ impl Searcher {
                     index.apply(&docs, &[])?;
                 }
                 index.commit(0)?;
-                Ok(Self::Product(index, *ranking))
+                Ok(Self::Product(Box::new(index), *ranking))
             }
             Engine::Bare(analyzers) => {
                 let mut builder = Schema::builder();
@@ -482,17 +489,55 @@ pub fn standard_engines() -> Vec<Engine> {
         Engine::Product(product),
     ];
     for variant in [
-        Ranking { synonyms: !product.synonyms, ..product },
-        Ranking { title: 0.0, keywords: 0.0, org_name: 0.0, ..product },
-        Ranking { title: 1.0, ..product },
-        Ranking { title: 0.5, ..product },
-        Ranking { bigram: 1.0, ..product },
-        Ranking { bigram: 0.5, ..product },
-        Ranking { bigram: 0.0, ..product },
-        Ranking { proximity: 2.0, ..product },
-        Ranking { title: 0.5, bigram: 1.0, ..product },
-        Ranking { title: 0.0, bigram: 1.0, ..product },
-        Ranking { title: 0.5, bigram: 2.0, ..product },
+        Ranking {
+            synonyms: !product.synonyms,
+            ..product
+        },
+        Ranking {
+            title: 0.0,
+            keywords: 0.0,
+            org_name: 0.0,
+            ..product
+        },
+        Ranking {
+            title: 1.0,
+            ..product
+        },
+        Ranking {
+            title: 0.5,
+            ..product
+        },
+        Ranking {
+            bigram: 1.0,
+            ..product
+        },
+        Ranking {
+            bigram: 0.5,
+            ..product
+        },
+        Ranking {
+            bigram: 0.0,
+            ..product
+        },
+        Ranking {
+            proximity: 2.0,
+            ..product
+        },
+        Ranking {
+            title: 0.5,
+            bigram: 1.0,
+            ..product
+        },
+        Ranking {
+            title: 0.0,
+            bigram: 1.0,
+            ..product
+        },
+        Ranking {
+            title: 0.5,
+            bigram: 2.0,
+            ..product
+        },
     ] {
         if variant != product {
             engines.push(Engine::Product(variant));
@@ -527,9 +572,24 @@ mod tests {
     #[test]
     fn a_tiny_corpus_scores_as_expected_on_every_engine_kind() -> Result<(), SearchError> {
         let papers = vec![
-            paper("a", "机器视觉缺陷检测", "基于深度学习的机器视觉表面缺陷检测方法", &["机器视觉", "缺陷检测"]),
-            paper("b", "机器视觉相机标定", "机器视觉系统中工业相机的标定与缺陷识别", &["机器视觉"]),
-            paper("c", "小麦抗旱育种", "小麦品种抗旱性评价与分子育种", &["小麦", "育种"]),
+            paper(
+                "a",
+                "机器视觉缺陷检测",
+                "基于深度学习的机器视觉表面缺陷检测方法",
+                &["机器视觉", "缺陷检测"],
+            ),
+            paper(
+                "b",
+                "机器视觉相机标定",
+                "机器视觉系统中工业相机的标定与缺陷识别",
+                &["机器视觉"],
+            ),
+            paper(
+                "c",
+                "小麦抗旱育种",
+                "小麦品种抗旱性评价与分子育种",
+                &["小麦", "育种"],
+            ),
             paper("d", "玉米育种进展", "玉米杂交育种的研究进展", &["育种"]),
             paper("e", "无关键词", "没有关键词的论文不参与", &[]),
         ];

@@ -18,7 +18,8 @@ pub use document::ListingDoc;
 pub use index::{SCHEMA_VERSION, SearchError, SearchIndex};
 pub use matching::{MatchHit, MatchRequest};
 pub use query::{
-    MAX_QUERY_CHARS, PROXIMITY_SLOP, Ranking, SearchHit, SearchRequest, SearchResults, Sort, parse as parse_query,
+    MAX_QUERY_CHARS, PROXIMITY_SLOP, Ranking, SearchHit, SearchRequest, SearchResults, Sort,
+    parse as parse_query,
 };
 
 #[cfg(test)]

@@ -162,6 +162,7 @@ impl SearchIndex {
         )?;
 
         let source_words = word_set(&format!("{} {}", source.title, source.body));
+        let declared: Vec<String> = source.keywords.iter().map(|k| k.to_lowercase()).collect();
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
@@ -183,12 +184,14 @@ impl SearchIndex {
                 text(f.body)
             )
             .to_lowercase();
-            let matched_terms = weighted
+            // The source's own keywords first (what its poster said matters), then by weight.
+            let mut matched_terms: Vec<String> = weighted
                 .iter()
                 .filter(|(word, _)| haystack.contains(word.as_str()))
                 .map(|(word, _)| word.clone())
-                .take(8)
                 .collect();
+            matched_terms.sort_by_key(|word| !declared.contains(word));
+            matched_terms.truncate(8);
             let industry_codes = all(f.industry_codes);
             let shared_industries = source
                 .industries

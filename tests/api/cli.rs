@@ -52,9 +52,20 @@ fn start_server(
     database_url: Option<&str>,
     args: &[&str],
 ) -> (std::process::Child, String, Vec<String>) {
+    start_server_with_env(data_dir, database_url, args, &[])
+}
+
+/// [`start_server`] with extra environment variables.
+fn start_server_with_env(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (std::process::Child, String, Vec<String>) {
     let mut server = techmarket(data_dir, database_url)
         .arg("serve")
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn serve");
@@ -97,6 +108,136 @@ fn stop(mut server: std::process::Child) {
     let pid = server.id().to_string();
     let _ = Command::new("kill").args(["-TERM", &pid]).status();
     let _ = server.wait();
+}
+
+/// Sends `body` as JSON with an optional bearer token; returns the status and the answer.
+async fn call(
+    client: &reqwest::Client,
+    url: String,
+    body: &Value,
+    token: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = client.post(url).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn search_total(client: &reqwest::Client, address: &str, q: &str) -> u64 {
+    let answer: Value = client
+        .get(format!("{address}/api/v1/search"))
+        .query(&[("q", q)])
+        .send()
+        .await
+        .expect("search")
+        .json()
+        .await
+        .expect("json");
+    answer["total"].as_u64().unwrap_or(0)
+}
+
+/// kill -9 after a listing is published in the database and before the index has committed it:
+/// the restarted process catches up from the outbox and finds it.
+#[tokio::test]
+async fn a_kill_between_the_database_write_and_the_index_commit_loses_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data_dir = tmp.path().join("data");
+    let db = fresh_database_url().await;
+    let client = reqwest::Client::new();
+    let created = create_registrar(&data_dir, db.as_deref(), b"registrar-password-1\n");
+    assert!(created.status.success(), "{created:?}");
+    // The indexer's first round runs at start; the next would be ten minutes later.
+    let (mut server, address, _) = start_server_with_env(
+        &data_dir,
+        db.as_deref(),
+        &["--listen", "127.0.0.1:0", "--no-demo"],
+        &[("TECHMARKET_INDEXER_POLL_MS", "600000")],
+    );
+    wait_ready(&client, &address).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let api = |path: &str| format!("{address}/api/v1{path}");
+    let (status, researcher) = call(
+        &client,
+        api("/auth/register"),
+        &json!({
+            "email": "r@nwpu.edu.cn",
+            "password": "a-long-password-1",
+            "display_name": "研究员",
+            "role": "researcher",
+            "organization": {"name": "西北工业大学", "kind": "university", "region_code": "610113"}
+        }),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{researcher}");
+    let researcher = researcher["token"].as_str().expect("token").to_owned();
+    let (status, registrar) = call(
+        &client,
+        api("/auth/login"),
+        &json!({"email": "op@market.test", "password": "registrar-password-1"}),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{registrar}");
+    let registrar = registrar["token"].as_str().expect("token").to_owned();
+    let (status, result) = call(
+        &client,
+        api("/results"),
+        &json!({
+            "title": "钛合金叶片激光冲击强化工艺",
+            "summary": "激光冲击强化提高航空发动机钛合金叶片的疲劳寿命。",
+            "keywords": ["激光冲击强化"],
+            "industry_codes": ["aerospace"],
+            "tech_field": "aerospace",
+            "maturity_stage": "pilot_scale",
+            "cooperation_modes": ["licence"]
+        }),
+        Some(&researcher),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{result}");
+    let id = result["id"].as_str().expect("id");
+    let (status, _) = call(
+        &client,
+        api(&format!("/results/{id}/submit")),
+        &json!({}),
+        Some(&researcher),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(
+        &client,
+        api(&format!("/results/{id}/review")),
+        &json!({"decision": "approve"}),
+        Some(&registrar),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Published in the database, not yet in the index.
+    assert_eq!(search_total(&client, &address, "激光冲击强化").await, 0);
+    server.kill().expect("kill -9");
+    let _ = server.wait();
+
+    let (server, address, _) = start_server(
+        &data_dir,
+        db.as_deref(),
+        &["--listen", "127.0.0.1:0", "--no-demo"],
+    );
+    wait_ready(&client, &address).await;
+    let mut found = 0;
+    for _ in 0..40 {
+        found = search_total(&client, &address, "激光冲击强化").await;
+        if found == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(found, 1, "the listing was lost by the crash");
+    stop(server);
 }
 
 #[tokio::test]
