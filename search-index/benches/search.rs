@@ -125,12 +125,12 @@ fn listing(i: usize, records: &[Record], rng: &mut Lcg) -> ListingDoc {
         (&records[i % n], &records[(i / n * 7_919 + i) % n])
     };
     let mut industries = vec![*rng.pick(&INDUSTRIES)];
-    if rng.next() % 4 == 0 {
+    if rng.next().is_multiple_of(4) {
         industries.push(*rng.pick(&INDUSTRIES));
         industries.dedup();
     }
     ListingDoc {
-        kind: if rng.next() % 5 == 0 {
+        kind: if rng.next().is_multiple_of(5) {
             "demand"
         } else {
             "result"
@@ -152,7 +152,7 @@ fn listing(i: usize, records: &[Record], rng: &mut Lcg) -> ListingDoc {
         tech_field: rng.pick(&FIELDS).to_string(),
         maturity_stage: Some(rng.pick(&STAGES).to_string()),
         published_at: 1_700_000_000_000 + i as i64 * 1000,
-        price_fen: (rng.next() % 3 != 0).then(|| (rng.next() % 100_000) as i64 * 10_000),
+        price_fen: (!rng.next().is_multiple_of(3)).then(|| (rng.next() % 100_000) as i64 * 10_000),
         trl: Some(rng.next() % 9 + 1),
     }
 }
