@@ -606,13 +606,16 @@ mod tests {
         );
         // A range whose start wrapped below zero (an inner word starting before the fragment)
         // is clamped; ranges past the end or inside a character are dropped.
-        let wrapped = usize::MAX - 5..6;
+        let wrapped = std::ops::Range {
+            start: usize::MAX - 5,
+            end: 6,
+        };
         assert_eq!(
             highlight(text, &[wrapped]),
             "<em>机器</em>视觉缺陷检测&lt;b&gt;"
         );
         assert_eq!(
-            highlight(text, &[1..4, 20..40, 3..1]),
+            highlight(text, &[1..4, 20..40, std::ops::Range { start: 3, end: 1 }]),
             "机器视觉缺陷检测&lt;b&gt;"
         );
     }
