@@ -1,5 +1,6 @@
 //! Catalogue benchmark: bulk-import rate and peak memory for generated results, and the latency of
-//! the list endpoint over HTTP at that size, each beside a baseline measured in the same run.
+//! the list and search endpoints over HTTP at that size (latency, and throughput with concurrent clients),
+//! each beside a baseline measured in the same run.
 //!
 //! `cargo bench --bench catalogue` (100,000 rows on SQLite); `BENCH_ROWS=N` changes the size and
 //! `BENCH_DATABASE_URL=postgres://…/DB` (an empty database) runs it on PostgreSQL.
@@ -18,6 +19,9 @@ const DEMO: [&str; 2] = [
     include_str!("../seeds/demo/results_a.jsonl"),
     include_str!("../seeds/demo/results_b.jsonl"),
 ];
+
+/// Concurrent clients of the throughput measurement.
+const CLIENTS: usize = 32;
 
 /// A small deterministic generator, so every run imports the same rows.
 struct Lcg(u64);
@@ -313,6 +317,20 @@ async fn main() {
             "/api/v1/results?district=610113&page=50",
         ),
         ("catalogue counts", "/api/v1/catalogue"),
+        (
+            "search: 机器视觉 缺陷检测",
+            "/api/v1/search?q=机器视觉%20缺陷检测",
+        ),
+        (
+            "search: 新能源电池, newest",
+            "/api/v1/search?q=新能源电池&sort=newest",
+        ),
+        (
+            "search: 人工智能 + industry filter",
+            "/api/v1/search?q=人工智能&industry=robotics",
+        ),
+        ("search: no text (browse)", "/api/v1/search?kind=result"),
+        ("search: demands, 检测", "/api/v1/search?q=检测&kind=demand"),
     ];
     let mut table = Vec::new();
     for (name, path) in std::iter::once(("baseline: GET /healthz", "/healthz")).chain(queries) {
@@ -336,6 +354,62 @@ async fn main() {
         samples.sort_by(|a, b| a.total_cmp(b));
         table.push((name, percentile(&samples, 0.5), percentile(&samples, 0.99)));
     }
+    // Throughput: concurrent keep-alive clients for a fixed time, rotating over the searches.
+    let searches: Vec<String> = [
+        "机器视觉%20缺陷检测",
+        "新能源电池",
+        "人工智能",
+        "检测",
+        "激光",
+        "智能制造%20机器人",
+        "材料",
+        "无人机",
+    ]
+    .iter()
+    .map(|q| format!("{address}/api/v1/search?q={q}"))
+    .collect();
+    let mut throughput = Vec::new();
+    for (name, urls) in [
+        ("baseline: GET /healthz", vec![format!("{address}/healthz")]),
+        ("GET /api/v1/search (8 queries in turn)", searches),
+    ] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let tasks: Vec<_> = (0..CLIENTS)
+            .map(|n| {
+                let client = reqwest::Client::new();
+                let urls = urls.clone();
+                tokio::spawn(async move {
+                    let mut done = 0u64;
+                    let mut i = n;
+                    while Instant::now() < deadline {
+                        let url = &urls[i % urls.len()];
+                        i += 1;
+                        if let Ok(response) = client.get(url).send().await
+                            && response.status().is_success()
+                            && response.bytes().await.is_ok()
+                        {
+                            done += 1;
+                        }
+                    }
+                    done
+                })
+            })
+            .collect();
+        let mut done = 0;
+        for task in tasks {
+            done += task.await.unwrap_or(0);
+        }
+        throughput.push((name, done as f64 / 10.0));
+    }
+    let server_peak_mib = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0);
     let _ = server.kill();
     let _ = server.wait();
 
@@ -362,6 +436,13 @@ async fn main() {
     for (name, p50, p99) in table {
         println!("| {name} | {p50:.2} | {p99:.2} |");
     }
+    println!(
+        "\n| throughput over HTTP ({CLIENTS} concurrent clients, 10 s, same machine) | requests/s |\n| --- | --- |"
+    );
+    for (name, rate) in throughput {
+        println!("| {name} | {rate:.0} |");
+    }
+    println!("\npeak resident memory of the server: {server_peak_mib:.0} MiB");
     println!(
         "\nimport said: {}",
         stdout.lines().next().unwrap_or_default()

@@ -275,11 +275,20 @@ pub async fn rebuild(
         .map(|o| (o.id, o))
         .collect();
     let mut done = 0u64;
-    let mut pages = results::Entity::find()
-        .filter(results::Column::Status.eq(published))
-        .order_by_asc(results::Column::Id)
-        .paginate(db, REBUILD_PAGE);
-    while let Some(page) = pages.fetch_and_next().await? {
+    // Keyset pagination (`id > last`): OFFSET would rescan every earlier row, quadratic at 1M.
+    let mut last = None;
+    loop {
+        let mut query = results::Entity::find().filter(results::Column::Status.eq(published));
+        if let Some(last) = last {
+            query = query.filter(results::Column::Id.gt(last));
+        }
+        let page = query
+            .order_by_asc(results::Column::Id)
+            .limit(REBUILD_PAGE)
+            .all(db)
+            .await?;
+        let Some(tail) = page.last() else { break };
+        last = Some(tail.id);
         let docs: Vec<ListingDoc> = page
             .iter()
             .filter_map(|r| {
@@ -293,11 +302,19 @@ pub async fn rebuild(
         tokio::task::spawn_blocking(move || writing.apply(&docs, &[])).await??;
         progress(done, total);
     }
-    let mut pages = demands::Entity::find()
-        .filter(demands::Column::Status.eq(published))
-        .order_by_asc(demands::Column::Id)
-        .paginate(db, REBUILD_PAGE);
-    while let Some(page) = pages.fetch_and_next().await? {
+    let mut last = None;
+    loop {
+        let mut query = demands::Entity::find().filter(demands::Column::Status.eq(published));
+        if let Some(last) = last {
+            query = query.filter(demands::Column::Id.gt(last));
+        }
+        let page = query
+            .order_by_asc(demands::Column::Id)
+            .limit(REBUILD_PAGE)
+            .all(db)
+            .await?;
+        let Some(tail) = page.last() else { break };
+        last = Some(tail.id);
         let docs: Vec<ListingDoc> = page
             .iter()
             .filter_map(|d| {

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 use crate::analyzers;
+use crate::counts::BrowseCache;
 use crate::document::ListingDoc;
 use crate::schema::{self, Fields};
 
@@ -47,6 +48,9 @@ pub struct SearchIndex {
     created: bool,
     /// Who the index belongs to (the database installation it projects), stored with every commit.
     owner: Mutex<String>,
+    /// Total and counts of searches without text, per filter combination, with the generation
+    /// of the searcher they were counted on.
+    pub(crate) browse_counts: Mutex<BrowseCache>,
 }
 
 impl SearchIndex {
@@ -93,6 +97,7 @@ impl SearchIndex {
             dir: dir.to_path_buf(),
             created,
             owner: Mutex::new(String::new()),
+            browse_counts: Mutex::new(BrowseCache::new()),
         })
     }
 

@@ -13,6 +13,7 @@ mod index;
 mod matching;
 mod query;
 mod schema;
+mod snippet;
 
 pub use document::ListingDoc;
 pub use index::{SCHEMA_VERSION, SearchError, SearchIndex};

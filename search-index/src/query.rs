@@ -10,17 +10,17 @@ use std::collections::BTreeMap;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
-use crate::counts::CodeCounts;
+use crate::counts::{CodeCounts, Counts};
 use crate::document::facet;
 use crate::index::{SearchError, SearchIndex};
 
 /// Longest query text considered, in characters; the rest is ignored.
 pub const MAX_QUERY_CHARS: usize = 500;
-/// Roughly how many Han characters a snippet shows (snippet limits count bytes: 3 per character).
-const SNIPPET_HAN_CHARS: usize = 80;
+
+/// Filter combinations whose no-text counts are kept per commit.
+const MAX_CACHED_BROWSES: usize = 1024;
 
 /// The order of hits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -186,23 +186,31 @@ impl SearchIndex {
     /// The query of a request, and whether it has any text.
     fn build(&self, request: &SearchRequest, ranking: &Ranking) -> (BooleanQuery, bool) {
         let f = self.fields;
-        let text_fields = [
+        // What a listing must match: words as jieba segments them, in any of these fields.
+        let match_fields = [
             (f.title, ranking.title),
             (f.keywords, ranking.keywords),
             (f.text, ranking.text),
-            (f.text_bigram, ranking.bigram),
             (f.org_name, ranking.org_name),
         ];
-        // Phrases and exclusions are about words: bigrams would widen them.
-        let word_fields = &text_fields[..3];
+        // Phrases and exclusions are about the listing's own words, not its owner's name.
+        let word_fields = &match_fields[..3];
         let parsed = parse(&request.q);
 
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let words = parsed.words.join(" ");
         let mut has_text = false;
-        if let Some(query) = self.words_query(&words, &text_fields, ranking.synonyms) {
+        if let Some(query) = self.words_query(&words, &match_fields, ranking.synonyms) {
             clauses.push((Occur::Must, query));
             has_text = true;
+            // Bigrams only add to the score of listings that match by words: as a condition of
+            // their own, a common bigram would match a large part of the catalogue.
+            if ranking.bigram > 0.0 {
+                let bigrams = [(f.text_bigram, ranking.bigram)];
+                if let Some(query) = self.words_query(&words, &bigrams, false) {
+                    clauses.push((Occur::Should, query));
+                }
+            }
             if ranking.proximity > 0.0 {
                 let near = [(f.text, ranking.proximity)];
                 if let Some(query) = self.phrase_query(&words, &near, PROXIMITY_SLOP) {
@@ -298,17 +306,34 @@ impl SearchIndex {
         ranking: &Ranking,
     ) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
-        let f = self.fields;
         let (query, has_text) = self.build(request, ranking);
 
         let limit = request.limit.max(1);
         let top = TopDocs::with_limit(limit).and_offset(request.offset);
-        let facets = (
-            Count,
-            CodeCounts::of(&["industry_codes", "tech_field_code", "stage_code"]),
-        );
+        // Without text, the counts depend only on the filters and change only with a commit:
+        // browsing the whole catalogue would otherwise count every listing on every page.
+        let generation = searcher.generation().generation_id();
+        let browse_key = (!has_text).then(|| {
+            format!(
+                "{}|{:?}|{:?}|{:?}|{:?}",
+                request.kind,
+                request.industry,
+                request.tech_field,
+                request.maturity_stage,
+                request.district
+            )
+        });
+        let cached = browse_key
+            .as_ref()
+            .and_then(|key| self.cached_browse_counts(key, generation));
+        let facets = cached.is_none().then(|| {
+            (
+                Count,
+                CodeCounts::of(&["industry_codes", "tech_field_code", "stage_code"]),
+            )
+        });
 
-        let (addresses, (total, counts)): (Vec<(f32, DocAddress)>, _) = match request.sort {
+        let (addresses, counted): (Vec<(f32, DocAddress)>, _) = match request.sort {
             Sort::Relevance if has_text => {
                 searcher.search(&query, &(top.order_by_score(), facets))?
             }
@@ -343,18 +368,26 @@ impl SearchIndex {
                 (hits.into_iter().map(|(_, a)| (0.0, a)).collect(), facets)
             }
         };
+        let (total, counts) = match (counted, cached) {
+            (Some(counted), _) => {
+                if let Some(key) = browse_key {
+                    self.cache_browse_counts(key, generation, &counted);
+                }
+                counted
+            }
+            (None, Some(cached)) => cached,
+            (None, None) => (0, Vec::new()),
+        };
         let mut counts = counts.into_iter();
 
-        let snippets = if has_text {
-            let mut generator = SnippetGenerator::create(&searcher, &query, f.text)?;
-            generator.set_max_num_chars(SNIPPET_HAN_CHARS * 3);
-            Some(generator)
+        let terms = if has_text {
+            self.highlight_terms(&request.q)
         } else {
-            None
+            Vec::new()
         };
         let mut hits = Vec::with_capacity(addresses.len());
         for (score, address) in addresses {
-            hits.push(self.hit(&searcher, address, score, snippets.as_ref())?);
+            hits.push(self.hit(&searcher, address, score, &terms)?);
         }
         Ok(SearchResults {
             hits,
@@ -475,12 +508,47 @@ impl SearchIndex {
         words
     }
 
+    fn cached_browse_counts(&self, key: &str, generation: u64) -> Option<(usize, Counts)> {
+        let cache = self.browse_counts.lock().ok()?;
+        cache
+            .get(key)
+            .filter(|(at, _)| *at == generation)
+            .map(|(_, counts)| counts.clone())
+    }
+
+    fn cache_browse_counts(&self, key: String, generation: u64, counts: &(usize, Counts)) {
+        if let Ok(mut cache) = self.browse_counts.lock() {
+            // Entries of older commits are useless; the filter combinations in use are few.
+            cache.retain(|_, (at, _)| *at == generation);
+            if cache.len() < MAX_CACHED_BROWSES {
+                cache.insert(key, (generation, counts.clone()));
+            }
+        }
+    }
+
+    /// The words to mark in snippets: the query's words and phrases as the `text` field indexes
+    /// them, with their synonyms.
+    fn highlight_terms(&self, q: &str) -> Vec<String> {
+        let parsed = parse(q);
+        let wanted = format!("{} {}", parsed.words.join(" "), parsed.phrases.join(" "));
+        let mut terms = self.analyze(self.fields.text, &wanted);
+        let synonyms: Vec<String> = terms
+            .iter()
+            .flat_map(|t| crate::analyzers::synonyms_of(t))
+            .flat_map(|s| self.analyze(self.fields.text, &s))
+            .collect();
+        terms.extend(synonyms);
+        terms.sort();
+        terms.dedup();
+        terms
+    }
+
     fn hit(
         &self,
         searcher: &Searcher,
         address: DocAddress,
         score: f32,
-        snippets: Option<&SnippetGenerator>,
+        terms: &[String],
     ) -> Result<SearchHit, SearchError> {
         let f = self.fields;
         let doc: TantivyDocument = searcher.doc(address)?;
@@ -491,10 +559,7 @@ impl SearchIndex {
                 .to_owned()
         };
         let body = text(f.body);
-        let snippet = snippets
-            .map(|g| render_snippet(&g.snippet(&body)))
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| escape(&body.chars().take(SNIPPET_HAN_CHARS).collect::<String>()));
+        let snippet = crate::snippet::snippet(&body, terms);
         Ok(SearchHit {
             id: text(f.id),
             kind: text(f.kind),
@@ -518,62 +583,6 @@ fn term(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
-/// The snippet as HTML: text escaped, matched words in `<em>`, adjacent matches merged into one.
-fn render_snippet(snippet: &tantivy::snippet::Snippet) -> String {
-    highlight(snippet.fragment(), snippet.highlighted())
-}
-
-/// `fragment` as HTML with the byte `ranges` in `<em>`. Ranges are taken with care: with search-mode
-/// segmentation a word's inner words can start before the fragment does, and tantivy then reports a
-/// range whose start has wrapped below zero; such a range is clamped to the fragment, and anything
-/// else that does not fall on character boundaries inside the fragment is ignored.
-fn highlight(fragment: &str, ranges: &[std::ops::Range<usize>]) -> String {
-    let mut sorted: Vec<std::ops::Range<usize>> = ranges
-        .iter()
-        .map(|r| if r.start > r.end { 0..r.end } else { r.clone() })
-        .filter(|r| {
-            r.start < r.end
-                && r.end <= fragment.len()
-                && fragment.is_char_boundary(r.start)
-                && fragment.is_char_boundary(r.end)
-        })
-        .collect();
-    sorted.sort_by_key(|r| r.start);
-    let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
-    for range in sorted {
-        match merged.last_mut() {
-            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
-            _ => merged.push(range),
-        }
-    }
-    let mut html = String::with_capacity(fragment.len() + merged.len() * 9);
-    let mut at = 0;
-    for range in merged {
-        html.push_str(&escape(&fragment[at..range.start]));
-        html.push_str("<em>");
-        html.push_str(&escape(&fragment[range.clone()]));
-        html.push_str("</em>");
-        at = range.end;
-    }
-    html.push_str(&escape(&fragment[at..]));
-    html
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,33 +604,5 @@ mod tests {
         assert_eq!(parse("“中文引号”").phrases, vec!["中文引号"]);
         assert_eq!(parse("- -").words, vec!["-", "-"]);
         assert!(parse(&"字".repeat(20_000)).words[0].chars().count() <= MAX_QUERY_CHARS);
-    }
-
-    #[test]
-    fn highlights_merge_and_bad_ranges_never_panic() {
-        let text = "机器视觉缺陷检测<b>";
-        assert_eq!(
-            highlight(text, &[0..6, 6..12, 15..18]),
-            "<em>机器视觉</em>缺<em>陷</em>检测&lt;b&gt;"
-        );
-        // A range whose start wrapped below zero (an inner word starting before the fragment)
-        // is clamped; ranges past the end or inside a character are dropped.
-        let wrapped = std::ops::Range {
-            start: usize::MAX - 5,
-            end: 6,
-        };
-        assert_eq!(
-            highlight(text, &[wrapped]),
-            "<em>机器</em>视觉缺陷检测&lt;b&gt;"
-        );
-        assert_eq!(
-            highlight(text, &[1..4, 20..40, std::ops::Range { start: 3, end: 1 }]),
-            "机器视觉缺陷检测&lt;b&gt;"
-        );
-    }
-
-    #[test]
-    fn escaping_keeps_markup_out() {
-        assert_eq!(escape("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
     }
 }
