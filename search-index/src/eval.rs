@@ -26,6 +26,7 @@ use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 use tantivy::{Index, IndexReader, TantivyDocument, Term};
 
 use crate::ListingDoc;
+use crate::MatchRequest;
 use crate::analyzers;
 use crate::index::{SearchError, SearchIndex};
 use crate::query::{Ranking, SearchRequest};
@@ -51,6 +52,9 @@ pub struct Paper {
 pub enum Engine {
     /// The product's index and query code with this ranking.
     Product(Ranking),
+    /// The product's matching (`/results/{id}/matches`): the paper's title and abstract as the
+    /// source listing in the neighbours task, its title alone in the known-item task.
+    Matching,
     /// Plain BM25 over title and abstract in one field, the query analyzed by the same analyzers;
     /// with several analyzers, each gets its own field and the query any of them.
     Bare(Vec<BareAnalyzer>),
@@ -126,6 +130,7 @@ impl Engine {
                 if r.synonyms { "on" } else { "off" },
                 r.proximity
             ),
+            Self::Matching => "product matching: title + abstract as the source listing".into(),
             Self::Bare(analyzers) => format!(
                 "bare BM25: {}",
                 analyzers
@@ -241,7 +246,8 @@ impl Corpus {
         let mut times = Vec::with_capacity(self.sample.len());
         for &query in &self.sample {
             let started = Instant::now();
-            let ranked = neighbours.top(&self.papers[query].title, query)?;
+            let paper = &self.papers[query];
+            let ranked = neighbours.top(&paper.title, &paper.abstract_text, query)?;
             times.push(started.elapsed());
             let gains = self.gains(query);
             let found: Vec<u32> = ranked
@@ -257,7 +263,7 @@ impl Corpus {
         drop(neighbours);
         let known = Searcher::build(engine, &self.papers, false, &work_dir.join("no-titles"))?;
         for &query in &self.sample {
-            let ranked = known.top(&self.papers[query].title, usize::MAX)?;
+            let ranked = known.top(&self.papers[query].title, "", usize::MAX)?;
             if let Some(rank) = ranked.iter().position(|d| *d == query) {
                 report.recall_at_10 += 1.0;
                 report.mrr_at_10 += 1.0 / (rank + 1) as f64;
@@ -304,6 +310,7 @@ fn fnv1a(text: &str) -> u64 {
 /// A built index of the papers, answering with paper numbers.
 enum Searcher {
     Product(Box<SearchIndex>, Ranking),
+    Matching(Box<SearchIndex>),
     Bare {
         reader: IndexReader,
         fields: Vec<(Field, TextAnalyzer)>,
@@ -326,7 +333,7 @@ impl Searcher {
             }
         };
         match engine {
-            Engine::Product(ranking) => {
+            Engine::Product(_) | Engine::Matching => {
                 let index = SearchIndex::open_or_create(dir)?;
                 index.clear()?;
                 for (chunk_no, chunk) in papers.chunks(1000).enumerate() {
@@ -338,7 +345,10 @@ impl Searcher {
                     index.apply(&docs, &[])?;
                 }
                 index.commit(0)?;
-                Ok(Self::Product(Box::new(index), *ranking))
+                Ok(match engine {
+                    Engine::Product(ranking) => Self::Product(Box::new(index), *ranking),
+                    _ => Self::Matching(Box::new(index)),
+                })
             }
             Engine::Bare(analyzers) => {
                 let mut builder = Schema::builder();
@@ -388,9 +398,30 @@ impl Searcher {
         }
     }
 
-    /// The top [`CUTOFF`] papers for `text`, leaving out paper `skip`.
-    fn top(&self, text: &str, skip: usize) -> Result<Vec<usize>, SearchError> {
+    /// The top [`CUTOFF`] papers for a title (and, for matching, a body), leaving out paper `skip`.
+    fn top(&self, text: &str, body: &str, skip: usize) -> Result<Vec<usize>, SearchError> {
         let mut found = match self {
+            Self::Matching(index) => {
+                let mut source = paper_doc(
+                    usize::MAX,
+                    text.to_owned(),
+                    &Paper {
+                        abstract_text: body.to_owned(),
+                        ..Paper::default()
+                    },
+                );
+                source.kind = "demand".into();
+                index
+                    .matches(&MatchRequest {
+                        source,
+                        target_kind: "result".into(),
+                        preferred_stages: Vec::new(),
+                        limit: CUTOFF + 1,
+                    })?
+                    .into_iter()
+                    .filter_map(|h| h.id.parse::<usize>().ok())
+                    .collect::<Vec<_>>()
+            }
             Self::Product(index, ranking) => {
                 let request = SearchRequest {
                     q: text.to_owned(),
@@ -487,6 +518,7 @@ pub fn standard_engines() -> Vec<Engine> {
         Engine::Bare(vec![BareAnalyzer::JiebaSearch]),
         Engine::Bare(vec![BareAnalyzer::JiebaSearch, BareAnalyzer::Bigram]),
         Engine::Product(product),
+        Engine::Matching,
     ];
     for variant in [
         Ranking {
@@ -602,6 +634,7 @@ mod tests {
         })?;
         for engine in [
             Engine::Product(Ranking::default()),
+            Engine::Matching,
             Engine::Bare(vec![BareAnalyzer::JiebaSearch]),
         ] {
             let report = corpus.evaluate(&engine, tmp.path())?;
