@@ -13,15 +13,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use search_index::{ListingDoc, SearchIndex};
 use uuid::Uuid;
 
 use crate::entity::{demands, organizations, results, search_outbox};
 use crate::reference::ReferenceData;
-use crate::services::listings::{ListingKind, Status};
+use crate::services::listings::{ListingKind, ListingTable, Status};
 use crate::services::results::strings;
 
 /// Outbox rows applied per round.
@@ -275,62 +275,70 @@ pub async fn rebuild(
         .map(|o| (o.id, o))
         .collect();
     let mut done = 0u64;
-    // Keyset pagination (`id > last`): OFFSET would rescan every earlier row, quadratic at 1M.
-    let mut last = None;
-    loop {
-        let mut query = results::Entity::find().filter(results::Column::Status.eq(published));
-        if let Some(last) = last {
-            query = query.filter(results::Column::Id.gt(last));
-        }
-        let page = query
-            .order_by_asc(results::Column::Id)
-            .limit(REBUILD_PAGE)
-            .all(db)
-            .await?;
-        let Some(tail) = page.last() else { break };
-        last = Some(tail.id);
-        let docs: Vec<ListingDoc> = page
-            .iter()
-            .filter_map(|r| {
-                organizations
-                    .get(&r.organization_id)
-                    .map(|o| result_doc(reference, r, o))
-            })
-            .collect();
-        done += docs.len() as u64;
-        let writing = index.clone();
-        tokio::task::spawn_blocking(move || writing.apply(&docs, &[])).await??;
+    let mut report = |n: u64| {
+        done += n;
         progress(done, total);
-    }
-    let mut last = None;
-    loop {
-        let mut query = demands::Entity::find().filter(demands::Column::Status.eq(published));
-        if let Some(last) = last {
-            query = query.filter(demands::Column::Id.gt(last));
-        }
-        let page = query
-            .order_by_asc(demands::Column::Id)
-            .limit(REBUILD_PAGE)
-            .all(db)
-            .await?;
-        let Some(tail) = page.last() else { break };
-        last = Some(tail.id);
-        let docs: Vec<ListingDoc> = page
-            .iter()
-            .filter_map(|d| {
-                organizations
-                    .get(&d.organization_id)
-                    .map(|o| demand_doc(reference, d, o))
-            })
-            .collect();
-        done += docs.len() as u64;
-        let writing = index.clone();
-        tokio::task::spawn_blocking(move || writing.apply(&docs, &[])).await??;
-        progress(done, total);
-    }
+    };
+    index_published::<results::Entity>(
+        db,
+        index,
+        |r| {
+            organizations
+                .get(&r.organization_id)
+                .map(|o| result_doc(reference, r, o))
+        },
+        &mut report,
+    )
+    .await?;
+    index_published::<demands::Entity>(
+        db,
+        index,
+        |d| {
+            organizations
+                .get(&d.organization_id)
+                .map(|o| demand_doc(reference, d, o))
+        },
+        &mut report,
+    )
+    .await?;
     let committing = index.clone();
     tokio::task::spawn_blocking(move || committing.commit(checkpoint)).await??;
     Ok(done)
+}
+
+/// Adds every published listing of one table to the index, a page at a time; `indexed` receives
+/// the number of documents of each page.
+async fn index_published<E>(
+    db: &DatabaseConnection,
+    index: &Arc<SearchIndex>,
+    to_doc: impl Fn(&E::Model) -> Option<ListingDoc>,
+    indexed: &mut impl FnMut(u64),
+) -> anyhow::Result<()>
+where
+    E: ListingTable,
+    E::Model: Sync,
+{
+    // Keyset pagination (`id > last`): OFFSET would rescan every earlier row, quadratic at 1M.
+    let mut last: Option<sea_orm::Value> = None;
+    loop {
+        let mut query = E::find().filter(E::status().eq(Status::Published.as_str()));
+        if let Some(last) = last.take() {
+            query = query.filter(E::id().gt(last));
+        }
+        let page = query
+            .order_by_asc(E::id())
+            .limit(REBUILD_PAGE)
+            .all(db)
+            .await?;
+        let Some(tail) = page.last() else { break };
+        last = Some(tail.get(E::id()));
+        let docs: Vec<ListingDoc> = page.iter().filter_map(&to_doc).collect();
+        let count = docs.len() as u64;
+        let writing = index.clone();
+        tokio::task::spawn_blocking(move || writing.apply(&docs, &[])).await??;
+        indexed(count);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
