@@ -28,10 +28,6 @@ impl CodeCounts {
 /// Per column: value → number of matching documents.
 pub(crate) type Counts = Vec<BTreeMap<String, u64>>;
 
-/// The total and counts of a search without text, with the searcher generation they were
-/// counted on, per filter combination.
-pub(crate) type BrowseCache = std::collections::HashMap<String, (u64, (usize, Counts))>;
-
 pub(crate) struct SegmentCounts {
     columns: Vec<Option<StrColumn>>,
     counts: Vec<Vec<u64>>,

@@ -81,8 +81,10 @@ impl ListingDoc {
             doc.add_text(f.stage_code, stage);
         }
         doc.add_facet(f.district, facet(&self.district));
+        doc.add_text(f.district_codes, &self.district);
         if let Some(zone) = &self.zone {
             doc.add_facet(f.district, facet(zone));
+            doc.add_text(f.district_codes, zone);
         }
         doc.add_facet(f.org_kind, facet(&self.org_kind));
         doc.add_i64(f.published_at, self.published_at);

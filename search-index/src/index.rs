@@ -7,15 +7,21 @@ use std::sync::Mutex;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 use crate::analyzers;
-use crate::counts::BrowseCache;
+use crate::cache::GenerationCache;
+use crate::counts::Counts;
 use crate::document::ListingDoc;
+use crate::query::SearchResults;
 use crate::schema::{self, Fields};
 
 /// Version of the index layout (schema and analyzers). When the directory holds another version, it is
 /// recreated empty and must be rebuilt from the database.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 const VERSION_FILE: &str = "techmarket-schema-version";
+/// Searches whose total and counts are kept until the next commit.
+const CACHED_COUNTS: usize = 4096;
+/// Searches whose answer is kept until the next commit (about 5 KB each).
+const CACHED_RESULTS: usize = 1024;
 /// Memory of the single writer; split over its threads (at least 15 MB each).
 const WRITER_BUDGET_BYTES: usize = 64 * 1024 * 1024;
 
@@ -48,9 +54,10 @@ pub struct SearchIndex {
     created: bool,
     /// Who the index belongs to (the database installation it projects), stored with every commit.
     owner: Mutex<String>,
-    /// Total and counts of searches without text, per filter combination, with the generation
-    /// of the searcher they were counted on.
-    pub(crate) browse_counts: Mutex<BrowseCache>,
+    /// Totals and counts of recent searches (text and filters, any page), until the next commit.
+    pub(crate) counts_cache: GenerationCache<(usize, Counts)>,
+    /// Answers of recent searches, until the next commit.
+    pub(crate) results_cache: GenerationCache<SearchResults>,
 }
 
 impl SearchIndex {
@@ -97,7 +104,8 @@ impl SearchIndex {
             dir: dir.to_path_buf(),
             created,
             owner: Mutex::new(String::new()),
-            browse_counts: Mutex::new(BrowseCache::new()),
+            counts_cache: GenerationCache::new(CACHED_COUNTS),
+            results_cache: GenerationCache::new(CACHED_RESULTS),
         })
     }
 

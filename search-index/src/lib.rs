@@ -6,14 +6,17 @@
 //! away and rebuilt.
 
 pub mod analyzers;
+mod cache;
 mod counts;
 mod document;
 pub mod eval;
+mod filter;
 mod index;
 mod matching;
 mod query;
 mod schema;
 mod snippet;
+mod top;
 
 pub use document::ListingDoc;
 pub use index::{SCHEMA_VERSION, SearchError, SearchIndex};

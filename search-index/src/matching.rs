@@ -7,17 +7,21 @@
 
 use std::collections::HashMap;
 
-use tantivy::collector::TopDocs;
+use tantivy::collector::DocSetCollector;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{TantivyDocument, Term};
 
 use crate::analyzers;
 use crate::document::{ListingDoc, facet};
+use crate::filter::DocFilter;
 use crate::index::{SearchError, SearchIndex};
+use crate::top::{TopScored, add_scores};
 
 /// Words taken from the source listing.
 const MAX_QUERY_TERMS: usize = 30;
+/// The best candidates by words, re-ranked by how well industry, 技术领域 and stage fit.
+const CANDIDATES: usize = 100;
 /// Words that carry no subject: frequent in every listing of this market.
 const STOP_WORDS: &[&str] = &[
     "技术", "研究", "系统", "方法", "应用", "实现", "进行", "可以", "以及", "通过", "基于", "我们",
@@ -61,8 +65,8 @@ pub struct MatchHit {
     pub same_tech_field: bool,
     /// The match's maturity stage when it is one of the preferred ones.
     pub fitting_stage: Option<String>,
-    /// Jaccard similarity of the two listings' words (title and body, precise segmentation), 0–1:
-    /// near 1 for the same text, for spotting duplicates.
+    /// Jaccard similarity of the two listings' texts (title and body) as sets of adjacent
+    /// character pairs, 0–1: near 1 for the same text, for spotting duplicates.
     pub similarity: f32,
 }
 
@@ -128,40 +132,45 @@ impl SearchIndex {
                 ));
             }
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, Box::new(BooleanQuery::new(words))),
-            (
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.kind, &request.target_kind),
-                    IndexRecordOption::Basic,
-                )),
-            ),
-            (
-                Occur::MustNot,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.key, &ListingDoc::key_of(&source.kind, &source.id)),
-                    IndexRecordOption::Basic,
-                )),
-            ),
-        ];
+        // The source itself, when it is in the index, is never its own match.
+        let source_key =
+            Term::from_field_text(f.key, &ListingDoc::key_of(&source.kind, &source.id));
+        let source_address = searcher
+            .search(
+                &TermQuery::new(source_key, IndexRecordOption::Basic),
+                &DocSetCollector,
+            )?
+            .into_iter()
+            .next();
+        let filter = DocFilter::default()
+            .require("kind", &request.target_kind)
+            .exclude(source_address);
+        // Shared industries, the same 技术领域 and a fitting stage add to the score of listings
+        // that match by words; they are scored on the best candidates only, so that the words
+        // stay a disjunction that block-max WAND prunes.
+        let mut fit: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (industry, _) in &source.industries {
-            clauses.push((Occur::Should, facet_boost(f.industry, industry, 1.5)));
+            fit.push((Occur::Should, facet_boost(f.industry, industry, 1.5)));
         }
-        clauses.push((
+        fit.push((
             Occur::Should,
             facet_boost(f.tech_field, &source.tech_field, 1.0),
         ));
         for stage in &request.preferred_stages {
-            clauses.push((Occur::Should, facet_boost(f.maturity_stage, stage, 0.5)));
+            fit.push((Occur::Should, facet_boost(f.maturity_stage, stage, 0.5)));
         }
-        let query = BooleanQuery::new(clauses);
-        let top = searcher.search(
-            &query,
-            &TopDocs::with_limit(request.limit.max(1)).order_by_score(),
+        let limit = request.limit.max(1);
+        let mut top = searcher.search(
+            &BooleanQuery::new(words),
+            &TopScored {
+                filter,
+                limit: limit.max(CANDIDATES),
+            },
         )?;
+        add_scores(&searcher, &BooleanQuery::new(fit), &mut top)?;
+        top.truncate(limit);
 
-        let source_words = word_set(&format!("{} {}", source.title, source.body));
+        let source_shingles = shingles(&format!("{} {}", source.title, source.body));
         let declared: Vec<String> = source.keywords.iter().map(|k| k.to_lowercase()).collect();
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
@@ -208,9 +217,9 @@ impl SearchIndex {
                     .collect::<Vec<_>>()
             };
             let stages = facets(f.maturity_stage);
-            let words = word_set(&format!("{} {}", text(f.title), text(f.body)));
-            let shared = words.intersection(&source_words).count();
-            let union = words.union(&source_words).count().max(1);
+            let hit_shingles = shingles(&format!("{} {}", text(f.title), text(f.body)));
+            let shared = hit_shingles.intersection(&source_shingles).count();
+            let union = hit_shingles.union(&source_shingles).count().max(1);
             hits.push(MatchHit {
                 similarity: shared as f32 / union as f32,
                 id: text(f.id),
@@ -231,11 +240,16 @@ impl SearchIndex {
     }
 }
 
-fn word_set(text: &str) -> std::collections::HashSet<String> {
-    analyzers::tokenize(analyzers::CHINESE_PRECISE, text)
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
+/// The pairs of adjacent letters and digits of a text, lower-cased: near-identical texts share
+/// nearly all of them. Cheaper than segmenting each candidate's text into words again, and as good
+/// for telling a copy from a neighbour.
+fn shingles(text: &str) -> std::collections::HashSet<(char, char)> {
+    let chars: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    chars.windows(2).map(|w| (w[0], w[1])).collect()
 }
 
 fn facet_boost(field: tantivy::schema::Field, code: &str, boost: f32) -> Box<dyn Query> {

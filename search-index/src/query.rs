@@ -7,20 +7,18 @@
 
 use std::collections::BTreeMap;
 
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
-use crate::counts::{CodeCounts, Counts};
-use crate::document::facet;
+use crate::counts::CodeCounts;
+use crate::filter::{DocFilter, Filtered};
 use crate::index::{SearchError, SearchIndex};
+use crate::top::{TopScored, add_scores};
 
 /// Longest query text considered, in characters; the rest is ignored.
 pub const MAX_QUERY_CHARS: usize = 500;
-
-/// Filter combinations whose no-text counts are kept per commit.
-const MAX_CACHED_BROWSES: usize = 1024;
 
 /// The order of hits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -182,74 +180,96 @@ fn push_words(text: &str, parsed: &mut ParsedQuery) {
     }
 }
 
+/// The text part of a search: what a listing must match, and what only adds to the score.
+struct TextQuery {
+    /// The words (a pure disjunction of terms, which block-max WAND can prune), with quoted phrases
+    /// and exclusions when there are any.
+    matching: Box<dyn Query>,
+    /// Clauses that add to the score of matching listings without deciding whether they match.
+    extra: Option<Box<dyn Query>>,
+}
+
+/// Candidates of a relevance search whose scores the score-only clauses complete. Every page
+/// within this depth is cut from the same re-ranked list, so paging never repeats or skips a hit.
+const RERANK_DEPTH: usize = 100;
+
 impl SearchIndex {
-    /// The query of a request, and whether it has any text.
-    fn build(&self, request: &SearchRequest, ranking: &Ranking) -> (BooleanQuery, bool) {
+    /// The text query of a request; `None` when it has no text to search.
+    fn text_query(&self, request: &SearchRequest, ranking: &Ranking) -> Option<TextQuery> {
         let f = self.fields;
-        // What a listing must match: words as jieba segments them, in any of these fields.
+        let parsed = parse(&request.q);
+        let words = parsed.words.join(" ");
+        // What a listing may match: words as jieba segments them, in any of these fields. The
+        // `text` field holds the title and keywords too, so it alone decides phrases and exclusions.
         let match_fields = [
             (f.title, ranking.title),
             (f.keywords, ranking.keywords),
             (f.text, ranking.text),
             (f.org_name, ranking.org_name),
         ];
-        // Phrases and exclusions are about the listing's own words, not its owner's name.
-        let word_fields = &match_fields[..3];
-        let parsed = parse(&request.q);
-
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let words = parsed.words.join(" ");
-        let mut has_text = false;
-        if let Some(query) = self.words_query(&words, &match_fields, ranking.synonyms) {
-            clauses.push((Occur::Must, query));
-            has_text = true;
-            // Bigrams only add to the score of listings that match by words: as a condition of
-            // their own, a common bigram would match a large part of the catalogue.
-            if ranking.bigram > 0.0 {
-                let bigrams = [(f.text_bigram, ranking.bigram)];
-                if let Some(query) = self.words_query(&words, &bigrams, false) {
-                    clauses.push((Occur::Should, query));
-                }
-            }
-            if ranking.proximity > 0.0 {
-                let near = [(f.text, ranking.proximity)];
-                if let Some(query) = self.phrase_query(&words, &near, PROXIMITY_SLOP) {
-                    clauses.push((Occur::Should, query));
-                }
-            }
-        }
+        let words_query = self.words_query(&words, &match_fields, ranking.synonyms);
+        let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for phrase in &parsed.phrases {
-            if let Some(query) = self.phrase_query(phrase, word_fields, 0) {
-                clauses.push((Occur::Must, query));
-                has_text = true;
+            if let Some(query) = self.phrase_query(phrase, f.text, ranking.text.max(1.0), 0) {
+                required.push((Occur::Must, query));
             }
         }
-        for excluded in &parsed.excluded {
-            if let Some(query) = self.words_query(excluded, word_fields, ranking.synonyms) {
-                clauses.push((Occur::MustNot, query));
+        if words_query.is_none() && required.is_empty() {
+            return None;
+        }
+        // Without phrases or exclusions the words stay a flat disjunction: the fast path.
+        let has_exclusions = !parsed.excluded.is_empty();
+        let matching = match words_query {
+            Some(words) if required.is_empty() && !has_exclusions => words,
+            words => {
+                let mut clauses = required;
+                if let Some(words) = words {
+                    clauses.push((Occur::Must, words));
+                }
+                for excluded in &parsed.excluded {
+                    let text = [(f.text, 1.0)];
+                    if let Some(query) = self.words_query(excluded, &text, ranking.synonyms) {
+                        clauses.push((Occur::MustNot, query));
+                    }
+                }
+                Box::new(BooleanQuery::new(clauses))
             }
+        };
+        let mut extra: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // Bigrams only add to the score of listings that match by words: as a condition of their
+        // own, a common bigram would match a large part of the catalogue.
+        if ranking.bigram > 0.0
+            && let Some(query) = self.words_query(&words, &[(f.text_bigram, ranking.bigram)], false)
+        {
+            extra.push((Occur::Should, query));
         }
-        if !has_text {
-            clauses.push((Occur::Must, Box::new(AllQuery)));
+        if ranking.proximity > 0.0
+            && let Some(query) =
+                self.phrase_query(&words, f.text, ranking.proximity, PROXIMITY_SLOP)
+        {
+            extra.push((Occur::Should, query));
         }
-        clauses.push((Occur::Must, term(f.kind, &request.kind)));
-        for (field, code) in [
-            (f.industry, &request.industry),
-            (f.tech_field, &request.tech_field),
-            (f.maturity_stage, &request.maturity_stage),
-            (f.district, &request.district),
+        Some(TextQuery {
+            matching,
+            extra: (!extra.is_empty())
+                .then(|| Box::new(BooleanQuery::new(extra)) as Box<dyn Query>),
+        })
+    }
+
+    /// The exact conditions of a request, checked on fast columns.
+    fn filter_of(request: &SearchRequest) -> DocFilter {
+        let mut filter = DocFilter::default().require("kind", &request.kind);
+        for (column, code) in [
+            ("industry_codes", &request.industry),
+            ("tech_field_code", &request.tech_field),
+            ("stage_code", &request.maturity_stage),
+            ("district_codes", &request.district),
         ] {
             if let Some(code) = code {
-                clauses.push((
-                    Occur::Must,
-                    Box::new(TermQuery::new(
-                        Term::from_facet(field, &facet(code)),
-                        IndexRecordOption::Basic,
-                    )),
-                ));
+                filter = filter.require(column, code);
             }
         }
-        (BooleanQuery::new(clauses), has_text)
+        filter
     }
 
     /// Which of the listings `ids` (of the request's kind) the request matches: for saved searches,
@@ -263,7 +283,6 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let searcher = self.reader.searcher();
-        let (query, _) = self.build(request, &Ranking::default());
         let keys: Vec<(Occur, Box<dyn Query>)> = ids
             .iter()
             .map(|id| {
@@ -276,103 +295,139 @@ impl SearchIndex {
                 )
             })
             .collect();
-        let restricted = BooleanQuery::new(vec![
-            (Occur::Must, Box::new(query) as Box<dyn Query>),
-            (Occur::Must, Box::new(BooleanQuery::new(keys))),
-        ]);
-        let top = searcher.search(
-            &restricted,
-            &TopDocs::with_limit(ids.len()).order_by_score(),
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(keys)))];
+        if let Some(text) = self.text_query(request, &Ranking::default()) {
+            clauses.push((Occur::Must, text.matching));
+        }
+        let found = searcher.search(
+            &BooleanQuery::new(clauses),
+            &Filtered {
+                filter: Self::filter_of(request),
+                inner: DocSetCollector,
+            },
         )?;
-        let mut found = Vec::with_capacity(top.len());
-        for (_, address) in top {
+        let mut matched = Vec::with_capacity(found.len());
+        for address in found {
             let doc: TantivyDocument = searcher.doc(address)?;
             if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
-                found.push(id.to_owned());
+                matched.push(id.to_owned());
             }
         }
-        Ok(found)
+        matched.sort();
+        Ok(matched)
     }
 
-    /// Runs a search with the product's ranking.
+    /// Runs a search with the product's ranking; a search repeated before the next commit is
+    /// answered from memory.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
-        self.search_ranked(request, &Ranking::default())
+        let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        let key = format!("{request:?}");
+        if let Some(results) = self.results_cache.get(&key, generation) {
+            return Ok(results);
+        }
+        let results = self.search_with(&searcher, request, &Ranking::default())?;
+        self.results_cache.put(key, generation, &results);
+        Ok(results)
     }
 
     /// Runs a search with the given ranking.
+    ///
+    /// The total and facet counts come from one pass over every match without scoring (kept until
+    /// the next commit, so that paging does not count again); the page of a relevance search comes
+    /// from a second, pruned pass that scores only what can still reach the top.
     pub fn search_ranked(
         &self,
         request: &SearchRequest,
         ranking: &Ranking,
     ) -> Result<SearchResults, SearchError> {
-        let searcher = self.reader.searcher();
-        let (query, has_text) = self.build(request, ranking);
+        self.search_with(&self.reader.searcher(), request, ranking)
+    }
 
+    fn search_with(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        ranking: &Ranking,
+    ) -> Result<SearchResults, SearchError> {
+        let text = self.text_query(request, ranking);
+        let filter = Self::filter_of(request);
         let limit = request.limit.max(1);
-        let top = TopDocs::with_limit(limit).and_offset(request.offset);
-        // Without text, the counts depend only on the filters and change only with a commit:
-        // browsing the whole catalogue would otherwise count every listing on every page.
         let generation = searcher.generation().generation_id();
-        let browse_key = (!has_text).then(|| {
-            format!(
-                "{}|{:?}|{:?}|{:?}|{:?}",
-                request.kind,
-                request.industry,
-                request.tech_field,
-                request.maturity_stage,
-                request.district
-            )
-        });
-        let cached = browse_key
-            .as_ref()
-            .and_then(|key| self.cached_browse_counts(key, generation));
-        let facets = cached.is_none().then(|| {
+        let counts_key = format!(
+            "{}|{}|{:?}|{:?}|{:?}|{:?}",
+            request.q,
+            request.kind,
+            request.industry,
+            request.tech_field,
+            request.maturity_stage,
+            request.district
+        );
+        let cached = self.counts_cache.get(&counts_key, generation);
+        let facets = || {
             (
                 Count,
                 CodeCounts::of(&["industry_codes", "tech_field_code", "stage_code"]),
             )
-        });
+        };
 
-        let (addresses, counted): (Vec<(f32, DocAddress)>, _) = match request.sort {
-            Sort::Relevance if has_text => {
-                searcher.search(&query, &(top.order_by_score(), facets))?
-            }
-            Sort::Relevance | Sort::Newest => {
-                let (hits, facets) = searcher.search(
-                    &query,
-                    &(
-                        top.order_by_fast_field::<i64>("published_at", Order::Desc),
-                        facets,
-                    ),
+        let mut counted = None;
+        let addresses: Vec<(f32, DocAddress)> = match (&text, request.sort) {
+            (Some(text), Sort::Relevance) => {
+                if cached.is_none() {
+                    counted = Some(searcher.search(
+                        &*text.matching,
+                        &Filtered {
+                            filter: filter.clone(),
+                            inner: facets(),
+                        },
+                    )?);
+                }
+                let wanted = request.offset.saturating_add(limit);
+                let mut top = searcher.search(
+                    &*text.matching,
+                    &TopScored {
+                        filter,
+                        limit: wanted.max(RERANK_DEPTH),
+                    },
                 )?;
-                (hits.into_iter().map(|(_, a)| (0.0, a)).collect(), facets)
+                if let Some(extra) = &text.extra {
+                    let depth = top.len().min(RERANK_DEPTH);
+                    add_scores(searcher, &**extra, &mut top[..depth])?;
+                }
+                top.into_iter().skip(request.offset).take(limit).collect()
             }
-            Sort::PriceAsc => {
-                let (hits, facets) = searcher.search(
-                    &query,
-                    &(
-                        top.order_by_fast_field::<i64>("price_fen", Order::Asc),
-                        facets,
-                    ),
-                )?;
-                (hits.into_iter().map(|(_, a)| (0.0, a)).collect(), facets)
-            }
-            Sort::PriceDesc => {
-                let (hits, facets) = searcher.search(
-                    &query,
-                    &(
-                        top.order_by_fast_field::<i64>("price_fen_desc", Order::Desc),
-                        facets,
-                    ),
-                )?;
-                (hits.into_iter().map(|(_, a)| (0.0, a)).collect(), facets)
+            (_, sort) => {
+                let all: Box<dyn Query> = Box::new(AllQuery);
+                let query = text.as_ref().map_or(&all, |t| &t.matching);
+                let (field, order) = match sort {
+                    Sort::Relevance | Sort::Newest => ("published_at", Order::Desc),
+                    Sort::PriceAsc => ("price_fen", Order::Asc),
+                    Sort::PriceDesc => ("price_fen_desc", Order::Desc),
+                };
+                let top = TopDocs::with_limit(limit)
+                    .and_offset(request.offset)
+                    .order_by_fast_field::<i64>(field, order);
+                let hits = if cached.is_some() {
+                    searcher.search(&**query, &Filtered { filter, inner: top })?
+                } else {
+                    let (hits, facets) = searcher.search(
+                        &**query,
+                        &Filtered {
+                            filter,
+                            inner: (top, facets()),
+                        },
+                    )?;
+                    counted = Some(facets);
+                    hits
+                };
+                hits.into_iter().map(|(_, a)| (0.0, a)).collect()
             }
         };
         let (total, counts) = match (counted, cached) {
             (Some(counted), _) => {
-                if let Some(key) = browse_key {
-                    self.cache_browse_counts(key, generation, &counted);
-                }
+                self.counts_cache.put(counts_key, generation, &counted);
                 counted
             }
             (None, Some(cached)) => cached,
@@ -380,14 +435,14 @@ impl SearchIndex {
         };
         let mut counts = counts.into_iter();
 
-        let terms = if has_text {
+        let terms = if text.is_some() {
             self.highlight_terms(&request.q)
         } else {
             Vec::new()
         };
         let mut hits = Vec::with_capacity(addresses.len());
         for (score, address) in addresses {
-            hits.push(self.hit(&searcher, address, score, &terms)?);
+            hits.push(self.hit(searcher, address, score, &terms)?);
         }
         Ok(SearchResults {
             hits,
@@ -398,22 +453,20 @@ impl SearchIndex {
         })
     }
 
-    /// Words: each field's analyzed terms, any of which may match, weighted by field.
+    /// Words: each field's analyzed terms (and their synonyms), any of which may match, weighted
+    /// by field; one flat disjunction of terms, which block-max WAND can prune.
     fn words_query(
         &self,
         text: &str,
         fields: &[(Field, f32)],
         synonyms: bool,
     ) -> Option<Box<dyn Query>> {
-        let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (field, boost) in fields {
             if *boost <= 0.0 {
                 continue;
             }
             let mut terms = self.analyze(*field, text);
-            if terms.is_empty() {
-                continue;
-            }
             if synonyms {
                 // A word also finds the other members of its groups (AI ↔ 人工智能).
                 let others: Vec<String> = terms
@@ -423,60 +476,50 @@ impl SearchIndex {
                     .collect();
                 terms.extend(others);
             }
-            let mut unique = terms;
-            unique.sort();
-            unique.dedup();
-            let any: Vec<(Occur, Box<dyn Query>)> = unique
-                .into_iter()
-                .map(|t| {
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(*field, &t),
-                            IndexRecordOption::WithFreqsAndPositions,
-                        )) as Box<dyn Query>,
-                    )
-                })
-                .collect();
-            per_field.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(BooleanQuery::new(any)), *boost)),
-            ));
+            terms.sort();
+            terms.dedup();
+            for t in terms {
+                let query = TermQuery::new(
+                    Term::from_field_text(*field, &t),
+                    IndexRecordOption::WithFreqs,
+                );
+                any.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(query), *boost)),
+                ));
+            }
         }
-        (!per_field.is_empty()).then(|| Box::new(BooleanQuery::new(per_field)) as Box<dyn Query>)
+        (!any.is_empty()).then(|| Box::new(BooleanQuery::new(any)) as Box<dyn Query>)
     }
 
-    /// A phrase: its words in order in one of the fields, at most `slop` words apart.
+    /// A phrase: its words in order in `field`, at most `slop` words apart.
     fn phrase_query(
         &self,
         text: &str,
-        fields: &[(Field, f32)],
+        field: Field,
+        boost: f32,
         slop: u32,
     ) -> Option<Box<dyn Query>> {
-        let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (field, boost) in fields {
-            let terms = self.analyze_precise(*field, text);
-            let query: Box<dyn Query> = match terms.len() {
-                0 => continue,
-                1 if slop > 0 => continue,
-                1 => Box::new(TermQuery::new(
-                    Term::from_field_text(*field, &terms[0]),
-                    IndexRecordOption::WithFreqsAndPositions,
-                )),
-                _ => {
-                    let mut phrase = PhraseQuery::new(
-                        terms
-                            .iter()
-                            .map(|t| Term::from_field_text(*field, t))
-                            .collect(),
-                    );
-                    phrase.set_slop(slop);
-                    Box::new(phrase)
-                }
-            };
-            per_field.push((Occur::Should, Box::new(BoostQuery::new(query, *boost))));
-        }
-        (!per_field.is_empty()).then(|| Box::new(BooleanQuery::new(per_field)) as Box<dyn Query>)
+        let terms = self.tokens(text, crate::analyzers::CHINESE_PRECISE);
+        let query: Box<dyn Query> = match terms.len() {
+            0 => return None,
+            1 if slop > 0 => return None,
+            1 => Box::new(TermQuery::new(
+                Term::from_field_text(field, &terms[0]),
+                IndexRecordOption::WithFreqs,
+            )),
+            _ => {
+                let mut phrase = PhraseQuery::new(
+                    terms
+                        .iter()
+                        .map(|t| Term::from_field_text(field, t))
+                        .collect(),
+                );
+                phrase.set_slop(slop);
+                Box::new(phrase)
+            }
+        };
+        Some(Box::new(BoostQuery::new(query, boost)))
     }
 
     /// The terms of `text` as `field` indexes them.
@@ -490,12 +533,6 @@ impl SearchIndex {
         analyzer.map_or_else(Vec::new, |name| self.tokens(text, &name))
     }
 
-    /// Phrases are matched as the precise segmentation of the phrase, whose words appear in the
-    /// search-mode token stream of the document in the same order.
-    fn analyze_precise(&self, _field: Field, text: &str) -> Vec<String> {
-        self.tokens(text, crate::analyzers::CHINESE_PRECISE)
-    }
-
     fn tokens(&self, text: &str, analyzer: &str) -> Vec<String> {
         let Some(mut analyzer) = self.index.tokenizers().get(analyzer) else {
             return Vec::new();
@@ -506,24 +543,6 @@ impl SearchIndex {
             words.push(token.text.clone());
         }
         words
-    }
-
-    fn cached_browse_counts(&self, key: &str, generation: u64) -> Option<(usize, Counts)> {
-        let cache = self.browse_counts.lock().ok()?;
-        cache
-            .get(key)
-            .filter(|(at, _)| *at == generation)
-            .map(|(_, counts)| counts.clone())
-    }
-
-    fn cache_browse_counts(&self, key: String, generation: u64, counts: &(usize, Counts)) {
-        if let Ok(mut cache) = self.browse_counts.lock() {
-            // Entries of older commits are useless; the filter combinations in use are few.
-            cache.retain(|_, (at, _)| *at == generation);
-            if cache.len() < MAX_CACHED_BROWSES {
-                cache.insert(key, (generation, counts.clone()));
-            }
-        }
     }
 
     /// The words to mark in snippets: the query's words and phrases as the `text` field indexes

@@ -14,7 +14,7 @@ pub struct Fields {
     pub key: Field,
     /// The listing's UUID.
     pub id: Field,
-    /// `result` or `demand`.
+    /// `result` or `demand` (fast, for filters).
     pub kind: Field,
     /// Title (Chinese analyzer).
     pub title: Field,
@@ -48,6 +48,8 @@ pub struct Fields {
     pub maturity_stage: Field,
     /// Facet `/<6-digit region code>`; a development zone adds `/<zone code>`.
     pub district: Field,
+    /// The owner's region code and development-zone code (fast, for filters).
+    pub district_codes: Field,
     /// Facet `/<organization kind>`.
     pub org_kind: Field,
     /// Publication time, Unix milliseconds (fast, for "newest").
@@ -62,11 +64,13 @@ pub struct Fields {
 
 /// Builds the schema and its field handles.
 pub fn build() -> (Schema, Fields) {
+    // Only `text` keeps positions (for phrases): it holds the title and keywords too, and
+    // positions of the short fields would only make the index bigger.
     let chinese = TextOptions::default()
         .set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(analyzers::CHINESE_SEARCH)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                .set_index_option(IndexRecordOption::WithFreqs),
         )
         .set_stored();
     let facet = FacetOptions::default();
@@ -74,7 +78,7 @@ pub fn build() -> (Schema, Fields) {
     let fields = Fields {
         key: b.add_text_field("key", STRING),
         id: b.add_text_field("id", STRING | STORED),
-        kind: b.add_text_field("kind", STRING | STORED),
+        kind: b.add_text_field("kind", STRING | STORED | FAST),
         title: b.add_text_field("title", chinese.clone()),
         body: b.add_text_field("body", STORED),
         text: b.add_text_field(
@@ -104,6 +108,7 @@ pub fn build() -> (Schema, Fields) {
         tech_field: b.add_facet_field("tech_field", facet.clone().set_stored()),
         maturity_stage: b.add_facet_field("maturity_stage", facet.clone().set_stored()),
         district: b.add_facet_field("district", facet.clone()),
+        district_codes: b.add_text_field("district_codes", STRING | FAST),
         org_kind: b.add_facet_field("org_kind", facet),
         published_at: b.add_i64_field("published_at", INDEXED | FAST),
         price_fen: b.add_i64_field("price_fen", FAST),
@@ -135,6 +140,7 @@ pub fn resolve(schema: &Schema) -> tantivy::Result<Fields> {
         tech_field: f("tech_field")?,
         maturity_stage: f("maturity_stage")?,
         district: f("district")?,
+        district_codes: f("district_codes")?,
         org_kind: f("org_kind")?,
         published_at: f("published_at")?,
         price_fen: f("price_fen")?,

@@ -165,7 +165,7 @@ pub async fn for_demand(
 pub struct PossibleDuplicate {
     /// The existing listing.
     pub listing: MatchedListing,
-    /// Share of words in common, 0–1.
+    /// Share of adjacent-character pairs in common (title and body), 0–1.
     pub similarity: f32,
 }
 
