@@ -369,9 +369,25 @@ async fn main() {
     .map(|q| format!("{address}/api/v1/search?q={q}"))
     .collect();
     let mut throughput = Vec::new();
-    for (name, urls) in [
-        ("baseline: GET /healthz", vec![format!("{address}/healthz")]),
-        ("GET /api/v1/search (8 queries in turn)", searches),
+    // The server keeps answers until the next commit; a number no listing contains makes every
+    // request of the last run different (same work, nothing answered from memory).
+    let uncached: Vec<String> = searches.iter().map(|url| format!("{url}%20")).collect();
+    for (name, urls, unique) in [
+        (
+            "baseline: GET /healthz",
+            vec![format!("{address}/healthz")],
+            false,
+        ),
+        (
+            "GET /api/v1/search (8 queries in turn; answers kept until the next commit)",
+            searches,
+            false,
+        ),
+        (
+            "GET /api/v1/search (the same, every request different: nothing kept)",
+            uncached,
+            true,
+        ),
     ] {
         let deadline = Instant::now() + Duration::from_secs(10);
         let tasks: Vec<_> = (0..CLIENTS)
@@ -382,9 +398,13 @@ async fn main() {
                     let mut done = 0u64;
                     let mut i = n;
                     while Instant::now() < deadline {
-                        let url = &urls[i % urls.len()];
-                        i += 1;
-                        if let Ok(response) = client.get(url).send().await
+                        let url = if unique {
+                            format!("{}{}", urls[i % urls.len()], 90_000_000 + i)
+                        } else {
+                            urls[i % urls.len()].clone()
+                        };
+                        i += CLIENTS;
+                        if let Ok(response) = client.get(&url).send().await
                             && response.status().is_success()
                             && response.bytes().await.is_ok()
                         {

@@ -267,7 +267,11 @@ pub async fn rebuild(
             .count(db)
             .await?;
     let clearing = index.clone();
-    tokio::task::spawn_blocking(move || clearing.clear()).await??;
+    tokio::task::spawn_blocking(move || {
+        clearing.clear()?;
+        clearing.begin_bulk()
+    })
+    .await??;
     let organizations: HashMap<Uuid, organizations::Model> = organizations::Entity::find()
         .all(db)
         .await?
@@ -302,7 +306,7 @@ pub async fn rebuild(
     )
     .await?;
     let committing = index.clone();
-    tokio::task::spawn_blocking(move || committing.commit(checkpoint)).await??;
+    tokio::task::spawn_blocking(move || committing.finish_bulk(checkpoint)).await??;
     Ok(done)
 }
 
@@ -335,7 +339,7 @@ where
         let docs: Vec<ListingDoc> = page.iter().filter_map(&to_doc).collect();
         let count = docs.len() as u64;
         let writing = index.clone();
-        tokio::task::spawn_blocking(move || writing.apply(&docs, &[])).await??;
+        tokio::task::spawn_blocking(move || writing.add_new(&docs)).await??;
         indexed(count);
     }
     Ok(())

@@ -4,6 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 use crate::analyzers;
@@ -148,11 +149,51 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Adds listings known not to be in the index (a rebuild after [`Self::clear`]): without the
+    /// delete of an older version that [`Self::apply`] issues for each, which a commit would
+    /// otherwise look up in every segment.
+    pub fn add_new(&self, docs: &[ListingDoc]) -> Result<(), SearchError> {
+        let writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        for doc in docs {
+            writer.add_document(doc.to_document(&self.fields))?;
+        }
+        Ok(())
+    }
+
     /// Removes every document; visible after [`Self::commit`].
     pub fn clear(&self) -> Result<(), SearchError> {
         let writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
         writer.delete_all_documents()?;
         Ok(())
+    }
+
+    /// Starts a bulk load (a rebuild): segments are no longer merged while documents stream in, so
+    /// that no work is spent merging segments that will be merged again.
+    pub fn begin_bulk(&self) -> Result<(), SearchError> {
+        let writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        Ok(())
+    }
+
+    /// Ends a bulk load: commits with `checkpoint`, merges every segment into one (a search visits
+    /// each segment, so one is fastest) and restores the usual merge policy.
+    pub fn finish_bulk(&self, checkpoint: i64) -> Result<(), SearchError> {
+        self.commit(checkpoint)?;
+        {
+            let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+            let segments = self.index.searchable_segment_ids()?;
+            if segments.len() > 1 {
+                writer.merge(&segments).wait()?;
+            }
+            writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+        }
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// The number of segments searches visit.
+    pub fn num_segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
     }
 
     /// Sets who the index belongs to (e.g. the id of the database it projects); every later commit

@@ -185,6 +185,8 @@ struct TextQuery {
     /// The words (a pure disjunction of terms, which block-max WAND can prune), with quoted phrases
     /// and exclusions when there are any.
     matching: Box<dyn Query>,
+    /// The same condition over fewer fields, unscored: for the total and the counts.
+    counting: Box<dyn Query>,
     /// Clauses that add to the score of matching listings without deciding whether they match.
     extra: Option<Box<dyn Query>>,
 }
@@ -207,34 +209,43 @@ impl SearchIndex {
             (f.text, ranking.text),
             (f.org_name, ranking.org_name),
         ];
-        let words_query = self.words_query(&words, &match_fields, ranking.synonyms);
-        let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // The same words in `text` and the owner's name alone match the same listings, with
+        // half the postings to walk: what counting uses.
+        let count_fields = [(f.text, 1.0), (f.org_name, 1.0)];
+        let scored = self.words_query(&words, &match_fields, ranking.synonyms);
+        let counted = self.words_query(&words, &count_fields, ranking.synonyms);
+        let mut required: Vec<Box<dyn Query>> = Vec::new();
         for phrase in &parsed.phrases {
             if let Some(query) = self.phrase_query(phrase, f.text, ranking.text.max(1.0), 0) {
-                required.push((Occur::Must, query));
+                required.push(query);
             }
         }
-        if words_query.is_none() && required.is_empty() {
+        if scored.is_none() && required.is_empty() {
             return None;
         }
+        let mut excluded: Vec<Box<dyn Query>> = Vec::new();
+        for word in &parsed.excluded {
+            if let Some(query) = self.words_query(word, &[(f.text, 1.0)], ranking.synonyms) {
+                excluded.push(query);
+            }
+        }
         // Without phrases or exclusions the words stay a flat disjunction: the fast path.
-        let has_exclusions = !parsed.excluded.is_empty();
-        let matching = match words_query {
-            Some(words) if required.is_empty() && !has_exclusions => words,
-            words => {
-                let mut clauses = required;
-                if let Some(words) = words {
-                    clauses.push((Occur::Must, words));
+        let combine = |words: Option<Box<dyn Query>>| -> Box<dyn Query> {
+            match words {
+                Some(words) if required.is_empty() && excluded.is_empty() => words,
+                words => {
+                    let clauses: Vec<(Occur, Box<dyn Query>)> = required
+                        .iter()
+                        .map(|q| (Occur::Must, q.box_clone()))
+                        .chain(words.map(|w| (Occur::Must, w)))
+                        .chain(excluded.iter().map(|q| (Occur::MustNot, q.box_clone())))
+                        .collect();
+                    Box::new(BooleanQuery::new(clauses))
                 }
-                for excluded in &parsed.excluded {
-                    let text = [(f.text, 1.0)];
-                    if let Some(query) = self.words_query(excluded, &text, ranking.synonyms) {
-                        clauses.push((Occur::MustNot, query));
-                    }
-                }
-                Box::new(BooleanQuery::new(clauses))
             }
         };
+        let matching = combine(scored);
+        let counting = combine(counted);
         let mut extra: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         // Bigrams only add to the score of listings that match by words: as a condition of their
         // own, a common bigram would match a large part of the catalogue.
@@ -251,6 +262,7 @@ impl SearchIndex {
         }
         Some(TextQuery {
             matching,
+            counting,
             extra: (!extra.is_empty())
                 .then(|| Box::new(BooleanQuery::new(extra)) as Box<dyn Query>),
         })
@@ -377,7 +389,7 @@ impl SearchIndex {
             (Some(text), Sort::Relevance) => {
                 if cached.is_none() {
                     counted = Some(searcher.search(
-                        &*text.matching,
+                        &*text.counting,
                         &Filtered {
                             filter: filter.clone(),
                             inner: facets(),
@@ -400,7 +412,7 @@ impl SearchIndex {
             }
             (_, sort) => {
                 let all: Box<dyn Query> = Box::new(AllQuery);
-                let query = text.as_ref().map_or(&all, |t| &t.matching);
+                let query = text.as_ref().map_or(&all, |t| &t.counting);
                 let (field, order) = match sort {
                     Sort::Relevance | Sort::Newest => ("published_at", Order::Desc),
                     Sort::PriceAsc => ("price_fen", Order::Asc),
@@ -623,5 +635,79 @@ mod tests {
         assert_eq!(parse("“中文引号”").phrases, vec!["中文引号"]);
         assert_eq!(parse("- -").words, vec!["-", "-"]);
         assert!(parse(&"字".repeat(20_000)).words[0].chars().count() <= MAX_QUERY_CHARS);
+    }
+
+    /// The total and counts come from a cheaper query than the page: both must agree on what
+    /// matches, whatever the text, sort and filters.
+    #[test]
+    fn the_total_is_exactly_the_hits_one_can_page_through() -> Result<(), SearchError> {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let index = SearchIndex::open_or_create(&tmp.path().join("index"))?;
+        let mut docs = Vec::new();
+        for (i, title) in [
+            "机器视觉缺陷检测系统",
+            "人工智能芯片设计",
+            "AI 视觉质检平台",
+            "增材制造钛合金构件",
+            "3D打印随形冷却模具",
+            "锂电池热失控预警",
+            "集成电路封装测试",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let mut doc = crate::tests::doc(&format!("r{i}"), title);
+            doc.keywords = vec![title.chars().take(4).collect()];
+            if i % 2 == 0 {
+                doc.org_name = "西北工业大学视觉实验室".into();
+                doc.industries = vec![("robotics".into(), "emerging".into())];
+            }
+            if i == 3 {
+                doc.kind = "demand".into();
+            }
+            docs.push(doc);
+        }
+        index.apply(&docs, &[])?;
+        index.commit(1)?;
+        for q in [
+            "视觉",
+            "AI",
+            "人工智能",
+            "芯片 打印",
+            "实验室",
+            "\"缺陷检测\"",
+            "视觉 -芯片",
+            "不存在的词",
+        ] {
+            for sort in [Sort::Relevance, Sort::Newest, Sort::PriceAsc] {
+                for industry in [None, Some("robotics".to_owned())] {
+                    let request = SearchRequest {
+                        q: q.into(),
+                        kind: "result".into(),
+                        industry,
+                        sort,
+                        limit: 100,
+                        ..SearchRequest::default()
+                    };
+                    let found = index.search_ranked(&request, &Ranking::default())?;
+                    assert_eq!(found.total, found.hits.len(), "{request:?}");
+                    let counted: u64 = found.tech_field.values().sum();
+                    assert_eq!(counted as usize, found.total, "{request:?}");
+                    assert!(found.hits.iter().all(|h| h.kind == "result"));
+                }
+            }
+        }
+        let vision = SearchRequest {
+            q: "视觉".into(),
+            kind: "result".into(),
+            limit: 100,
+            ..SearchRequest::default()
+        };
+        assert_eq!(
+            index.search(&vision)?.total,
+            4,
+            "two titles, two more by the owner's name"
+        );
+        Ok(())
     }
 }
