@@ -121,14 +121,16 @@ impl Engine {
     pub fn describe(&self) -> String {
         match self {
             Self::Product(r) => format!(
-                "product: title {} / keywords {} / text {} / bigrams {} / org {}, synonyms {}, proximity {}",
+                "product: title {} / keywords {} / text {} / bigrams {} / org {}, synonyms {}, proximity {}, common words above {}% and {} listings",
                 r.title,
                 r.keywords,
                 r.text,
                 r.bigram,
                 r.org_name,
                 if r.synonyms { "on" } else { "off" },
-                r.proximity
+                r.proximity,
+                r.common_share * 100.0,
+                r.common_min_docs
             ),
             Self::Matching => "product matching: title + abstract as the source listing".into(),
             Self::Bare(analyzers) => format!(
@@ -568,6 +570,17 @@ pub fn standard_engines() -> Vec<Engine> {
         Ranking {
             title: 0.5,
             bigram: 2.0,
+            ..product
+        },
+        // The common-word rule applies from 10,000 listings on; here it is forced on, to see
+        // what it costs in quality where it matters for speed.
+        Ranking {
+            common_min_docs: 0,
+            ..product
+        },
+        Ranking {
+            common_min_docs: 0,
+            common_share: 0.05,
             ..product
         },
     ] {

@@ -98,16 +98,19 @@ impl SearchIndex {
             *frequency.entry(keyword.to_lowercase()).or_default() += 3;
         }
         let documents = searcher.num_docs().max(1) as f32;
-        let mut weighted: Vec<(String, f32)> = frequency
+        // As in searches, a word in a large share of the catalogue only adds to the score.
+        let ranking = crate::Ranking::default();
+        let common_above = (documents * ranking.common_share).max(ranking.common_min_docs as f32);
+        let mut weighted: Vec<(String, f32, bool)> = frequency
             .into_iter()
             .map(|(word, tf)| {
                 let df = searcher
                     .doc_freq(&Term::from_field_text(f.text, &word))
                     .unwrap_or(0) as f32;
                 let idf = (1.0 + (documents - df + 0.5) / (df + 0.5)).ln();
-                (word, tf as f32 * idf)
+                (word, tf as f32 * idf, df > common_above)
             })
-            .filter(|(_, weight)| *weight > 0.0)
+            .filter(|(_, weight, _)| *weight > 0.0)
             .collect();
         weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         weighted.truncate(MAX_QUERY_TERMS);
@@ -116,20 +119,25 @@ impl SearchIndex {
         }
         let max_weight = weighted[0].1;
 
+        // The words in `text` find the candidates (it holds the title and keywords too: one term
+        // per word keeps block-max WAND fast); the same words in the title and keywords, and the
+        // fit of industry, 技术领域 and stage, add to the score of the best candidates.
         let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (word, weight) in &weighted {
-            for (field, boost) in [(f.title, 1.0), (f.keywords, 1.0), (f.text, 1.0)] {
+        let mut fit: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let any_rare = weighted.iter().any(|(_, _, common)| !common);
+        for (word, weight, common) in &weighted {
+            for field in [f.title, f.keywords, f.text] {
                 let query = TermQuery::new(
                     Term::from_field_text(field, word),
                     IndexRecordOption::WithFreqs,
                 );
-                words.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(
-                        Box::new(query),
-                        boost * weight / max_weight,
-                    )),
-                ));
+                let clause: Box<dyn Query> =
+                    Box::new(BoostQuery::new(Box::new(query), weight / max_weight));
+                if field == f.text && !(*common && any_rare) {
+                    words.push((Occur::Should, clause));
+                } else {
+                    fit.push((Occur::Should, clause));
+                }
             }
         }
         // The source itself, when it is in the index, is never its own match.
@@ -145,10 +153,6 @@ impl SearchIndex {
         let filter = DocFilter::default()
             .require("kind", &request.target_kind)
             .exclude(source_address);
-        // Shared industries, the same 技术领域 and a fitting stage add to the score of listings
-        // that match by words; they are scored on the best candidates only, so that the words
-        // stay a disjunction that block-max WAND prunes.
-        let mut fit: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (industry, _) in &source.industries {
             fit.push((Occur::Should, facet_boost(f.industry, industry, 1.5)));
         }
@@ -196,8 +200,8 @@ impl SearchIndex {
             // The source's own keywords first (what its poster said matters), then by weight.
             let mut matched_terms: Vec<String> = weighted
                 .iter()
-                .filter(|(word, _)| haystack.contains(word.as_str()))
-                .map(|(word, _)| word.clone())
+                .filter(|(word, _, _)| haystack.contains(word.as_str()))
+                .map(|(word, _, _)| word.clone())
                 .collect();
             matched_terms.sort_by_key(|word| !declared.contains(word));
             matched_terms.truncate(8);

@@ -53,6 +53,12 @@ pub struct Ranking {
     /// Boost of the query's words appearing near each other (within [`PROXIMITY_SLOP`] words) in
     /// the title or body; 0 turns it off.
     pub proximity: f32,
+    /// Share of the listings above which a word is common: it then only adds to the score of
+    /// listings that match by the query's rarer words (when it has any).
+    pub common_share: f32,
+    /// A word is common only if it is in more listings than this too: small catalogues match
+    /// every word.
+    pub common_min_docs: u64,
 }
 
 /// How many words apart the query's words may stand for the proximity boost.
@@ -68,6 +74,8 @@ impl Default for Ranking {
             org_name: 0.5,
             synonyms: true,
             proximity: 0.0,
+            common_share: 0.1,
+            common_min_docs: 10_000,
         }
     }
 }
@@ -197,7 +205,12 @@ const RERANK_DEPTH: usize = 100;
 
 impl SearchIndex {
     /// The text query of a request; `None` when it has no text to search.
-    fn text_query(&self, request: &SearchRequest, ranking: &Ranking) -> Option<TextQuery> {
+    fn text_query(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        ranking: &Ranking,
+    ) -> Option<TextQuery> {
         let f = self.fields;
         let parsed = parse(&request.q);
         let words = parsed.words.join(" ");
@@ -209,11 +222,28 @@ impl SearchIndex {
             (f.text, ranking.text),
             (f.org_name, ranking.org_name),
         ];
+        let mut terms = self.field_terms(&words, &match_fields, ranking.synonyms);
+        // A word in a large share of the catalogue (研究, 技术 …) decides nothing: it only adds to
+        // the score of listings that match by rarer words, unless the query has no rarer word.
+        let common = self.common_terms(searcher, ranking, &terms);
+        let mut scoring_only = Vec::new();
+        if common.iter().any(|c| !c) {
+            let (rare, frequent): (Vec<_>, Vec<_>) = terms
+                .into_iter()
+                .zip(common)
+                .partition(|(_, common)| !common);
+            terms = rare.into_iter().map(|(t, _)| t).collect();
+            scoring_only = frequent.into_iter().map(|(t, _)| t).collect();
+        }
+        let scored = disjunction(&terms);
         // The same words in `text` and the owner's name alone match the same listings, with
         // half the postings to walk: what counting uses.
-        let count_fields = [(f.text, 1.0), (f.org_name, 1.0)];
-        let scored = self.words_query(&words, &match_fields, ranking.synonyms);
-        let counted = self.words_query(&words, &count_fields, ranking.synonyms);
+        let counted: Vec<(Field, f32, String)> = terms
+            .iter()
+            .filter(|(field, _, _)| *field == f.text || *field == f.org_name)
+            .map(|(field, _, term)| (*field, 1.0, term.clone()))
+            .collect();
+        let counted = disjunction(&counted);
         let mut required: Vec<Box<dyn Query>> = Vec::new();
         for phrase in &parsed.phrases {
             if let Some(query) = self.phrase_query(phrase, f.text, ranking.text.max(1.0), 0) {
@@ -247,6 +277,9 @@ impl SearchIndex {
         let matching = combine(scored);
         let counting = combine(counted);
         let mut extra: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(query) = disjunction(&scoring_only) {
+            extra.push((Occur::Should, query));
+        }
         // Bigrams only add to the score of listings that match by words: as a condition of their
         // own, a common bigram would match a large part of the catalogue.
         if ranking.bigram > 0.0
@@ -309,7 +342,7 @@ impl SearchIndex {
             .collect();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, Box::new(BooleanQuery::new(keys)))];
-        if let Some(text) = self.text_query(request, &Ranking::default()) {
+        if let Some(text) = self.text_query(&searcher, request, &Ranking::default()) {
             clauses.push((Occur::Must, text.matching));
         }
         let found = searcher.search(
@@ -363,12 +396,14 @@ impl SearchIndex {
         request: &SearchRequest,
         ranking: &Ranking,
     ) -> Result<SearchResults, SearchError> {
-        let text = self.text_query(request, ranking);
+        let text = self.text_query(searcher, request, ranking);
         let filter = Self::filter_of(request);
         let limit = request.limit.max(1);
         let generation = searcher.generation().generation_id();
+        // What matches depends on the text, the filters and the ranking (its common-word rule),
+        // not on the order or the page.
         let counts_key = format!(
-            "{}|{}|{:?}|{:?}|{:?}|{:?}",
+            "{ranking:?}|{}|{}|{:?}|{:?}|{:?}|{:?}",
             request.q,
             request.kind,
             request.industry,
@@ -473,7 +508,17 @@ impl SearchIndex {
         fields: &[(Field, f32)],
         synonyms: bool,
     ) -> Option<Box<dyn Query>> {
-        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        disjunction(&self.field_terms(text, fields, synonyms))
+    }
+
+    /// Each field's analyzed terms of `text` (and of their synonyms), with the field's boost.
+    fn field_terms(
+        &self,
+        text: &str,
+        fields: &[(Field, f32)],
+        synonyms: bool,
+    ) -> Vec<(Field, f32, String)> {
+        let mut all = Vec::new();
         for (field, boost) in fields {
             if *boost <= 0.0 {
                 continue;
@@ -490,18 +535,36 @@ impl SearchIndex {
             }
             terms.sort();
             terms.dedup();
-            for t in terms {
-                let query = TermQuery::new(
-                    Term::from_field_text(*field, &t),
-                    IndexRecordOption::WithFreqs,
-                );
-                any.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(query), *boost)),
-                ));
-            }
+            all.extend(terms.into_iter().map(|t| (*field, *boost, t)));
         }
-        (!any.is_empty()).then(|| Box::new(BooleanQuery::new(any)) as Box<dyn Query>)
+        all
+    }
+
+    /// Which of the terms are common: in more listings than [`Ranking::common_share`] of the
+    /// index (and than [`Ranking::common_min_docs`]). A word of the title or keywords is judged by
+    /// its frequency in `text`, which holds them, so that all three fields agree on it.
+    fn common_terms(
+        &self,
+        searcher: &Searcher,
+        ranking: &Ranking,
+        terms: &[(Field, f32, String)],
+    ) -> Vec<bool> {
+        let f = self.fields;
+        let limit = ((searcher.num_docs() as f64 * f64::from(ranking.common_share)) as u64)
+            .max(ranking.common_min_docs);
+        terms
+            .iter()
+            .map(|(field, _, term)| {
+                let judged_in = if *field == f.org_name {
+                    f.org_name
+                } else {
+                    f.text
+                };
+                searcher
+                    .doc_freq(&Term::from_field_text(judged_in, term))
+                    .is_ok_and(|df| df > limit)
+            })
+            .collect()
     }
 
     /// A phrase: its words in order in `field`, at most `slop` words apart.
@@ -607,6 +670,25 @@ impl SearchIndex {
     }
 }
 
+/// One flat disjunction of boosted term queries (`None` for no terms): the shape tantivy prunes
+/// with block-max WAND.
+fn disjunction(terms: &[(Field, f32, String)]) -> Option<Box<dyn Query>> {
+    let any: Vec<(Occur, Box<dyn Query>)> = terms
+        .iter()
+        .map(|(field, boost, term)| {
+            let query = TermQuery::new(
+                Term::from_field_text(*field, term),
+                IndexRecordOption::WithFreqs,
+            );
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(query), *boost)) as Box<dyn Query>,
+            )
+        })
+        .collect();
+    (!any.is_empty()).then(|| Box::new(BooleanQuery::new(any)) as Box<dyn Query>)
+}
+
 fn term(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
         Term::from_field_text(field, text),
@@ -669,6 +751,12 @@ mod tests {
         }
         index.apply(&docs, &[])?;
         index.commit(1)?;
+        // Words in more than a third of the listings are common here.
+        let few_are_rare = Ranking {
+            common_share: 0.3,
+            common_min_docs: 0,
+            ..Ranking::default()
+        };
         for q in [
             "视觉",
             "AI",
@@ -679,7 +767,10 @@ mod tests {
             "视觉 -芯片",
             "不存在的词",
         ] {
-            for sort in [Sort::Relevance, Sort::Newest, Sort::PriceAsc] {
+            for (sort, ranking) in [Sort::Relevance, Sort::Newest, Sort::PriceAsc]
+                .into_iter()
+                .flat_map(|sort| [(sort, Ranking::default()), (sort, few_are_rare)])
+            {
                 for industry in [None, Some("robotics".to_owned())] {
                     let request = SearchRequest {
                         q: q.into(),
@@ -689,7 +780,7 @@ mod tests {
                         limit: 100,
                         ..SearchRequest::default()
                     };
-                    let found = index.search_ranked(&request, &Ranking::default())?;
+                    let found = index.search_ranked(&request, &ranking)?;
                     assert_eq!(found.total, found.hits.len(), "{request:?}");
                     let counted: u64 = found.tech_field.values().sum();
                     assert_eq!(counted as usize, found.total, "{request:?}");
