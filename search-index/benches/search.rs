@@ -286,6 +286,20 @@ fn catalogue(size: usize, records: &[Record]) -> impl Iterator<Item = ListingDoc
 }
 
 fn run(size: usize, records: &[Record], queries: &[String]) {
+    // The kernel keeps the peak of all resident memory (`VmHWM`), which includes index files
+    // mapped from disk; the peak of the process's own memory is sampled here.
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let sampling = sampling.clone();
+        std::thread::spawn(move || {
+            let mut peak: f64 = 0.0;
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(status_mib("RssAnon:"));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            peak
+        })
+    };
     let dir = tempfile::tempdir().expect("temp dir");
     let index = SearchIndex::open_or_create(&dir.path().join("index")).expect("open");
     let started = Instant::now();
@@ -375,6 +389,8 @@ fn run(size: usize, records: &[Record], queries: &[String]) {
         .map(|q| search(q, Sort::Relevance, "result"))
         .sum();
     let rss_product = peak_rss_mib();
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let anon_peak = sampler.join().unwrap_or(0.0);
     // Resident now, split into the process's own memory and the index files mapped from disk
     // (page cache, which the kernel reclaims under pressure).
     let (rss_now, rss_anon, rss_file) = (
@@ -392,8 +408,9 @@ fn run(size: usize, records: &[Record], queries: &[String]) {
 
     println!("\n### {size} listings\n");
     println!(
-        "Index: built in {build_secs:.1} s = **{:.0} listings/s** (bare BM25 baseline, one jieba field: {bare_rate:.0}/s), then {segments_before} segments merged into one in {merge_secs:.1} s ({:.0} listings/s in all); {:.0} MiB on disk; peak RSS of the process after build and queries {rss_product:.0} MiB; resident after the queries {rss_now:.0} MiB = {rss_anon:.0} MiB own memory + {rss_file:.0} MiB of mapped index files. Mean hits per query: {}.\n",
+        "Index: built in {build_secs:.1} s = **{:.0} listings/s** (bare BM25 baseline, one jieba field: {bare_rate:.0}/s), then {segments_before} segments merged into {} (one per core) in {merge_secs:.1} s ({:.0} listings/s in all); {:.0} MiB on disk; peak RSS of the process after build and queries {rss_product:.0} MiB, of which at most {anon_peak:.0} MiB its own memory (the rest index files mapped from disk); resident after the queries {rss_now:.0} MiB = {rss_anon:.0} MiB own memory + {rss_file:.0} MiB of mapped index files. Mean hits per query: {}.\n",
         size as f64 / build_secs,
+        index.num_segments(),
         size as f64 / (build_secs + merge_secs),
         mb(index_size),
         totals / 50
@@ -407,7 +424,7 @@ fn run(size: usize, records: &[Record], queries: &[String]) {
             relevance,
         ),
         (
-            "the same, a repeated query (counts kept until the next commit)",
+            "the same, a repeated query (answer kept until the next commit)",
             repeated,
         ),
         ("search, newest first", newest),

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::StrColumn;
+use tantivy::columnar::{Cardinality, StrColumn};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 /// Counts, per named column, how many matching documents carry each value.
@@ -31,6 +31,8 @@ pub(crate) type Counts = Vec<BTreeMap<String, u64>>;
 pub(crate) struct SegmentCounts {
     columns: Vec<Option<StrColumn>>,
     counts: Vec<Vec<u64>>,
+    /// Values of one block of documents, reused.
+    scratch: Vec<Option<u64>>,
 }
 
 impl Collector for CodeCounts {
@@ -51,7 +53,11 @@ impl Collector for CodeCounts {
             .iter()
             .map(|c| vec![0; c.as_ref().map_or(0, |c| c.num_terms())])
             .collect();
-        Ok(SegmentCounts { columns, counts })
+        Ok(SegmentCounts {
+            columns,
+            counts,
+            scratch: Vec::new(),
+        })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -79,6 +85,32 @@ impl SegmentCollector for SegmentCounts {
             if let Some(column) = column {
                 for ord in column.ords().values_for_doc(doc) {
                     if let Some(n) = counts.get_mut(ord as usize) {
+                        *n += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A block at a time: single-valued columns are read for the whole block at once.
+    fn collect_block(&mut self, docs: &[DocId]) {
+        for (column, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
+            let Some(column) = column else { continue };
+            let ords = column.ords();
+            if ords.get_cardinality() == Cardinality::Multivalued {
+                for &doc in docs {
+                    for ord in ords.values_for_doc(doc) {
+                        if let Some(n) = counts.get_mut(ord as usize) {
+                            *n += 1;
+                        }
+                    }
+                }
+            } else {
+                self.scratch.clear();
+                self.scratch.resize(docs.len(), None);
+                ords.first_vals(docs, &mut self.scratch);
+                for ord in self.scratch.iter().flatten() {
+                    if let Some(n) = counts.get_mut(*ord as usize) {
                         *n += 1;
                     }
                 }

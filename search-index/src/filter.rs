@@ -6,7 +6,7 @@
 //! and leave the text query free to prune.
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
+use tantivy::columnar::{Cardinality, Column};
 use tantivy::fastfield::AliveBitSet;
 use tantivy::query::Weight;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
@@ -68,6 +68,31 @@ pub(crate) struct SegmentFilter {
 }
 
 impl SegmentFilter {
+    /// Keeps in `out` the documents of `docs` that [`Self::accepts`], reading each column once for
+    /// the whole block (`scratch` is reused between blocks).
+    pub(crate) fn retain(
+        &self,
+        docs: &[DocId],
+        out: &mut Vec<DocId>,
+        scratch: &mut Vec<Option<u64>>,
+    ) {
+        out.clear();
+        out.extend(docs.iter().copied().filter(|&doc| {
+            self.alive.as_ref().is_none_or(|a| a.is_alive(doc)) && self.excluded != Some(doc)
+        }));
+        for (column, ord) in &self.checks {
+            if column.get_cardinality() == Cardinality::Multivalued {
+                out.retain(|&doc| column.values_for_doc(doc).any(|v| v == *ord));
+            } else {
+                scratch.clear();
+                scratch.resize(out.len(), None);
+                column.first_vals(out, scratch);
+                let mut values = scratch.iter();
+                out.retain(|_| values.next().is_some_and(|v| *v == Some(*ord)));
+            }
+        }
+    }
+
     /// Whether the document is alive and meets every condition.
     #[inline]
     pub(crate) fn accepts(&self, doc: DocId) -> bool {
@@ -128,12 +153,10 @@ impl<C: Collector> Collector for Filtered<C> {
         // A segment no document of which can pass is not iterated at all.
         if let Some(filter) = &child.filter {
             let inner = &mut child.inner;
+            let (mut accepted, mut scratch) = (Vec::new(), Vec::new());
             weight.for_each_no_score(reader, &mut |docs| {
-                for &doc in docs {
-                    if filter.accepts(doc) {
-                        inner.collect(doc, 0.0);
-                    }
-                }
+                filter.retain(docs, &mut accepted, &mut scratch);
+                inner.collect_block(&accepted);
             })?;
         }
         Ok(child.inner.harvest())

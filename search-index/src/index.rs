@@ -90,9 +90,7 @@ impl SearchIndex {
         };
         analyzers::register_analyzers(index.tokenizers());
         let fields = schema::resolve(&index.schema())?;
-        // Indexing threads: jieba segmentation is the cost of indexing, and it parallelises.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
-        let writer = index.writer_with_num_threads(threads, WRITER_BUDGET_BYTES)?;
+        let writer = index.writer_with_num_threads(merge_threads(), WRITER_BUDGET_BYTES)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -175,15 +173,31 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Ends a bulk load: commits with `checkpoint`, merges every segment into one (a search visits
-    /// each segment, so one is fastest) and restores the usual merge policy.
+    /// Ends a bulk load: commits with `checkpoint`, merges the segments into one per core (a search
+    /// visits each segment, so few is fast; one merge per core keeps every core busy) and restores
+    /// the usual merge policy.
     pub fn finish_bulk(&self, checkpoint: i64) -> Result<(), SearchError> {
         self.commit(checkpoint)?;
         {
             let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
-            let segments = self.index.searchable_segment_ids()?;
-            if segments.len() > 1 {
-                writer.merge(&segments).wait()?;
+            let mut segments = self.index.searchable_segment_metas()?;
+            // Largest first, each to the group with the fewest documents so far.
+            segments.sort_by_key(|m| std::cmp::Reverse(m.num_docs()));
+            let mut groups: Vec<(u32, Vec<tantivy::index::SegmentId>)> =
+                vec![(0, Vec::new()); merge_threads()];
+            for segment in segments {
+                if let Some(group) = groups.iter_mut().min_by_key(|(docs, _)| *docs) {
+                    group.0 += segment.num_docs();
+                    group.1.push(segment.id());
+                }
+            }
+            let merges: Vec<_> = groups
+                .iter()
+                .filter(|(_, ids)| ids.len() > 1)
+                .map(|(_, ids)| writer.merge(ids))
+                .collect();
+            for merge in merges {
+                merge.wait()?;
             }
             writer.set_merge_policy(Box::new(LogMergePolicy::default()));
         }
@@ -260,6 +274,12 @@ impl SearchIndex {
         let _ = self.index.searchable_segment_ids()?;
         Ok(())
     }
+}
+
+/// Threads for indexing and for the merges that end a bulk load: jieba segmentation and merging
+/// both parallelise.
+fn merge_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
 }
 
 fn clear_dir(dir: &Path) -> std::io::Result<()> {

@@ -235,15 +235,19 @@ impl SearchIndex {
             terms = rare.into_iter().map(|(t, _)| t).collect();
             scoring_only = frequent.into_iter().map(|(t, _)| t).collect();
         }
-        let scored = disjunction(&terms);
-        // The same words in `text` and the owner's name alone match the same listings, with
-        // half the postings to walk: what counting uses.
-        let counted: Vec<(Field, f32, String)> = terms
-            .iter()
-            .filter(|(field, _, _)| *field == f.text || *field == f.org_name)
-            .map(|(field, _, term)| (*field, 1.0, term.clone()))
-            .collect();
-        let counted = disjunction(&counted);
+        // The words in `text` (which holds the title and keywords) and in the owner's name decide
+        // what matches and find the candidates; the same words in the title and keywords only add
+        // to the score of the best candidates: a quarter of the terms for block-max WAND to
+        // juggle, and half the postings for counting.
+        let (mut deciding, mut refining): (Vec<_>, Vec<_>) = terms
+            .into_iter()
+            .partition(|(field, _, _)| *field == f.text || *field == f.org_name);
+        if deciding.is_empty() {
+            std::mem::swap(&mut deciding, &mut refining);
+        }
+        scoring_only.extend(refining);
+        let scored = disjunction(&deciding);
+        let counted = disjunction(&deciding);
         let mut required: Vec<Box<dyn Query>> = Vec::new();
         for phrase in &parsed.phrases {
             if let Some(query) = self.phrase_query(phrase, f.text, ranking.text.max(1.0), 0) {
