@@ -80,8 +80,38 @@ const STAGES: [&str; 5] = [
     "mass_production",
 ];
 
-/// Writes `rows` generated results (demo texts recombined) as JSON lines.
-fn generate(path: &Path, rows: usize) -> std::io::Result<()> {
+/// Paper records (title, abstract, keywords) of a CSL-format file, read at run time: with
+/// `BENCH_CSL=path`, listings carry these real texts instead of recombined demo texts, and the
+/// throughput run adds real keyword queries, a different one on every request.
+fn csl_records() -> Vec<(String, String, Vec<String>)> {
+    let Ok(path) = std::env::var("BENCH_CSL") else {
+        return Vec::new();
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter_map(|v| {
+            let title = v["title"].as_str().filter(|t| !t.is_empty())?.to_owned();
+            let abstract_text = v["abstract"].as_str().unwrap_or_default().to_owned();
+            let keywords = v["keywords"]
+                .as_array()
+                .map(|k| {
+                    k.iter()
+                        .filter_map(|w| w.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some((title, abstract_text, keywords))
+        })
+        .collect()
+}
+
+/// Writes `rows` generated results (demo texts recombined, or paper texts) as JSON lines.
+fn generate(
+    path: &Path,
+    rows: usize,
+    papers: &[(String, String, Vec<String>)],
+) -> std::io::Result<()> {
     let templates: Vec<Value> = DEMO
         .iter()
         .flat_map(|f| f.lines())
@@ -106,6 +136,26 @@ fn generate(path: &Path, rows: usize) -> std::io::Result<()> {
             b["summary"].as_str().unwrap_or_default()
         ));
         row["organization"] = b["organization"].clone();
+        if !papers.is_empty() {
+            // One paper's title and keywords with another's abstract, as in the search benchmark.
+            let (title, _, keywords) = &papers[i % papers.len()];
+            let (_, body, _) = &papers[(i / papers.len() * 7_919 + i) % papers.len()];
+            // Within the listing rules: summary 10–2,000 characters, keywords up to 30.
+            let summary: String = format!("{title}。{body}").chars().take(2000).collect();
+            row["title"] = json!(title.chars().take(120).collect::<String>());
+            row["summary"] = json!(if summary.chars().count() < 10 {
+                format!("{summary}（论文摘要从略）")
+            } else {
+                summary
+            });
+            row["keywords"] = json!(
+                keywords
+                    .iter()
+                    .filter(|k| k.chars().count() <= 30)
+                    .take(10)
+                    .collect::<Vec<_>>()
+            );
+        }
         row["industry_codes"] = json!(
             [rng.pick(&INDUSTRIES), rng.pick(&INDUSTRIES)]
                 .into_iter()
@@ -177,7 +227,8 @@ async fn main() {
         "SQLite"
     };
     let file = tmp.path().join("results.jsonl");
-    generate(&file, rows).expect("generate");
+    let papers = csl_records();
+    generate(&file, rows, &papers).expect("generate");
     let megabytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
     let binary = env!("CARGO_BIN_EXE_techmarket");
     let with_db = |command: &mut Command| {
@@ -384,7 +435,24 @@ async fn main() {
     // The server keeps answers until the next commit; a number no listing contains makes every
     // request of the last run different (same work, nothing answered from memory).
     let uncached: Vec<String> = searches.iter().map(|url| format!("{url}%20")).collect();
-    for (name, urls, unique) in [
+    // With paper texts, real keyword queries too: 50,000 different ones, none asked twice.
+    let mut real_queries = Vec::new();
+    for (i, (_, _, keywords)) in papers.iter().enumerate() {
+        let q = match keywords.as_slice() {
+            [] => continue,
+            [one] => one.clone(),
+            [first, second, ..] if i % 2 == 0 => format!("{first} {second}"),
+            [first, ..] => first.clone(),
+        };
+        if let Ok(url) =
+            reqwest::Url::parse_with_params(&format!("{address}/api/v1/search"), &[("q", q)])
+        {
+            real_queries.push(url.to_string());
+        }
+    }
+    real_queries.sort();
+    real_queries.dedup();
+    let mut runs = vec![
         (
             "baseline: GET /healthz",
             vec![format!("{address}/healthz")],
@@ -400,7 +468,15 @@ async fn main() {
             uncached,
             true,
         ),
-    ] {
+    ];
+    if !real_queries.is_empty() {
+        runs.push((
+            "GET /api/v1/search (papers' own keywords, a different query on every request)",
+            real_queries,
+            false,
+        ));
+    }
+    for (name, urls, unique) in runs {
         let deadline = Instant::now() + Duration::from_secs(10);
         let tasks: Vec<_> = (0..CLIENTS)
             .map(|n| {
@@ -446,7 +522,8 @@ async fn main() {
     let _ = server.wait();
 
     println!(
-        "## Catalogue ({backend}, {rows} generated results, {megabytes:.0} MB of JSON lines)\n"
+        "## Catalogue ({backend}, {rows} generated results with {} texts, {megabytes:.0} MB of JSON lines)\n",
+        if papers.is_empty() { "demo" } else { "paper" }
     );
     println!("| measure | value |\n| --- | --- |");
     println!(

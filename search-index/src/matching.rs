@@ -101,16 +101,17 @@ impl SearchIndex {
         // As in searches, a word in a large share of the catalogue only adds to the score.
         let ranking = crate::Ranking::default();
         let common_above = (documents * ranking.common_share).max(ranking.common_min_docs as f32);
-        let mut weighted: Vec<(String, f32, bool)> = frequency
+        // (word, weight, common, shared: in at least one listing besides the source)
+        let mut weighted: Vec<(String, f32, bool, bool)> = frequency
             .into_iter()
             .map(|(word, tf)| {
                 let df = searcher
                     .doc_freq(&Term::from_field_text(f.text, &word))
                     .unwrap_or(0) as f32;
                 let idf = (1.0 + (documents - df + 0.5) / (df + 0.5)).ln();
-                (word, tf as f32 * idf, df > common_above)
+                (word, tf as f32 * idf, df > common_above, df >= 2.0)
             })
-            .filter(|(_, weight, _)| *weight > 0.0)
+            .filter(|(_, weight, _, _)| *weight > 0.0)
             .collect();
         weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         weighted.truncate(MAX_QUERY_TERMS);
@@ -124,8 +125,11 @@ impl SearchIndex {
         // fit of industry, 技术领域 and stage, add to the score of the best candidates.
         let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut fit: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let any_rare = weighted.iter().any(|(_, _, common)| !common);
-        for (word, weight, common) in &weighted {
+        // A word no other listing has is not a rarer word: it finds nothing.
+        let any_rare = weighted
+            .iter()
+            .any(|(_, _, common, shared)| !common && *shared);
+        for (word, weight, common, _) in &weighted {
             for field in [f.title, f.keywords, f.text] {
                 let query = TermQuery::new(
                     Term::from_field_text(field, word),
@@ -200,8 +204,8 @@ impl SearchIndex {
             // The source's own keywords first (what its poster said matters), then by weight.
             let mut matched_terms: Vec<String> = weighted
                 .iter()
-                .filter(|(word, _, _)| haystack.contains(word.as_str()))
-                .map(|(word, _, _)| word.clone())
+                .filter(|(word, _, _, _)| haystack.contains(word.as_str()))
+                .map(|(word, _, _, _)| word.clone())
                 .collect();
             matched_terms.sort_by_key(|word| !declared.contains(word));
             matched_terms.truncate(8);

@@ -199,6 +199,17 @@ struct TextQuery {
     extra: Option<Box<dyn Query>>,
 }
 
+/// How often a query's term occurs in the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Frequency {
+    /// In no listing.
+    Absent,
+    /// In at most the common share of the listings.
+    Rare,
+    /// In more: it only adds to the score when the query has a rare term.
+    Common,
+}
+
 /// Candidates of a relevance search whose scores the score-only clauses complete. Every page
 /// within this depth is cut from the same re-ranked list, so paging never repeats or skips a hit.
 const RERANK_DEPTH: usize = 100;
@@ -225,9 +236,11 @@ impl SearchIndex {
         let mut terms = self.field_terms(&words, &match_fields, ranking.synonyms);
         // A word in a large share of the catalogue (研究, 技术 …) decides nothing: it only adds to
         // the score of listings that match by rarer words, unless the query has no rarer word.
-        let common = self.common_terms(searcher, ranking, &terms);
+        let frequency = self.term_frequencies(searcher, ranking, &terms);
+        let common: Vec<bool> = frequency.iter().map(|f| *f == Frequency::Common).collect();
         let mut scoring_only = Vec::new();
-        if common.iter().any(|c| !c) {
+        // A word no listing has (a typo, a number) is not a rarer word: it finds nothing.
+        if frequency.contains(&Frequency::Rare) {
             let (rare, frequent): (Vec<_>, Vec<_>) = terms
                 .into_iter()
                 .zip(common)
@@ -544,15 +557,15 @@ impl SearchIndex {
         all
     }
 
-    /// Which of the terms are common: in more listings than [`Ranking::common_share`] of the
-    /// index (and than [`Ranking::common_min_docs`]). A word of the title or keywords is judged by
+    /// How frequent each term is: common when in more listings than [`Ranking::common_share`] of
+    /// the index (and than [`Ranking::common_min_docs`]). A word of the title or keywords is judged by
     /// its frequency in `text`, which holds them, so that all three fields agree on it.
-    fn common_terms(
+    fn term_frequencies(
         &self,
         searcher: &Searcher,
         ranking: &Ranking,
         terms: &[(Field, f32, String)],
-    ) -> Vec<bool> {
+    ) -> Vec<Frequency> {
         let f = self.fields;
         let limit = ((searcher.num_docs() as f64 * f64::from(ranking.common_share)) as u64)
             .max(ranking.common_min_docs);
@@ -564,9 +577,11 @@ impl SearchIndex {
                 } else {
                     f.text
                 };
-                searcher
-                    .doc_freq(&Term::from_field_text(judged_in, term))
-                    .is_ok_and(|df| df > limit)
+                match searcher.doc_freq(&Term::from_field_text(judged_in, term)) {
+                    Ok(0) | Err(_) => Frequency::Absent,
+                    Ok(df) if df > limit => Frequency::Common,
+                    Ok(_) => Frequency::Rare,
+                }
             })
             .collect()
     }
@@ -755,9 +770,9 @@ mod tests {
         }
         index.apply(&docs, &[])?;
         index.commit(1)?;
-        // Words in more than a third of the listings are common here.
+        // Words in more than one of the seven listings are common here.
         let few_are_rare = Ranking {
-            common_share: 0.3,
+            common_share: 0.2,
             common_min_docs: 0,
             ..Ranking::default()
         };
@@ -803,6 +818,30 @@ mod tests {
             4,
             "two titles, two more by the owner's name"
         );
+        // 视觉 is in two texts and four owners' names: common. With a rarer word beside it (芯片, and
+        // its synonym 集成电路), it decides nothing…
+        let chips = SearchRequest {
+            q: "视觉 芯片".into(),
+            ..vision.clone()
+        };
+        let found = index.search_ranked(&chips, &few_are_rare)?;
+        let mut titles: Vec<&str> = found.hits.iter().map(|h| h.title.as_str()).collect();
+        titles.sort();
+        assert_eq!(titles, ["人工智能芯片设计", "集成电路封装测试"]);
+        assert_eq!(found.total, 2);
+        assert_eq!(
+            index.search(&chips)?.total,
+            5,
+            "small catalogues match every word"
+        );
+        // … and alone, it still finds everything it is in.
+        assert_eq!(index.search_ranked(&vision, &few_are_rare)?.total, 4);
+        // A word no listing has (a typo, a number) is not a rarer word: the common one still finds.
+        let typo = SearchRequest {
+            q: "视觉 90000123".into(),
+            ..vision.clone()
+        };
+        assert_eq!(index.search_ranked(&typo, &few_are_rare)?.total, 4);
         Ok(())
     }
 }
