@@ -154,6 +154,6 @@ pub(crate) fn add_scores(
             }
         }
     }
-    candidates.sort_by(|a, b| Candidate(b.0, b.1).cmp(&Candidate(a.0, a.1)));
+    candidates.sort_by_key(|c| std::cmp::Reverse(Candidate(c.0, c.1)));
     Ok(())
 }
