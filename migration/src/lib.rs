@@ -9,7 +9,7 @@ mod m20261127_000001_create_accounts;
 mod m20261127_000002_create_reference;
 mod m20261128_000003_create_catalogue;
 mod m20261128_000004_create_saved_searches;
-mod m20261130_000005_index_rebuild_scan;
+mod m20261130_000005_bulk_path_indexes;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -22,7 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_create_reference::Migration),
             Box::new(m20261128_000003_create_catalogue::Migration),
             Box::new(m20261128_000004_create_saved_searches::Migration),
-            Box::new(m20261130_000005_index_rebuild_scan::Migration),
+            Box::new(m20261130_000005_bulk_path_indexes::Migration),
         ]
     }
 }
