@@ -12,8 +12,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sea_orm::{ActiveValue::Set, Database, EntityTrait};
+use search_index::eval::Paper;
 use serde_json::{Value, json};
 use techmarket::entity::{organizations, results};
+use techmarket::eval::read_papers;
 
 const DEMO: [&str; 2] = [
     include_str!("../seeds/demo/results_a.jsonl"),
@@ -80,38 +82,20 @@ const STAGES: [&str; 5] = [
     "mass_production",
 ];
 
-/// Paper records (title, abstract, keywords) of a CSL-format file, read at run time: with
-/// `BENCH_CSL=path`, listings carry these real texts instead of recombined demo texts, and the
-/// throughput run adds real keyword queries, a different one on every request.
-fn csl_records() -> Vec<(String, String, Vec<String>)> {
+/// Paper records of a CSL-format file, read at run time: with `BENCH_CSL=path`, listings carry these
+/// real texts instead of recombined demo texts, and the throughput run adds real keyword queries, a
+/// different one on every request.
+fn csl_papers() -> Vec<Paper> {
     let Ok(path) = std::env::var("BENCH_CSL") else {
         return Vec::new();
     };
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    text.lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter_map(|v| {
-            let title = v["title"].as_str().filter(|t| !t.is_empty())?.to_owned();
-            let abstract_text = v["abstract"].as_str().unwrap_or_default().to_owned();
-            let keywords = v["keywords"]
-                .as_array()
-                .map(|k| {
-                    k.iter()
-                        .filter_map(|w| w.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            Some((title, abstract_text, keywords))
-        })
-        .collect()
+    let mut papers = read_papers(Path::new(&path)).unwrap_or_else(|e| panic!("{e:#}"));
+    papers.retain(|p| !p.title.is_empty());
+    papers
 }
 
 /// Writes `rows` generated results (demo texts recombined, or paper texts) as JSON lines.
-fn generate(
-    path: &Path,
-    rows: usize,
-    papers: &[(String, String, Vec<String>)],
-) -> std::io::Result<()> {
+fn generate(path: &Path, rows: usize, papers: &[Paper]) -> std::io::Result<()> {
     let templates: Vec<Value> = DEMO
         .iter()
         .flat_map(|f| f.lines())
@@ -138,8 +122,9 @@ fn generate(
         row["organization"] = b["organization"].clone();
         if !papers.is_empty() {
             // One paper's title and keywords with another's abstract, as in the search benchmark.
-            let (title, _, keywords) = &papers[i % papers.len()];
-            let (_, body, _) = &papers[(i / papers.len() * 7_919 + i) % papers.len()];
+            let head = &papers[i % papers.len()];
+            let (title, keywords) = (&head.title, &head.keywords);
+            let body = &papers[(i / papers.len() * 7_919 + i) % papers.len()].abstract_text;
             // Within the listing rules: summary 10–2,000 characters, keywords up to 30.
             let summary: String = format!("{title}。{body}").chars().take(2000).collect();
             row["title"] = json!(title.chars().take(120).collect::<String>());
@@ -227,7 +212,7 @@ async fn main() {
         "SQLite"
     };
     let file = tmp.path().join("results.jsonl");
-    let papers = csl_records();
+    let papers = csl_papers();
     generate(&file, rows, &papers).expect("generate");
     let megabytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
     let binary = env!("CARGO_BIN_EXE_techmarket");
@@ -437,8 +422,8 @@ async fn main() {
     let uncached: Vec<String> = searches.iter().map(|url| format!("{url}%20")).collect();
     // With paper texts, real keyword queries too: 50,000 different ones, none asked twice.
     let mut real_queries = Vec::new();
-    for (i, (_, _, keywords)) in papers.iter().enumerate() {
-        let q = match keywords.as_slice() {
+    for (i, paper) in papers.iter().enumerate() {
+        let q = match paper.keywords.as_slice() {
             [] => continue,
             [one] => one.clone(),
             [first, second, ..] if i % 2 == 0 => format!("{first} {second}"),

@@ -90,7 +90,7 @@ impl SearchIndex {
         };
         analyzers::register_analyzers(index.tokenizers());
         let fields = schema::resolve(&index.schema())?;
-        let writer = index.writer_with_num_threads(merge_threads(), WRITER_BUDGET_BYTES)?;
+        let writer = index.writer_with_num_threads(worker_threads(), WRITER_BUDGET_BYTES)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -184,7 +184,7 @@ impl SearchIndex {
             // Largest first, each to the group with the fewest documents so far.
             segments.sort_by_key(|m| std::cmp::Reverse(m.num_docs()));
             let mut groups: Vec<(u32, Vec<tantivy::index::SegmentId>)> =
-                vec![(0, Vec::new()); merge_threads()];
+                vec![(0, Vec::new()); worker_threads()];
             for segment in segments {
                 if let Some(group) = groups.iter_mut().min_by_key(|(docs, _)| *docs) {
                     group.0 += segment.num_docs();
@@ -278,7 +278,7 @@ impl SearchIndex {
 
 /// Threads for indexing and for the merges that end a bulk load: jieba segmentation and merging
 /// both parallelise.
-fn merge_threads() -> usize {
+fn worker_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
 }
 

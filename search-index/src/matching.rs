@@ -16,6 +16,7 @@ use crate::analyzers;
 use crate::document::{ListingDoc, facet};
 use crate::filter::DocFilter;
 use crate::index::{SearchError, SearchIndex};
+use crate::query::disjunction;
 use crate::top::{TopScored, add_scores};
 
 /// Words taken from the source listing.
@@ -99,8 +100,7 @@ impl SearchIndex {
         }
         let documents = searcher.num_docs().max(1) as f32;
         // As in searches, a word in a large share of the catalogue only adds to the score.
-        let ranking = crate::Ranking::default();
-        let common_above = (documents * ranking.common_share).max(ranking.common_min_docs as f32);
+        let common_above = crate::Ranking::default().common_limit(searcher.num_docs()) as f32;
         // (word, weight, common, shared: in at least one listing besides the source)
         let mut weighted: Vec<(String, f32, bool, bool)> = frequency
             .into_iter()
@@ -123,26 +123,25 @@ impl SearchIndex {
         // The words in `text` find the candidates (it holds the title and keywords too: one term
         // per word keeps block-max WAND fast); the same words in the title and keywords, and the
         // fit of industry, 技术领域 and stage, add to the score of the best candidates.
-        let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut fit: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         // A word no other listing has is not a rarer word: it finds nothing.
         let any_rare = weighted
             .iter()
             .any(|(_, _, common, shared)| !common && *shared);
+        let mut words = Vec::new();
+        let mut refining = Vec::new();
         for (word, weight, common, _) in &weighted {
             for field in [f.title, f.keywords, f.text] {
-                let query = TermQuery::new(
-                    Term::from_field_text(field, word),
-                    IndexRecordOption::WithFreqs,
-                );
-                let clause: Box<dyn Query> =
-                    Box::new(BoostQuery::new(Box::new(query), weight / max_weight));
+                let term = (field, weight / max_weight, word.clone());
                 if field == f.text && !(*common && any_rare) {
-                    words.push((Occur::Should, clause));
+                    words.push(term);
                 } else {
-                    fit.push((Occur::Should, clause));
+                    refining.push(term);
                 }
             }
+        }
+        let mut fit: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(query) = disjunction(&refining) {
+            fit.push((Occur::Should, query));
         }
         // The source itself, when it is in the index, is never its own match.
         let source_key =
@@ -167,9 +166,12 @@ impl SearchIndex {
         for stage in &request.preferred_stages {
             fit.push((Occur::Should, facet_boost(f.maturity_stage, stage, 0.5)));
         }
+        let Some(words) = disjunction(&words) else {
+            return Ok(Vec::new());
+        };
         let limit = request.limit.max(1);
         let mut top = searcher.search(
-            &BooleanQuery::new(words),
+            &*words,
             &TopScored {
                 filter,
                 limit: limit.max(CANDIDATES),

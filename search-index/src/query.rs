@@ -61,6 +61,13 @@ pub struct Ranking {
     pub common_min_docs: u64,
 }
 
+impl Ranking {
+    /// The number of listings a word may be in, out of `num_docs`, before it is common.
+    pub fn common_limit(&self, num_docs: u64) -> u64 {
+        ((num_docs as f64 * f64::from(self.common_share)) as u64).max(self.common_min_docs)
+    }
+}
+
 /// How many words apart the query's words may stand for the proximity boost.
 pub const PROXIMITY_SLOP: u32 = 3;
 
@@ -191,10 +198,8 @@ fn push_words(text: &str, parsed: &mut ParsedQuery) {
 /// The text part of a search: what a listing must match, and what only adds to the score.
 struct TextQuery {
     /// The words (a pure disjunction of terms, which block-max WAND can prune), with quoted phrases
-    /// and exclusions when there are any.
+    /// and exclusions when there are any: what finds the page and, unscored, what is counted.
     matching: Box<dyn Query>,
-    /// The same condition over fewer fields, unscored: for the total and the counts.
-    counting: Box<dyn Query>,
     /// Clauses that add to the score of matching listings without deciding whether they match.
     extra: Option<Box<dyn Query>>,
 }
@@ -236,22 +241,21 @@ impl SearchIndex {
         let mut terms = self.field_terms(&words, &match_fields, ranking.synonyms);
         // A word in a large share of the catalogue (研究, 技术 …) decides nothing: it only adds to
         // the score of listings that match by rarer words, unless the query has no rarer word.
-        let frequency = self.term_frequencies(searcher, ranking, &terms);
-        let common: Vec<bool> = frequency.iter().map(|f| *f == Frequency::Common).collect();
-        let mut scoring_only = Vec::new();
         // A word no listing has (a typo, a number) is not a rarer word: it finds nothing.
+        let frequency = self.term_frequencies(searcher, ranking, &terms);
+        let mut scoring_only = Vec::new();
         if frequency.contains(&Frequency::Rare) {
-            let (rare, frequent): (Vec<_>, Vec<_>) = terms
+            let (frequent, rare): (Vec<_>, Vec<_>) = terms
                 .into_iter()
-                .zip(common)
-                .partition(|(_, common)| !common);
+                .zip(frequency)
+                .partition(|(_, frequency)| *frequency == Frequency::Common);
             terms = rare.into_iter().map(|(t, _)| t).collect();
             scoring_only = frequent.into_iter().map(|(t, _)| t).collect();
         }
         // The words in `text` (which holds the title and keywords) and in the owner's name decide
-        // what matches and find the candidates; the same words in the title and keywords only add
-        // to the score of the best candidates: a quarter of the terms for block-max WAND to
-        // juggle, and half the postings for counting.
+        // what matches, find the candidates and are counted; the same words in the title and
+        // keywords only add to the score of the best candidates: a quarter of the terms for
+        // block-max WAND to juggle, and half the postings for counting.
         let (mut deciding, mut refining): (Vec<_>, Vec<_>) = terms
             .into_iter()
             .partition(|(field, _, _)| *field == f.text || *field == f.org_name);
@@ -259,15 +263,14 @@ impl SearchIndex {
             std::mem::swap(&mut deciding, &mut refining);
         }
         scoring_only.extend(refining);
-        let scored = disjunction(&deciding);
-        let counted = disjunction(&deciding);
+        let words_query = disjunction(&deciding);
         let mut required: Vec<Box<dyn Query>> = Vec::new();
         for phrase in &parsed.phrases {
             if let Some(query) = self.phrase_query(phrase, f.text, ranking.text.max(1.0), 0) {
                 required.push(query);
             }
         }
-        if scored.is_none() && required.is_empty() {
+        if words_query.is_none() && required.is_empty() {
             return None;
         }
         let mut excluded: Vec<Box<dyn Query>> = Vec::new();
@@ -277,22 +280,18 @@ impl SearchIndex {
             }
         }
         // Without phrases or exclusions the words stay a flat disjunction: the fast path.
-        let combine = |words: Option<Box<dyn Query>>| -> Box<dyn Query> {
-            match words {
-                Some(words) if required.is_empty() && excluded.is_empty() => words,
-                words => {
-                    let clauses: Vec<(Occur, Box<dyn Query>)> = required
-                        .iter()
-                        .map(|q| (Occur::Must, q.box_clone()))
-                        .chain(words.map(|w| (Occur::Must, w)))
-                        .chain(excluded.iter().map(|q| (Occur::MustNot, q.box_clone())))
-                        .collect();
-                    Box::new(BooleanQuery::new(clauses))
-                }
+        let matching: Box<dyn Query> = match words_query {
+            Some(words) if required.is_empty() && excluded.is_empty() => words,
+            words => {
+                let clauses: Vec<(Occur, Box<dyn Query>)> = required
+                    .into_iter()
+                    .map(|q| (Occur::Must, q))
+                    .chain(words.map(|w| (Occur::Must, w)))
+                    .chain(excluded.into_iter().map(|q| (Occur::MustNot, q)))
+                    .collect();
+                Box::new(BooleanQuery::new(clauses))
             }
         };
-        let matching = combine(scored);
-        let counting = combine(counted);
         let mut extra: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(query) = disjunction(&scoring_only) {
             extra.push((Occur::Should, query));
@@ -312,7 +311,6 @@ impl SearchIndex {
         }
         Some(TextQuery {
             matching,
-            counting,
             extra: (!extra.is_empty())
                 .then(|| Box::new(BooleanQuery::new(extra)) as Box<dyn Query>),
         })
@@ -441,7 +439,7 @@ impl SearchIndex {
             (Some(text), Sort::Relevance) => {
                 if cached.is_none() {
                     counted = Some(searcher.search(
-                        &*text.counting,
+                        &*text.matching,
                         &Filtered {
                             filter: filter.clone(),
                             inner: facets(),
@@ -464,7 +462,7 @@ impl SearchIndex {
             }
             (_, sort) => {
                 let all: Box<dyn Query> = Box::new(AllQuery);
-                let query = text.as_ref().map_or(&all, |t| &t.counting);
+                let query = text.as_ref().map_or(&all, |t| &t.matching);
                 let (field, order) = match sort {
                     Sort::Relevance | Sort::Newest => ("published_at", Order::Desc),
                     Sort::PriceAsc => ("price_fen", Order::Asc),
@@ -567,8 +565,7 @@ impl SearchIndex {
         terms: &[(Field, f32, String)],
     ) -> Vec<Frequency> {
         let f = self.fields;
-        let limit = ((searcher.num_docs() as f64 * f64::from(ranking.common_share)) as u64)
-            .max(ranking.common_min_docs);
+        let limit = ranking.common_limit(searcher.num_docs());
         terms
             .iter()
             .map(|(field, _, term)| {
@@ -691,7 +688,7 @@ impl SearchIndex {
 
 /// One flat disjunction of boosted term queries (`None` for no terms): the shape tantivy prunes
 /// with block-max WAND.
-fn disjunction(terms: &[(Field, f32, String)]) -> Option<Box<dyn Query>> {
+pub(crate) fn disjunction(terms: &[(Field, f32, String)]) -> Option<Box<dyn Query>> {
     let any: Vec<(Occur, Box<dyn Query>)> = terms
         .iter()
         .map(|(field, boost, term)| {
