@@ -4,7 +4,8 @@
 //!
 //! `cargo bench --bench catalogue` (100,000 rows on SQLite); `BENCH_ROWS=N` changes the size and
 //! `BENCH_DATABASE_URL=postgres://…/DB` (an empty database) runs it on PostgreSQL.
-//! It prints a Markdown report for BENCHMARKS.md.
+//! `BENCH_KEEP=DIR` keeps the generated file, database and index in DIR. It prints a Markdown report
+//! for BENCHMARKS.md.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -204,14 +205,16 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let tmp = tempfile::tempdir().expect("tmp");
-    let data_dir = tmp.path().join("data");
+    // `BENCH_KEEP=DIR` keeps the database and index in DIR afterwards, for profiling a server on them.
+    let work_dir = std::env::var_os("BENCH_KEEP").map_or_else(|| tmp.path().to_owned(), Into::into);
+    let data_dir = work_dir.join("data");
     let database_url = std::env::var("BENCH_DATABASE_URL").ok();
     let backend = if database_url.is_some() {
         "PostgreSQL"
     } else {
         "SQLite"
     };
-    let file = tmp.path().join("results.jsonl");
+    let file = work_dir.join("results.jsonl");
     let papers = csl_papers();
     generate(&file, rows, &papers).expect("generate");
     let megabytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;

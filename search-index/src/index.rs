@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
+use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Term};
 
 use crate::analyzers;
 use crate::cache::GenerationCache;
@@ -16,13 +16,16 @@ use crate::schema::{self, Fields};
 
 /// Version of the index layout (schema and analyzers). When the directory holds another version, it is
 /// recreated empty and must be rebuilt from the database.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 const VERSION_FILE: &str = "techmarket-schema-version";
 /// Searches whose total and counts are kept until the next commit.
 const CACHED_COUNTS: usize = 4096;
 /// Searches whose answer is kept until the next commit (about 5 KB each).
 const CACHED_RESULTS: usize = 1024;
+/// Size of the compressed blocks of stored documents. Showing a hit decompresses its whole block:
+/// tantivy's 16 KB default holds about eight listings, seven of them decompressed for nothing.
+const DOCSTORE_BLOCK_BYTES: usize = 4096;
 /// Memory of the single writer; split over its threads (at least 15 MB each).
 const WRITER_BUDGET_BYTES: usize = 64 * 1024 * 1024;
 
@@ -84,7 +87,13 @@ impl SearchIndex {
             if has_index {
                 clear_dir(dir).map_err(io)?;
             }
-            let index = Index::create_in_dir(dir, schema::build().0)?;
+            let index = Index::builder()
+                .schema(schema::build().0)
+                .settings(IndexSettings {
+                    docstore_blocksize: DOCSTORE_BLOCK_BYTES,
+                    ..IndexSettings::default()
+                })
+                .create_in_dir(dir)?;
             fs::write(&version_path, SCHEMA_VERSION.to_string()).map_err(io)?;
             (index, true)
         };

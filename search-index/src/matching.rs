@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use tantivy::collector::DocSetCollector;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BoostQuery, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{TantivyDocument, Term};
 
@@ -16,7 +16,7 @@ use crate::analyzers;
 use crate::document::{ListingDoc, facet};
 use crate::filter::DocFilter;
 use crate::index::{SearchError, SearchIndex};
-use crate::query::disjunction;
+use crate::query::{disjunction, term_queries};
 use crate::top::{TopScored, add_scores};
 
 /// Words taken from the source listing.
@@ -139,10 +139,7 @@ impl SearchIndex {
                 }
             }
         }
-        let mut fit: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if let Some(query) = disjunction(&refining) {
-            fit.push((Occur::Should, query));
-        }
+        let mut fit = term_queries(&refining);
         // The source itself, when it is in the index, is never its own match.
         let source_key =
             Term::from_field_text(f.key, &ListingDoc::key_of(&source.kind, &source.id));
@@ -157,14 +154,11 @@ impl SearchIndex {
             .require("kind", &request.target_kind)
             .exclude(source_address);
         for (industry, _) in &source.industries {
-            fit.push((Occur::Should, facet_boost(f.industry, industry, 1.5)));
+            fit.push(facet_boost(f.industry, industry, 1.5));
         }
-        fit.push((
-            Occur::Should,
-            facet_boost(f.tech_field, &source.tech_field, 1.0),
-        ));
+        fit.push(facet_boost(f.tech_field, &source.tech_field, 1.0));
         for stage in &request.preferred_stages {
-            fit.push((Occur::Should, facet_boost(f.maturity_stage, stage, 0.5)));
+            fit.push(facet_boost(f.maturity_stage, stage, 0.5));
         }
         let Some(words) = disjunction(&words) else {
             return Ok(Vec::new());
@@ -177,7 +171,7 @@ impl SearchIndex {
                 limit: limit.max(CANDIDATES),
             },
         )?;
-        add_scores(&searcher, &BooleanQuery::new(fit), &mut top)?;
+        add_scores(&searcher, &fit, &mut top)?;
         top.truncate(limit);
 
         let source_shingles = shingles(&format!("{} {}", source.title, source.body));

@@ -200,8 +200,9 @@ struct TextQuery {
     /// The words (a pure disjunction of terms, which block-max WAND can prune), with quoted phrases
     /// and exclusions when there are any: what finds the page and, unscored, what is counted.
     matching: Box<dyn Query>,
-    /// Clauses that add to the score of matching listings without deciding whether they match.
-    extra: Option<Box<dyn Query>>,
+    /// Clauses that add to the score of matching listings without deciding whether they match,
+    /// one term or phrase each (see [`add_scores`]).
+    extra: Vec<Box<dyn Query>>,
 }
 
 /// How often a query's term occurs in the index.
@@ -292,28 +293,20 @@ impl SearchIndex {
                 Box::new(BooleanQuery::new(clauses))
             }
         };
-        let mut extra: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if let Some(query) = disjunction(&scoring_only) {
-            extra.push((Occur::Should, query));
-        }
+        let mut extra = term_queries(&scoring_only);
         // Bigrams only add to the score of listings that match by words: as a condition of their
         // own, a common bigram would match a large part of the catalogue.
-        if ranking.bigram > 0.0
-            && let Some(query) = self.words_query(&words, &[(f.text_bigram, ranking.bigram)], false)
-        {
-            extra.push((Occur::Should, query));
+        if ranking.bigram > 0.0 {
+            let bigrams = self.field_terms(&words, &[(f.text_bigram, ranking.bigram)], false);
+            extra.extend(term_queries(&bigrams));
         }
         if ranking.proximity > 0.0
             && let Some(query) =
                 self.phrase_query(&words, f.text, ranking.proximity, PROXIMITY_SLOP)
         {
-            extra.push((Occur::Should, query));
+            extra.push(query);
         }
-        Some(TextQuery {
-            matching,
-            extra: (!extra.is_empty())
-                .then(|| Box::new(BooleanQuery::new(extra)) as Box<dyn Query>),
-        })
+        Some(TextQuery { matching, extra })
     }
 
     /// The exact conditions of a request, checked on fast columns.
@@ -454,10 +447,8 @@ impl SearchIndex {
                         limit: wanted.max(RERANK_DEPTH),
                     },
                 )?;
-                if let Some(extra) = &text.extra {
-                    let depth = top.len().min(RERANK_DEPTH);
-                    add_scores(searcher, &**extra, &mut top[..depth])?;
-                }
+                let depth = top.len().min(RERANK_DEPTH);
+                add_scores(searcher, &text.extra, &mut top[..depth])?;
                 top.into_iter().skip(request.offset).take(limit).collect()
             }
             (_, sort) => {
@@ -689,20 +680,25 @@ impl SearchIndex {
 /// One flat disjunction of boosted term queries (`None` for no terms): the shape tantivy prunes
 /// with block-max WAND.
 pub(crate) fn disjunction(terms: &[(Field, f32, String)]) -> Option<Box<dyn Query>> {
-    let any: Vec<(Occur, Box<dyn Query>)> = terms
+    let any: Vec<(Occur, Box<dyn Query>)> = term_queries(terms)
+        .into_iter()
+        .map(|query| (Occur::Should, query))
+        .collect();
+    (!any.is_empty()).then(|| Box::new(BooleanQuery::new(any)) as Box<dyn Query>)
+}
+
+/// One boosted term query per term.
+pub(crate) fn term_queries(terms: &[(Field, f32, String)]) -> Vec<Box<dyn Query>> {
+    terms
         .iter()
         .map(|(field, boost, term)| {
             let query = TermQuery::new(
                 Term::from_field_text(*field, term),
                 IndexRecordOption::WithFreqs,
             );
-            (
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(query), *boost)) as Box<dyn Query>,
-            )
+            Box::new(BoostQuery::new(Box::new(query), *boost)) as Box<dyn Query>
         })
-        .collect();
-    (!any.is_empty()).then(|| Box::new(BooleanQuery::new(any)) as Box<dyn Query>)
+        .collect()
 }
 
 fn term(field: Field, text: &str) -> Box<dyn Query> {

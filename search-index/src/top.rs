@@ -120,22 +120,30 @@ impl Collector for TopScored {
     }
 }
 
-/// Adds to each candidate's score what `extra` scores for it (nothing where it does not match),
-/// with the statistics of the whole searcher, exactly as if `extra` had been a `Should` clause of
-/// the query; then sorts best first.
+/// Adds to each candidate's score what each of the `extra` clauses scores for it (nothing where
+/// one does not match), with the statistics of the whole searcher, exactly as if they had been
+/// `Should` clauses of the query; then sorts best first.
+///
+/// Each clause gets a scorer of its own that skips from candidate to candidate. One union of all
+/// the clauses would cost far more: a union advances in windows of thousands of documents and
+/// scores every posting of every clause inside each window it enters.
 pub(crate) fn add_scores(
     searcher: &Searcher,
-    extra: &dyn Query,
+    extra: &[Box<dyn Query>],
     candidates: &mut [(Score, DocAddress)],
 ) -> tantivy::Result<()> {
-    if candidates.is_empty() {
+    if candidates.is_empty() || extra.is_empty() {
         return Ok(());
     }
-    let weight = extra.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    let weights = extra
+        .iter()
+        .map(|clause| clause.weight(scoring))
+        .collect::<tantivy::Result<Vec<_>>>()?;
     // Scorers only move forward: visit the candidates segment by segment in document order.
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_by_key(|&i| candidates[i].1);
-    let mut current: Option<(SegmentOrdinal, Box<dyn tantivy::query::Scorer>)> = None;
+    let mut current: Option<(SegmentOrdinal, Vec<Box<dyn tantivy::query::Scorer>>)> = None;
     for i in order {
         let address = candidates[i].1;
         if current
@@ -143,14 +151,20 @@ pub(crate) fn add_scores(
             .is_none_or(|(s, _)| *s != address.segment_ord)
         {
             let reader = searcher.segment_reader(address.segment_ord);
-            current = Some((address.segment_ord, weight.scorer(reader, 1.0)?));
+            let scorers = weights
+                .iter()
+                .map(|weight| weight.scorer(reader, 1.0))
+                .collect::<tantivy::Result<Vec<_>>>()?;
+            current = Some((address.segment_ord, scorers));
         }
-        if let Some((_, scorer)) = current.as_mut() {
-            if scorer.doc() != TERMINATED && scorer.doc() < address.doc_id {
-                scorer.seek(address.doc_id);
-            }
-            if scorer.doc() == address.doc_id {
-                candidates[i].0 += scorer.score();
+        if let Some((_, scorers)) = current.as_mut() {
+            for scorer in scorers.iter_mut() {
+                if scorer.doc() != TERMINATED && scorer.doc() < address.doc_id {
+                    scorer.seek(address.doc_id);
+                }
+                if scorer.doc() == address.doc_id {
+                    candidates[i].0 += scorer.score();
+                }
             }
         }
     }
