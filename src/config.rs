@@ -38,6 +38,9 @@ pub struct Settings {
     /// Take the client address from the last `X-Forwarded-For` entry (set this only behind a proxy
     /// that appends it); otherwise the TCP peer address is used.
     pub trust_forwarded_for: bool,
+    /// This market's registration point (登记点): the two digits after the region in every
+    /// registration number it gives.
+    pub registration_point: String,
 }
 
 impl Default for Settings {
@@ -57,6 +60,7 @@ impl Default for Settings {
             db_max_connections: 10,
             indexer_poll_ms: 250,
             trust_forwarded_for: false,
+            registration_point: "01".to_owned(),
         }
     }
 }

@@ -10,6 +10,7 @@ mod m20261127_000002_create_reference;
 mod m20261128_000003_create_catalogue;
 mod m20261128_000004_create_saved_searches;
 mod m20261130_000005_bulk_path_indexes;
+mod m20261130_000006_create_contracts;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_create_catalogue::Migration),
             Box::new(m20261128_000004_create_saved_searches::Migration),
             Box::new(m20261130_000005_bulk_path_indexes::Migration),
+            Box::new(m20261130_000006_create_contracts::Migration),
         ]
     }
 }

@@ -1,6 +1,11 @@
 //! sea-orm entities: one module per table. Rules live in `services`, not here.
 
+pub mod audit_log;
 pub mod challenge_applications;
+pub mod contract_versions;
+pub mod contracts;
+pub mod deal_events;
+pub mod deals;
 pub mod demands;
 pub mod listing_events;
 pub mod listing_industries;

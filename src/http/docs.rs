@@ -29,6 +29,9 @@ use crate::app::AppState;
         (name = "demands", description = "Enterprise demands (企业技术需求) and 揭榜挂帅 challenges"),
         (name = "catalogue", description = "The catalogue by industry"),
         (name = "search", description = "Chinese full-text search and matching"),
+        (name = "deals", description = "Deals (撮合) run by brokers"),
+        (name = "contracts", description = "Technology contracts and their registration (技术合同认定登记)"),
+        (name = "indicators", description = "Indicators (动态监测): registered contract value against the policy's targets"),
     )
 )]
 pub struct ApiDoc;

@@ -3,11 +3,14 @@
 
 mod auth;
 mod catalogue;
+mod contracts;
+mod deals;
 mod demands;
 mod docs;
 pub mod extract;
 mod health;
 mod imports;
+mod indicators;
 mod matching;
 mod organizations;
 mod reference;
@@ -52,6 +55,9 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(search::router())
         .merge(matching::router())
         .merge(saved_searches::router())
+        .merge(deals::router())
+        .merge(contracts::router())
+        .merge(indicators::router())
 }
 
 /// The bulk-import routes, which take larger bodies than the rest.

@@ -2,8 +2,12 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod audit;
 pub mod catalogue;
+pub mod contracts;
+pub mod deals;
 pub mod demands;
+pub mod indicators;
 pub mod listings;
 pub mod login_throttle;
 pub mod matching;

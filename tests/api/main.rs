@@ -6,6 +6,7 @@
 mod accounts;
 mod catalogue;
 mod cli;
+mod contracts;
 mod errors;
 mod helpers;
 mod imports;

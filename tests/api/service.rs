@@ -156,6 +156,19 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/saved-searches/{id}"),
     ("get", "/api/v1/notifications"),
     ("post", "/api/v1/notifications/{id}/read"),
+    ("post", "/api/v1/deals"),
+    ("get", "/api/v1/deals"),
+    ("get", "/api/v1/deals/{id}"),
+    ("post", "/api/v1/deals/{id}/stage"),
+    ("post", "/api/v1/contracts"),
+    ("get", "/api/v1/contracts"),
+    ("get", "/api/v1/contracts/{id}"),
+    ("put", "/api/v1/contracts/{id}"),
+    ("post", "/api/v1/contracts/{id}/register"),
+    ("post", "/api/v1/contracts/{id}/reject"),
+    ("post", "/api/v1/contracts/{id}/request-correction"),
+    ("post", "/api/v1/contracts/{id}/amend"),
+    ("get", "/api/v1/indicators/transaction-value"),
 ];
 
 #[tokio::test]
@@ -188,6 +201,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
             "get" => app.client.get(app.url(&concrete)),
             "post" => app.client.post(app.url(&concrete)),
             "patch" => app.client.patch(app.url(&concrete)),
+            "put" => app.client.put(app.url(&concrete)),
             "delete" => app.client.delete(app.url(&concrete)),
             other => panic!("unexpected method {other}"),
         };

@@ -1,0 +1,115 @@
+//! `/api/v1/deals`: a broker's deals from introduction to registered contract.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::error::{AppResult, Problem};
+use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, Pagination};
+use crate::services::deals::{self, DealInput, DealView, StageInput};
+use crate::views::Page;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(open_deal, list_deals))
+        .routes(routes!(get_deal))
+        .routes(routes!(move_deal))
+}
+
+/// Open a deal between a seller and a buyer organization (brokers only); it starts at `intent`.
+#[utoipa::path(post, path = "/api/v1/deals", tag = "deals",
+    security(("bearer" = [])),
+    request_body = DealInput,
+    responses(
+        (status = 201, description = "opened", body = DealView),
+        (status = 403, description = "not a broker", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn open_deal(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppJson(input): AppJson<DealInput>,
+) -> AppResult<(StatusCode, axum::Json<DealView>)> {
+    let deal = deals::open(&state.db, &user, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(deal.into())))
+}
+
+/// `?mine=true` of the deal list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DealQuery {
+    /// Only the deals you broker or your organization is a party to (the registrar sees all
+    /// otherwise; everybody else always sees only these).
+    mine: Option<bool>,
+}
+
+/// Deals you may read, newest first.
+#[utoipa::path(get, path = "/api/v1/deals", tag = "deals",
+    security(("bearer" = [])),
+    params(DealQuery, Pagination),
+    responses((status = 200, description = "a page of deals", body = Page<DealView>)))]
+async fn list_deals(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppQuery(query): AppQuery<DealQuery>,
+    AppQuery(pagination): AppQuery<Pagination>,
+) -> AppResult<axum::Json<Page<DealView>>> {
+    let (page, per_page) = pagination.resolve()?;
+    let (items, total) = deals::list(
+        &state.db,
+        &user,
+        query.mine.unwrap_or(false),
+        page,
+        per_page,
+    )
+    .await?;
+    Ok(axum::Json(Page {
+        items: items.into_iter().map(Into::into).collect(),
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// One deal with its history: its broker, both parties and the registrar may read it.
+#[utoipa::path(get, path = "/api/v1/deals/{id}", tag = "deals",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "deal id")),
+    responses(
+        (status = 200, description = "the deal and its events", body = DealView),
+        (status = 404, description = "unknown, or not yours to read", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_deal(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<axum::Json<DealView>> {
+    Ok(axum::Json(deals::get(&state.db, &user, id).await?))
+}
+
+/// Move a deal to `negotiating`, `signed` or `lost`, with a note (its broker or the registrar).
+/// `registered` follows from registering its contract.
+#[utoipa::path(post, path = "/api/v1/deals/{id}/stage", tag = "deals",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "deal id")),
+    request_body = StageInput,
+    responses(
+        (status = 200, description = "moved", body = DealView),
+        (status = 403, description = "a party, not its broker", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown, or not yours to read", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "a move the stages do not allow", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn move_deal(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(input): AppJson<StageInput>,
+) -> AppResult<axum::Json<DealView>> {
+    deals::move_stage(&state.db, &user, id, input).await?;
+    Ok(axum::Json(deals::get(&state.db, &user, id).await?))
+}

@@ -1,0 +1,71 @@
+//! `/api/v1/indicators`: the value of registered technology contracts against the policy's targets.
+
+use axum::extract::State;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::error::{AppResult, Problem};
+use crate::http::extract::AppQuery;
+use crate::services::indicators::{self, Breakdown, Direction, Measure, TransactionValue};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(transaction_value))
+}
+
+/// Parameters of the transaction-value indicator.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ValueQuery {
+    /// Year of registration (default: this year in Beijing).
+    year: Option<i32>,
+    /// `total` (合同成交额, default) or `technical` (技术交易额).
+    measure: Option<Measure>,
+    /// `outflow` (技术输出: sellers in Xi'an, default) or `inflow` (技术吸纳: buyers in Xi'an).
+    direction: Option<Direction>,
+    /// `month` (default), `quarter`, `contract_type`, `tech_field`, `industry`, `seller_nature` or
+    /// `district`.
+    by: Option<Breakdown>,
+}
+
+/// 技术市场合同交易额: registered contracts of a year, broken down, against the policy's target.
+///
+/// Only `registered` contracts count, in the year and month of their registration date, with their
+/// current (amended) amounts; a contract counts for Xi'an when the seller's region code starts with
+/// `6101` (outflow) or, with `direction=inflow`, the buyer's. A contract with several industries
+/// counts under its first (`unclassified` without one), so the groups of every breakdown sum to
+/// `count` and `value_fen`. Individual contracts are never shown.
+#[utoipa::path(get, path = "/api/v1/indicators/transaction-value", tag = "indicators",
+    params(ValueQuery),
+    responses(
+        (status = 200, description = "the year's value and its breakdown", body = TransactionValue),
+        (status = 422, description = "bad parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn transaction_value(
+    State(state): State<AppState>,
+    AppQuery(query): AppQuery<ValueQuery>,
+) -> AppResult<axum::Json<TransactionValue>> {
+    let year = match query.year {
+        Some(year) if !(1980..=2200).contains(&year) => {
+            return Err(crate::error::AppError::field(
+                "year",
+                "a year from 1980 to 2200",
+            ));
+        }
+        Some(year) => year,
+        None => chrono::Datelike::year(&crate::services::contracts::today_in_china()),
+    };
+    Ok(axum::Json(
+        indicators::transaction_value(
+            &state.db,
+            &state.reference,
+            year,
+            query.measure.unwrap_or_default(),
+            query.direction.unwrap_or_default(),
+            query.by.unwrap_or_default(),
+        )
+        .await?,
+    ))
+}

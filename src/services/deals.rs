@@ -1,0 +1,406 @@
+//! Deals (撮合): a broker's work from the first introduction of a seller and a buyer to a
+//! registered contract. Every move is an event with a note, kept forever.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition,
+    ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::begin_write;
+use crate::domain::{Membership, Role};
+use crate::entity::{deal_events, deals, demands, organizations, results};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::audit;
+use crate::services::sessions::CurrentUser;
+
+/// The stages of a deal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// 意向: the broker has introduced the parties.
+    Intent,
+    /// 洽谈: the parties negotiate.
+    Negotiating,
+    /// 签约: the contract is signed.
+    Signed,
+    /// 登记: its contract is registered (set by the registration, not by a move).
+    Registered,
+    /// 终止: it came to nothing.
+    Lost,
+}
+
+impl Stage {
+    /// The stored code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Intent => "intent",
+            Self::Negotiating => "negotiating",
+            Self::Signed => "signed",
+            Self::Registered => "registered",
+            Self::Lost => "lost",
+        }
+    }
+
+    /// The stage of a stored code.
+    pub fn parse(code: &str) -> Option<Self> {
+        [
+            Self::Intent,
+            Self::Negotiating,
+            Self::Signed,
+            Self::Registered,
+            Self::Lost,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == code)
+    }
+
+    /// Whether a deal may move from `self` to `to` by hand. Deals only move forward; `lost` can be
+    /// declared from any open stage; `registered` is reached only by registering the contract.
+    pub fn can_move_to(self, to: Stage) -> bool {
+        use Stage::*;
+        matches!(
+            (self, to),
+            (Intent, Negotiating)
+                | (Intent, Signed)
+                | (Negotiating, Signed)
+                | (Intent | Negotiating | Signed, Lost)
+        )
+    }
+}
+
+/// `POST /api/v1/deals`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DealInput {
+    /// What the deal is about, 1–200 characters.
+    pub title: String,
+    /// The listed result it is about.
+    #[serde(default)]
+    pub result_id: Option<Uuid>,
+    /// The demand it answers.
+    #[serde(default)]
+    pub demand_id: Option<Uuid>,
+    /// The selling organization.
+    pub seller_org_id: Uuid,
+    /// The buying organization.
+    pub buyer_org_id: Uuid,
+    /// Expected contract value in fen (≥ 0).
+    #[serde(default)]
+    pub expected_amount_fen: Option<i64>,
+}
+
+/// `POST /api/v1/deals/{id}/stage`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageInput {
+    /// `negotiating`, `signed` or `lost`.
+    pub stage: Stage,
+    /// What happened (at most 2,000 characters).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// One move of a deal.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DealEventView {
+    /// Stage before (`null` when the deal was opened).
+    pub from_stage: Option<String>,
+    /// Stage after.
+    pub to_stage: String,
+    /// Note.
+    pub note: Option<String>,
+    /// Who moved it (`null` for a registration).
+    pub actor_id: Option<Uuid>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A deal, as its broker, its parties and the registrar see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DealView {
+    /// Id.
+    pub id: Uuid,
+    /// Title.
+    pub title: String,
+    /// Current stage.
+    pub stage: String,
+    /// The broker who owns it.
+    pub broker_id: Uuid,
+    /// Seller organization.
+    pub seller_org_id: Uuid,
+    /// Buyer organization.
+    pub buyer_org_id: Uuid,
+    /// Result.
+    pub result_id: Option<Uuid>,
+    /// Demand.
+    pub demand_id: Option<Uuid>,
+    /// Expected value in fen.
+    pub expected_amount_fen: Option<i64>,
+    /// The registered contract that closed it.
+    pub contract_id: Option<Uuid>,
+    /// Opened.
+    pub created_at: DateTime<Utc>,
+    /// Last move.
+    pub updated_at: DateTime<Utc>,
+    /// Every move, oldest first (only on a single deal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<DealEventView>>,
+}
+
+impl From<deals::Model> for DealView {
+    fn from(d: deals::Model) -> Self {
+        Self {
+            id: d.id,
+            title: d.title,
+            stage: d.stage,
+            broker_id: d.broker_id,
+            seller_org_id: d.seller_org_id,
+            buyer_org_id: d.buyer_org_id,
+            result_id: d.result_id,
+            demand_id: d.demand_id,
+            expected_amount_fen: d.expected_amount_fen,
+            contract_id: d.contract_id,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+            events: None,
+        }
+    }
+}
+
+fn is_registrar(user: &CurrentUser) -> bool {
+    user.user.role == Role::Registrar.as_str()
+}
+
+fn active_org(user: &CurrentUser) -> Option<Uuid> {
+    (user.user.membership == Membership::Active.as_str())
+        .then_some(user.user.organization_id)
+        .flatten()
+}
+
+/// Whether `user` may read `deal`: its broker, the registrar, and members of either party.
+fn may_read(user: &CurrentUser, deal: &deals::Model) -> bool {
+    is_registrar(user)
+        || deal.broker_id == user.user.id
+        || active_org(user).is_some_and(|org| org == deal.seller_org_id || org == deal.buyer_org_id)
+}
+
+/// Opens a deal at stage `intent`; only brokers do.
+pub async fn open(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    input: DealInput,
+) -> AppResult<deals::Model> {
+    if user.user.role != Role::Broker.as_str()
+        || user.user.membership != Membership::Active.as_str()
+    {
+        return Err(AppError::Forbidden(
+            "only active broker accounts open deals".into(),
+        ));
+    }
+    let mut errors = Vec::new();
+    let title = input.title.trim().to_owned();
+    if title.is_empty() || title.chars().count() > 200 {
+        errors.push(FieldError::new("title", "1 to 200 characters"));
+    }
+    if input.expected_amount_fen.is_some_and(|a| a < 0) {
+        errors.push(FieldError::new(
+            "expected_amount_fen",
+            "must not be negative",
+        ));
+    }
+    if input.seller_org_id == input.buyer_org_id {
+        errors.push(FieldError::new(
+            "buyer_org_id",
+            "the buyer must be another organization than the seller",
+        ));
+    }
+    let txn = begin_write(db).await?;
+    for (field, id) in [
+        ("seller_org_id", input.seller_org_id),
+        ("buyer_org_id", input.buyer_org_id),
+    ] {
+        if organizations::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .is_none()
+        {
+            errors.push(FieldError::new(field, "no organization has this id"));
+        }
+    }
+    if let Some(id) = input.result_id
+        && results::Entity::find_by_id(id).one(&txn).await?.is_none()
+    {
+        errors.push(FieldError::new("result_id", "no result has this id"));
+    }
+    if let Some(id) = input.demand_id
+        && demands::Entity::find_by_id(id).one(&txn).await?.is_none()
+    {
+        errors.push(FieldError::new("demand_id", "no demand has this id"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let now = Utc::now();
+    let deal = deals::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        title: Set(title),
+        broker_id: Set(user.user.id),
+        seller_org_id: Set(input.seller_org_id),
+        buyer_org_id: Set(input.buyer_org_id),
+        result_id: Set(input.result_id),
+        demand_id: Set(input.demand_id),
+        expected_amount_fen: Set(input.expected_amount_fen),
+        stage: Set(Stage::Intent.as_str().into()),
+        contract_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    record_event(&txn, deal.id, None, Stage::Intent, None, Some(user.user.id)).await?;
+    txn.commit().await?;
+    Ok(deal)
+}
+
+/// Writes one event of a deal.
+pub(crate) async fn record_event<C: ConnectionTrait>(
+    db: &C,
+    deal_id: Uuid,
+    from: Option<&str>,
+    to: Stage,
+    note: Option<String>,
+    actor_id: Option<Uuid>,
+) -> Result<(), sea_orm::DbErr> {
+    deal_events::Entity::insert(deal_events::ActiveModel {
+        id: NotSet,
+        deal_id: Set(deal_id),
+        from_stage: Set(from.map(str::to_owned)),
+        to_stage: Set(to.as_str().into()),
+        note: Set(note),
+        actor_id: Set(actor_id),
+        created_at: Set(Utc::now()),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Moves a deal: its broker or the registrar; `404` for anybody who may not read it, `403` for a
+/// party that may read but not move it, `409` for a move the stages do not allow.
+pub async fn move_stage(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    id: Uuid,
+    input: StageInput,
+) -> AppResult<deals::Model> {
+    let note = input
+        .note
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        return Err(AppError::field("note", "at most 2000 characters"));
+    }
+    let txn = begin_write(db).await?;
+    let deal = deals::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .filter(|d| may_read(user, d))
+        .ok_or_else(|| AppError::NotFound("no deal has this id".into()))?;
+    if deal.broker_id != user.user.id && !is_registrar(user) {
+        return Err(AppError::Forbidden(
+            "only the deal's broker or the registrar move a deal".into(),
+        ));
+    }
+    let from = Stage::parse(&deal.stage).unwrap_or(Stage::Intent);
+    if !from.can_move_to(input.stage) {
+        return Err(AppError::Conflict(format!(
+            "a deal cannot move from {} to {}",
+            from.as_str(),
+            input.stage.as_str()
+        )));
+    }
+    let mut active: deals::ActiveModel = deal.clone().into();
+    active.stage = Set(input.stage.as_str().into());
+    active.updated_at = Set(Utc::now());
+    let deal = active.update(&txn).await?;
+    record_event(
+        &txn,
+        id,
+        Some(from.as_str()),
+        input.stage,
+        note.clone(),
+        Some(user.user.id),
+    )
+    .await?;
+    if is_registrar(user) {
+        audit::record(
+            &txn,
+            user.user.id,
+            "deal.move",
+            "deal",
+            id,
+            serde_json::json!({"from": from.as_str(), "to": input.stage.as_str(), "note": note}),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(deal)
+}
+
+/// One deal with its events, for those who may read it (`404` for anybody else).
+pub async fn get(db: &DatabaseConnection, user: &CurrentUser, id: Uuid) -> AppResult<DealView> {
+    let deal = deals::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|d| may_read(user, d))
+        .ok_or_else(|| AppError::NotFound("no deal has this id".into()))?;
+    let events = deal_events::Entity::find()
+        .filter(deal_events::Column::DealId.eq(id))
+        .order_by_asc(deal_events::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| DealEventView {
+            from_stage: e.from_stage,
+            to_stage: e.to_stage,
+            note: e.note,
+            actor_id: e.actor_id,
+            at: e.created_at,
+        })
+        .collect();
+    let mut view = DealView::from(deal);
+    view.events = Some(events);
+    Ok(view)
+}
+
+/// Deals the user may read, newest first: with `mine`, only those the user brokers or whose
+/// parties include the user's organization (the registrar otherwise sees all).
+pub async fn list(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    mine: bool,
+    page: u64,
+    per_page: u64,
+) -> AppResult<(Vec<deals::Model>, u64)> {
+    let mut condition = Condition::any().add(deals::Column::BrokerId.eq(user.user.id));
+    if let Some(org) = active_org(user) {
+        condition = condition
+            .add(deals::Column::SellerOrgId.eq(org))
+            .add(deals::Column::BuyerOrgId.eq(org));
+    }
+    let mut query = deals::Entity::find();
+    if mine || !is_registrar(user) {
+        query = query.filter(condition);
+    }
+    let paginator = query
+        .order_by_desc(deals::Column::CreatedAt)
+        .order_by_desc(deals::Column::Id)
+        .paginate(db, per_page);
+    let total = paginator.num_items().await?;
+    let items = paginator.fetch_page(page - 1).await?;
+    Ok((items, total))
+}

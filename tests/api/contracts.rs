@@ -1,0 +1,665 @@
+//! Deals, technology contracts, registration numbers and the transaction-value indicator.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::NaiveDate;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use techmarket::services::{contracts, sessions};
+
+use crate::helpers::{TestApp, assert_problem, error_fields, spawn_app};
+
+/// The people of a small market: a university researcher (seller side), an enterprise (buyer
+/// side), a broker, an outsider enterprise, and the registrar.
+struct Market {
+    seller: String,
+    seller_org: String,
+    buyer: String,
+    buyer_org: String,
+    broker: String,
+    broker_id: String,
+    outsider: String,
+    registrar: String,
+}
+
+async fn member(app: &TestApp, email: &str, role: &str, org: &str, kind: &str) -> (String, Value) {
+    let answer = app.register_with_new_org(email, role, org, kind).await;
+    (
+        answer["token"].as_str().expect("token").to_owned(),
+        answer["user"].clone(),
+    )
+}
+
+async fn market(app: &TestApp) -> Market {
+    let (seller, seller_user) = member(
+        app,
+        "s@xjtu.edu.cn",
+        "researcher",
+        "西安交通大学",
+        "university",
+    )
+    .await;
+    let (buyer, buyer_user) = member(
+        app,
+        "b@corp.test",
+        "enterprise",
+        "陕西某装备有限公司",
+        "enterprise",
+    )
+    .await;
+    let (broker, broker_user) = member(
+        app,
+        "k@agency.test",
+        "broker",
+        "西安技术转移中心",
+        "transfer_agency",
+    )
+    .await;
+    let (outsider, _) = member(app, "o@other.test", "enterprise", "无关企业", "enterprise").await;
+    Market {
+        seller,
+        seller_org: seller_user["organization_id"]
+            .as_str()
+            .expect("org")
+            .to_owned(),
+        buyer,
+        buyer_org: buyer_user["organization_id"]
+            .as_str()
+            .expect("org")
+            .to_owned(),
+        broker,
+        broker_id: broker_user["id"].as_str().expect("id").to_owned(),
+        outsider,
+        registrar: app.registrar_token().await,
+    }
+}
+
+fn contract_body(m: &Market, total: i64, non_technical: i64) -> Value {
+    json!({
+        "project_name": "高性能伺服电机控制技术开发",
+        "contract_type": "development",
+        "sub_type": "commissioned_development",
+        "seller": {"organization_id": m.seller_org, "name": "西安交通大学", "nature_code": "022", "region_code": "610113"},
+        "buyer": {"organization_id": m.buyer_org, "name": "陕西某装备有限公司", "nature_code": "150", "region_code": "610116"},
+        "signed_on": "2026-03-02",
+        "valid_from": "2026-03-02",
+        "valid_to": "2027-03-01",
+        "total_amount_fen": total,
+        "non_technical_fen": non_technical,
+        "tech_field": "advanced_manufacturing",
+        "industry_codes": ["high_end_equipment"],
+        "ip_types": ["invention_patent"]
+    })
+}
+
+async fn submit(app: &TestApp, token: &str, key: Option<&str>, body: &Value) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url("/api/v1/contracts"))
+        .bearer_auth(token)
+        .json(body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    request.send().await.expect("request")
+}
+
+async fn json_of(response: reqwest::Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status);
+    response.json().await.expect("json")
+}
+
+async fn value(app: &TestApp, query: &str) -> Value {
+    json_of(
+        app.get(
+            &format!("/api/v1/indicators/transaction-value?{query}"),
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_broker_takes_a_deal_from_introduction_to_a_registered_contract() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let deal = json_of(
+        app.post_json(
+            "/api/v1/deals",
+            &json!({"title": "伺服电机控制技术对接", "seller_org_id": m.seller_org,
+                    "buyer_org_id": m.buyer_org, "expected_amount_fen": 50_000_000}),
+            Some(&m.broker),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(deal["stage"], "intent");
+    let deal_id = deal["id"].as_str().expect("id").to_owned();
+    let stage = |stage: &str| json!({"stage": stage, "note": format!("进入{stage}")});
+    // The buyer may read the deal but not move it; an outsider cannot see it at all.
+    let moved = app
+        .post_json(
+            &format!("/api/v1/deals/{deal_id}/stage"),
+            &stage("negotiating"),
+            Some(&m.buyer),
+        )
+        .await;
+    assert_problem(moved, StatusCode::FORBIDDEN).await;
+    let hidden = app
+        .get(&format!("/api/v1/deals/{deal_id}"), Some(&m.outsider))
+        .await;
+    assert_problem(hidden, StatusCode::NOT_FOUND).await;
+    for next in ["negotiating", "signed"] {
+        let moved = app
+            .post_json(
+                &format!("/api/v1/deals/{deal_id}/stage"),
+                &stage(next),
+                Some(&m.broker),
+            )
+            .await;
+        assert_eq!(json_of(moved, StatusCode::OK).await["stage"], next);
+    }
+    let backwards = app
+        .post_json(
+            &format!("/api/v1/deals/{deal_id}/stage"),
+            &stage("negotiating"),
+            Some(&m.broker),
+        )
+        .await;
+    assert_problem(backwards, StatusCode::CONFLICT).await;
+
+    let mut body = contract_body(&m, 80_000_000, 5_000_000);
+    body["deal_id"] = json!(deal_id);
+    body["broker_id"] = json!(m.broker_id);
+    let contract = json_of(
+        submit(&app, &m.seller, Some("k-1"), &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(contract["status"], "submitted");
+    assert_eq!(contract["technical_amount_fen"], 75_000_000);
+    let id = contract["id"].as_str().expect("id").to_owned();
+
+    // Only the registrar registers.
+    let path = format!("/api/v1/contracts/{id}/register");
+    assert_problem(
+        app.post_json(&path, &json!({}), Some(&m.seller)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let registered = json_of(
+        app.post_json(&path, &json!({}), Some(&m.registrar)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(registered["status"], "registered");
+    let number = registered["registration_no"].as_str().expect("number");
+    let year = contracts::today_in_china().format("%Y").to_string();
+    assert_eq!(number, format!("{year}61010{}", "1000001"));
+    assert_eq!(number.len(), 16);
+    // Registering twice is a conflict, not a second number.
+    assert_problem(
+        app.post_json(&path, &json!({}), Some(&m.registrar)).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+
+    // The deal followed, with an event of its own; its history is complete.
+    let deal = json_of(
+        app.get(&format!("/api/v1/deals/{deal_id}"), Some(&m.buyer))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(deal["stage"], "registered");
+    assert_eq!(deal["contract_id"], json!(id));
+    let stages: Vec<&str> = deal["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["to_stage"].as_str())
+        .collect();
+    assert_eq!(stages, ["intent", "negotiating", "signed", "registered"]);
+
+    // Both parties and the broker see the contract; an outsider and anonymous visitors do not.
+    for token in [&m.seller, &m.buyer, &m.broker, &m.registrar] {
+        let seen = app
+            .get(&format!("/api/v1/contracts/{id}"), Some(token))
+            .await;
+        assert_eq!(seen.status(), StatusCode::OK);
+    }
+    assert_problem(
+        app.get(&format!("/api/v1/contracts/{id}"), Some(&m.outsider))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.get(&format!("/api/v1/contracts/{id}"), None).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let listed = json_of(
+        app.get("/api/v1/contracts", Some(&m.outsider)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["total"], 0);
+
+    // The indicator counts it, in Xi'an's outflow and inflow (both parties are in Xi'an).
+    let outflow = value(&app, &format!("year={year}")).await;
+    assert_eq!(outflow["count"], 1);
+    assert_eq!(outflow["value_fen"], 80_000_000);
+    let technical = value(
+        &app,
+        &format!("year={year}&measure=technical&direction=inflow&by=district"),
+    )
+    .await;
+    assert_eq!(technical["value_fen"], 75_000_000);
+    assert_eq!(technical["groups"][0]["key"], "610116");
+    // No individual contract amount is in the public answer: only sums.
+    assert!(!outflow.to_string().contains(&id));
+}
+
+#[tokio::test]
+async fn idempotency_key_gives_back_the_same_contract_and_refuses_another_body() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let body = contract_body(&m, 1_000, 0);
+    let first = json_of(
+        submit(&app, &m.seller, Some("same"), &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let again = json_of(
+        submit(&app, &m.seller, Some("same"), &body).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(first["id"], again["id"]);
+    let other = submit(&app, &m.seller, Some("same"), &contract_body(&m, 2_000, 0)).await;
+    assert_problem(other, StatusCode::CONFLICT).await;
+    // Concurrent identical submissions under a new key: one contract.
+    let racing: Vec<_> = (0..8)
+        .map(|_| submit(&app, &m.seller, Some("race"), &body))
+        .collect();
+    let answers = futures_util::future::join_all(racing).await;
+    let mut ids = HashSet::new();
+    let mut created = 0;
+    for answer in answers {
+        if answer.status() == StatusCode::CREATED {
+            created += 1;
+        }
+        assert!(answer.status().is_success(), "{}", answer.status());
+        ids.insert(answer.json::<Value>().await.expect("json")["id"].clone());
+    }
+    assert_eq!((created, ids.len()), (1, 1));
+    let listed = json_of(
+        app.get("/api/v1/contracts", Some(&m.seller)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["total"], 2);
+}
+
+#[tokio::test]
+async fn bad_money_and_bad_codes_are_named_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let cases: Vec<(Value, &str)> = vec![
+        (json!(-1), "total_amount_fen"),
+        (json!(1.5), "total_amount_fen"),
+        (json!("100"), "total_amount_fen"),
+        (json!(10_000_000_000_001i64), "total_amount_fen"),
+        (json!(18_446_744_073_709_551_615u64), "total_amount_fen"),
+    ];
+    for (amount, field) in cases {
+        let mut body = contract_body(&m, 0, 0);
+        body["total_amount_fen"] = amount.clone();
+        let problem = assert_problem(
+            submit(&app, &m.seller, None, &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(error_fields(&problem), vec![field], "{amount}");
+    }
+    let more = contract_body(&m, 100, 101);
+    let problem = assert_problem(
+        submit(&app, &m.seller, None, &more).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["non_technical_fen"]);
+    let mut wrong = contract_body(&m, 100, 0);
+    wrong["sub_type"] = json!("patent_licence");
+    wrong["valid_to"] = json!("2020-01-01");
+    wrong["buyer"]["region_code"] = json!("999999");
+    let problem = assert_problem(
+        submit(&app, &m.seller, None, &wrong).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        error_fields(&problem),
+        vec!["sub_type", "buyer.region_code", "valid_to"]
+    );
+    let mut date = contract_body(&m, 100, 0);
+    date["signed_on"] = json!("2026-02-30");
+    let problem = assert_problem(
+        submit(&app, &m.seller, None, &date).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["signed_on"]);
+    // Zero is a valid amount; the largest allowed one too.
+    for total in [0, contracts::MAX_AMOUNT_FEN] {
+        let ok = submit(&app, &m.seller, None, &contract_body(&m, total, total)).await;
+        assert_eq!(ok.status(), StatusCode::CREATED);
+    }
+    // Somebody neither in the seller's organization nor a broker cannot submit for it.
+    let forbidden = submit(&app, &m.buyer, None, &contract_body(&m, 100, 0)).await;
+    assert_problem(forbidden, StatusCode::FORBIDDEN).await;
+    let listed = json_of(
+        app.get("/api/v1/contracts", Some(&m.registrar)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["total"], 2);
+}
+
+#[tokio::test]
+async fn concurrent_registrations_get_consecutive_serials_without_gaps() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let mut ids = Vec::new();
+    for i in 0..24 {
+        let created = json_of(
+            submit(&app, &m.seller, None, &contract_body(&m, 1_000 + i, 0)).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        ids.push(created["id"].as_str().expect("id").to_owned());
+    }
+    // Every contract registered at once, and the first one a second time in the same burst.
+    let mut paths: Vec<String> = ids
+        .iter()
+        .map(|id| format!("/api/v1/contracts/{id}/register"))
+        .collect();
+    paths.push(paths[0].clone());
+    let empty = json!({});
+    let answers = futures_util::future::join_all(
+        paths
+            .iter()
+            .map(|p| app.post_json(p, &empty, Some(&m.registrar))),
+    )
+    .await;
+    let mut numbers = Vec::new();
+    let mut conflicts = 0;
+    for answer in answers {
+        match answer.status() {
+            StatusCode::OK => numbers.push(
+                answer.json::<Value>().await.expect("json")["registration_no"]
+                    .as_str()
+                    .expect("number")
+                    .to_owned(),
+            ),
+            StatusCode::CONFLICT => conflicts += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(conflicts, 1);
+    let mut serials: Vec<u32> = numbers
+        .iter()
+        .map(|n| n[10..].parse().expect("serial"))
+        .collect();
+    serials.sort_unstable();
+    assert_eq!(serials, (1..=24).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn rejection_correction_and_amendment_follow_the_rules_and_move_the_indicator() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let registrar = sessions::authenticate(app.db(), &m.registrar)
+        .await
+        .expect("registrar");
+    let id = |v: &Value| v["id"].as_str().expect("id").to_owned();
+    let rejected = json_of(
+        submit(&app, &m.seller, None, &contract_body(&m, 500, 0)).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let reason = json!({"reason_code": "unclear_price", "detail": "价款约定不明确"});
+    let bad_reason = json!({"reason_code": "because", "detail": "x"});
+    let path = format!("/api/v1/contracts/{}/reject", id(&rejected));
+    let problem = assert_problem(
+        app.post_json(&path, &bad_reason, Some(&m.registrar)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["reason_code"]);
+    assert_eq!(
+        json_of(
+            app.post_json(&path, &reason, Some(&m.registrar)).await,
+            StatusCode::OK
+        )
+        .await["status"],
+        "rejected"
+    );
+
+    // A correction: sent back, answered by the submitter with a new version, then registered.
+    let corrected = json_of(
+        submit(&app, &m.seller, None, &contract_body(&m, 700, 0)).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let cid = id(&corrected);
+    let ask = format!("/api/v1/contracts/{cid}/request-correction");
+    json_of(
+        app.post_json(&ask, &reason, Some(&m.registrar)).await,
+        StatusCode::OK,
+    )
+    .await;
+    let answer = app
+        .client
+        .put(app.url(&format!("/api/v1/contracts/{cid}")))
+        .bearer_auth(&m.seller)
+        .json(&contract_body(&m, 900, 100))
+        .send()
+        .await
+        .expect("put");
+    let answer = json_of(answer, StatusCode::OK).await;
+    assert_eq!(
+        (answer["status"].as_str(), answer["version"].as_i64()),
+        (Some("submitted"), Some(2))
+    );
+    let cid_uuid = cid.parse().expect("uuid");
+    let on = NaiveDate::from_ymd_opt(2023, 5, 20).expect("date");
+    contracts::register(app.db(), &registrar, cid_uuid, "01", on)
+        .await
+        .expect("register");
+
+    let may = value(&app, "year=2023&by=month").await;
+    assert_eq!(
+        (may["count"].as_i64(), may["value_fen"].as_i64()),
+        (Some(1), Some(900))
+    );
+    assert_eq!(may["groups"][4]["value_fen"], 900);
+    assert_eq!(may["target_fen"], 16_000_000_000_000i64);
+
+    // An amendment keeps the number and moves the indicator to the new amounts.
+    let amend = json!({"contract": contract_body(&m, 1_200, 200), "note": "补充协议增加价款"});
+    let path = format!("/api/v1/contracts/{cid}/amend");
+    assert_problem(
+        app.post_json(&path, &amend, Some(&m.seller)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let amended = json_of(
+        app.post_json(&path, &amend, Some(&m.registrar)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(amended["version"], 3);
+    assert!(
+        amended["registration_no"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("202361010100000"))
+    );
+    let after = value(&app, "year=2023&measure=technical").await;
+    assert_eq!(
+        (after["count"].as_i64(), after["value_fen"].as_i64()),
+        (Some(1), Some(1_000))
+    );
+    // Rejected and submitted contracts never count.
+    let year = contracts::today_in_china().format("%Y").to_string();
+    assert_eq!(value(&app, &format!("year={year}")).await["count"], 0);
+}
+
+/// A small deterministic generator for the property-style test.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[tokio::test]
+async fn every_breakdown_sums_to_the_total_of_the_registered_contracts() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let registrar = sessions::authenticate(app.db(), &m.registrar)
+        .await
+        .expect("registrar");
+    let mut rng = Lcg(7);
+    let types = [
+        ("development", "cooperative_development"),
+        ("transfer", "patent_right_transfer"),
+        ("licence", "patent_licence"),
+        ("consulting", "feasibility_study"),
+        ("service", "technical_training"),
+    ];
+    let fields = [
+        "electronic_information",
+        "aerospace",
+        "new_energy",
+        "biomedicine",
+    ];
+    let regions = ["610113", "610116", "610102", "110108", "440305"];
+    let natures = ["022", "021", "150", "170"];
+    // Expected sums per direction, computed here from what was registered.
+    let mut expected: BTreeMap<(&str, &str), (i64, i64, i64)> = BTreeMap::new();
+    for i in 0..60 {
+        let (contract_type, sub_type) = types[rng.next(5) as usize];
+        let total = rng.next(5_000_000_000) as i64;
+        let non_technical = total / (1 + rng.next(4) as i64);
+        let seller_region = regions[rng.next(5) as usize];
+        let buyer_region = regions[rng.next(5) as usize];
+        let mut body = contract_body(&m, total, non_technical);
+        body["contract_type"] = json!(contract_type);
+        body["sub_type"] = json!(sub_type);
+        body["tech_field"] = json!(fields[rng.next(4) as usize]);
+        body["seller"]["region_code"] = json!(seller_region);
+        body["seller"]["nature_code"] = json!(natures[rng.next(4) as usize]);
+        body["buyer"]["region_code"] = json!(buyer_region);
+        body["industry_codes"] = if i % 7 == 0 {
+            json!([])
+        } else {
+            json!(["robotics", "automotive"])
+        };
+        let created = json_of(
+            submit(&app, &m.broker, None, &body).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let id = created["id"].as_str().expect("id").parse().expect("uuid");
+        let fate = rng.next(4);
+        if fate == 0 {
+            continue; // stays submitted
+        }
+        let year = if rng.next(2) == 0 { 2022 } else { 2023 };
+        let on = NaiveDate::from_ymd_opt(year, 1 + rng.next(12) as u32, 1 + rng.next(28) as u32)
+            .expect("date");
+        contracts::register(app.db(), &registrar, id, "01", on)
+            .await
+            .expect("register");
+        if year != 2022 {
+            continue;
+        }
+        for (direction, region) in [("outflow", seller_region), ("inflow", buyer_region)] {
+            if region.starts_with("6101") {
+                let sums = expected.entry(("2022", direction)).or_default();
+                sums.0 += 1;
+                sums.1 += total;
+                sums.2 += total - non_technical;
+            }
+        }
+    }
+    for direction in ["outflow", "inflow"] {
+        let (count, total, technical) = expected
+            .get(&("2022", direction))
+            .copied()
+            .unwrap_or_default();
+        assert!(
+            count > 0,
+            "the generator registered nothing for {direction}"
+        );
+        for by in [
+            "month",
+            "quarter",
+            "contract_type",
+            "tech_field",
+            "industry",
+            "seller_nature",
+            "district",
+        ] {
+            for (measure, sum) in [("total", total), ("technical", technical)] {
+                let answer = value(
+                    &app,
+                    &format!("year=2022&direction={direction}&by={by}&measure={measure}"),
+                )
+                .await;
+                let groups = answer["groups"].as_array().expect("groups");
+                let group_count: i64 = groups.iter().filter_map(|g| g["count"].as_i64()).sum();
+                let group_value: i64 = groups.iter().filter_map(|g| g["value_fen"].as_i64()).sum();
+                assert_eq!(
+                    (answer["count"].as_i64(), answer["value_fen"].as_i64()),
+                    (Some(count), Some(sum)),
+                    "{direction} {by} {measure}"
+                );
+                assert_eq!(
+                    (group_count, group_value),
+                    (count, sum),
+                    "{direction} {by} {measure}"
+                );
+            }
+        }
+    }
+    let industries = value(&app, "year=2022&by=industry").await;
+    let keys: Vec<&str> = industries["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["key"].as_str())
+        .collect();
+    assert!(
+        keys.iter()
+            .all(|k| ["robotics", "unclassified"].contains(k)),
+        "{keys:?}"
+    );
+    let bad = app
+        .get("/api/v1/indicators/transaction-value?by=colour", None)
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await),
+        vec!["by"]
+    );
+}
