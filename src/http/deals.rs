@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, Pagination};
-use crate::services::deals::{self, DealInput, DealView, StageInput};
+use crate::services::deals::{self, BrokerPerformance, DealInput, DealView, StageInput};
 use crate::views::Page;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -19,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(open_deal, list_deals))
         .routes(routes!(get_deal))
         .routes(routes!(move_deal))
+        .routes(routes!(broker_performance))
 }
 
 /// Open a deal between a seller and a buyer organization (brokers only); it starts at `intent`.
@@ -112,4 +113,21 @@ async fn move_deal(
 ) -> AppResult<axum::Json<DealView>> {
     deals::move_stage(&state.db, &user, id, input).await?;
     Ok(axum::Json(deals::get(&state.db, &user, id).await?))
+}
+
+/// A broker's deals by stage and the registered contracts credited to the broker, per year: for
+/// the broker and the registrar.
+#[utoipa::path(get, path = "/api/v1/brokers/{id}/performance", tag = "deals",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "the broker's user id")),
+    responses(
+        (status = 200, description = "per year", body = BrokerPerformance),
+        (status = 404, description = "not a broker, or not yours to see", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn broker_performance(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<axum::Json<BrokerPerformance>> {
+    Ok(axum::Json(deals::performance(&state.db, &user, id).await?))
 }

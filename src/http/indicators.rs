@@ -9,10 +9,12 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::AppQuery;
-use crate::services::indicators::{self, Breakdown, Direction, Measure, TransactionValue};
+use crate::services::indicators::{self, Breakdown, Direction, Measure, Summary, TransactionValue};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(transaction_value))
+    OpenApiRouter::new()
+        .routes(routes!(transaction_value))
+        .routes(routes!(summary))
 }
 
 /// Parameters of the transaction-value indicator.
@@ -47,16 +49,7 @@ async fn transaction_value(
     State(state): State<AppState>,
     AppQuery(query): AppQuery<ValueQuery>,
 ) -> AppResult<axum::Json<TransactionValue>> {
-    let year = match query.year {
-        Some(year) if !(1980..=2200).contains(&year) => {
-            return Err(crate::error::AppError::field(
-                "year",
-                "a year from 1980 to 2200",
-            ));
-        }
-        Some(year) => year,
-        None => chrono::Datelike::year(&crate::services::contracts::today_in_china()),
-    };
+    let year = resolve_year(query.year)?;
     Ok(axum::Json(
         indicators::transaction_value(
             &state.db,
@@ -67,5 +60,46 @@ async fn transaction_value(
             query.by.unwrap_or_default(),
         )
         .await?,
+    ))
+}
+
+/// The year asked for, or this year in Beijing.
+fn resolve_year(year: Option<i32>) -> AppResult<i32> {
+    match year {
+        Some(year) if !(1980..=2200).contains(&year) => Err(crate::error::AppError::field(
+            "year",
+            "a year from 1980 to 2200",
+        )),
+        Some(year) => Ok(year),
+        None => Ok(chrono::Datelike::year(
+            &crate::services::contracts::today_in_china(),
+        )),
+    }
+}
+
+/// `?year=` of the summary.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct YearQuery {
+    /// Year (default: this year in Beijing).
+    year: Option<i32>,
+}
+
+/// Every yearly indicator of the policy (秦创原 方案) with the value the market's data gives for
+/// it, its target and the progress; each says in `basis` exactly what is counted. Indicators the
+/// market does not record have `actual: null`.
+#[utoipa::path(get, path = "/api/v1/indicators/summary", tag = "indicators",
+    params(YearQuery),
+    responses(
+        (status = 200, description = "the policy's indicators for the year", body = Summary),
+        (status = 422, description = "bad year", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn summary(
+    State(state): State<AppState>,
+    AppQuery(query): AppQuery<YearQuery>,
+) -> AppResult<axum::Json<Summary>> {
+    let year = resolve_year(query.year)?;
+    Ok(axum::Json(
+        indicators::summary(&state.db, &state.reference, year).await?,
     ))
 }

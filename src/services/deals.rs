@@ -404,3 +404,84 @@ pub async fn list(
     let items = paginator.fetch_page(page - 1).await?;
     Ok((items, total))
 }
+
+/// A broker's results in one year.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct BrokerYear {
+    /// Year (of opening for deals, of registration for contracts).
+    pub year: i32,
+    /// Deals opened in the year, by their current stage.
+    pub deals_by_stage: std::collections::BTreeMap<String, u64>,
+    /// Contracts registered in the year that credit the broker.
+    pub registered_contracts: u64,
+    /// Their 合同成交额 in fen.
+    pub total_amount_fen: i64,
+    /// Their 技术交易额 in fen.
+    pub technical_amount_fen: i64,
+}
+
+/// `GET /api/v1/brokers/{id}/performance`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BrokerPerformance {
+    /// The broker.
+    pub broker_id: Uuid,
+    /// Name shown.
+    pub display_name: String,
+    /// Per year, oldest first.
+    pub years: Vec<BrokerYear>,
+}
+
+/// A broker's deals and credited registered contracts per year: for the broker and the registrar
+/// (`404` for anybody else, and for an id that is not a broker's).
+pub async fn performance(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    broker_id: Uuid,
+) -> AppResult<BrokerPerformance> {
+    use crate::entity::{contracts, users};
+    let not_found = || AppError::NotFound("no broker has this id".into());
+    if broker_id != user.user.id && !is_registrar(user) {
+        return Err(not_found());
+    }
+    let broker = users::Entity::find_by_id(broker_id)
+        .one(db)
+        .await?
+        .filter(|u| u.role == Role::Broker.as_str())
+        .ok_or_else(not_found)?;
+    let mut years: std::collections::BTreeMap<i32, BrokerYear> = Default::default();
+    let deals = deals::Entity::find()
+        .filter(deals::Column::BrokerId.eq(broker_id))
+        .all(db)
+        .await?;
+    for deal in deals {
+        let year = chrono::Datelike::year(&deal.created_at);
+        let entry = years.entry(year).or_insert_with(|| BrokerYear {
+            year,
+            ..Default::default()
+        });
+        *entry.deals_by_stage.entry(deal.stage).or_default() += 1;
+    }
+    let credited = contracts::Entity::find()
+        .filter(contracts::Column::BrokerId.eq(broker_id))
+        .filter(contracts::Column::Status.eq("registered"))
+        .all(db)
+        .await?;
+    for contract in credited {
+        let Some(on) = contract.registered_on else {
+            continue;
+        };
+        let year = chrono::Datelike::year(&on);
+        let entry = years.entry(year).or_insert_with(|| BrokerYear {
+            year,
+            ..Default::default()
+        });
+        entry.registered_contracts += 1;
+        entry.total_amount_fen += contract.total_amount_fen;
+        entry.technical_amount_fen += contract.technical_amount_fen;
+    }
+    Ok(BrokerPerformance {
+        broker_id,
+        display_name: broker.display_name,
+        years: years.into_values().collect(),
+    })
+}

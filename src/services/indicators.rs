@@ -349,3 +349,152 @@ pub async fn transaction_value<C: ConnectionTrait>(
         groups,
     })
 }
+
+/// One indicator of the policy for a year.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SummaryIndicator {
+    /// Indicator code (as in the policy targets).
+    pub code: String,
+    /// Chinese name.
+    pub label: String,
+    /// `fen` or `count`.
+    pub unit: String,
+    /// The value the market's data gives (`null` where the market does not record it).
+    pub actual: Option<i64>,
+    /// The policy's target for the year (`null` where it sets none).
+    pub target: Option<i64>,
+    /// `actual / target`.
+    pub progress: Option<f64>,
+    /// Exactly what is counted.
+    pub basis: String,
+}
+
+/// `GET /api/v1/indicators/summary`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Summary {
+    /// Year.
+    pub year: i32,
+    /// Every yearly indicator of the policy.
+    pub indicators: Vec<SummaryIndicator>,
+}
+
+/// The `n` column of a `SELECT COUNT(…) AS n`.
+async fn count<C: ConnectionTrait>(
+    db: &C,
+    select: sea_orm::sea_query::SelectStatement,
+) -> Result<i64, DbErr> {
+    let row = db
+        .query_one_raw(db.get_database_backend().build(&select))
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get::<i64>("", "n")?,
+        None => 0,
+    })
+}
+
+/// Every yearly indicator of the policy with what the market's data gives for it.
+pub async fn summary<C: ConnectionTrait>(
+    db: &C,
+    reference: &ReferenceData,
+    year: i32,
+) -> AppResult<Summary> {
+    use sea_orm::sea_query::Alias;
+    let end = chrono::NaiveDate::from_ymd_opt(year + 1, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc());
+    let start = chrono::NaiveDate::from_ymd_opt(year, 1, 1);
+    let next = chrono::NaiveDate::from_ymd_opt(year + 1, 1, 1);
+    let n = || Expr::col(Alias::new("id")).count();
+    let value = transaction_value(
+        db,
+        reference,
+        year,
+        Measure::Total,
+        Direction::Outflow,
+        Breakdown::Quarter,
+    )
+    .await?;
+    let brokers = count(
+        db,
+        Query::select()
+            .expr_as(n(), "n")
+            .from("users")
+            .and_where(Expr::col("role").eq("broker"))
+            .and_where(Expr::col("membership").eq("active"))
+            .and_where(Expr::col("created_at").lt(end))
+            .to_owned(),
+    )
+    .await?;
+    let agencies = count(
+        db,
+        Query::select()
+            .expr_as(n(), "n")
+            .from("organizations")
+            .and_where(Expr::col("kind").eq("transfer_agency"))
+            .and_where(Expr::col("created_at").lt(end))
+            .to_owned(),
+    )
+    .await?;
+    let local = count(
+        db,
+        Query::select()
+            .expr_as(n(), "n")
+            .from("contracts")
+            .and_where(Expr::col("status").eq("registered"))
+            .and_where(Expr::col("registered_on").gte(start))
+            .and_where(Expr::col("registered_on").lt(next))
+            .and_where(Expr::col("result_id").is_not_null())
+            .and_where(Expr::col("seller_region_code").like(format!("{XIAN_PREFIX}%")))
+            .and_where(Expr::col("buyer_region_code").like(format!("{XIAN_PREFIX}%")))
+            .to_owned(),
+    )
+    .await?;
+    let mut codes: Vec<(String, String, String)> = Vec::new();
+    for t in &reference.targets {
+        if !codes.iter().any(|(c, _, _)| *c == t.code) {
+            codes.push((t.code.clone(), t.label.clone(), t.unit.clone()));
+        }
+    }
+    let indicators = codes
+        .into_iter()
+        .map(|(code, label, unit)| {
+            let (actual, basis) = match code.as_str() {
+                "contract_value" => (
+                    Some(value.value_fen),
+                    "合同成交额 of contracts registered in the year whose seller's region code starts with 6101 (技术输出), with their current amounts".to_owned(),
+                ),
+                "brokers" => (
+                    Some(brokers),
+                    "active broker accounts (技术经理人/经纪人) created before the end of the year".to_owned(),
+                ),
+                "transfer_agencies" => (
+                    Some(agencies),
+                    "organizations of kind transfer_agency on the market, created before the end of the year (cumulative; the market does not record their city-level 认定)".to_owned(),
+                ),
+                "local_transformation_projects" => (
+                    Some(local),
+                    "contracts registered in the year that link a listed result and whose seller and buyer are both in Xi'an (region codes 6101xx)".to_owned(),
+                ),
+                _ => (
+                    None,
+                    "not recorded by the market: its data cannot feed this indicator".to_owned(),
+                ),
+            };
+            let target = target(reference, &code, year);
+            let progress = match (actual, target) {
+                (Some(a), Some(t)) if t > 0 => Some(a as f64 / t as f64),
+                _ => None,
+            };
+            SummaryIndicator {
+                code,
+                label,
+                unit,
+                actual,
+                target,
+                progress,
+                basis,
+            }
+        })
+        .collect();
+    Ok(Summary { year, indicators })
+}

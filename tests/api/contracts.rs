@@ -262,6 +262,50 @@ async fn a_broker_takes_a_deal_from_introduction_to_a_registered_contract() {
     assert_eq!(technical["groups"][0]["key"], "610116");
     // No individual contract amount is in the public answer: only sums.
     assert!(!outflow.to_string().contains(&id));
+
+    // The broker is credited, per year; nobody but the broker and the registrar sees it.
+    let path = format!("/api/v1/brokers/{}/performance", m.broker_id);
+    let performance = json_of(app.get(&path, Some(&m.broker)).await, StatusCode::OK).await;
+    let this_year = &performance["years"][0];
+    assert_eq!(this_year["registered_contracts"], 1);
+    assert_eq!(this_year["total_amount_fen"], 80_000_000);
+    assert_eq!(this_year["technical_amount_fen"], 75_000_000);
+    assert_eq!(this_year["deals_by_stage"], json!({"registered": 1}));
+    assert_eq!(
+        app.get(&path, Some(&m.registrar)).await.status(),
+        StatusCode::OK
+    );
+    assert_problem(app.get(&path, Some(&m.seller)).await, StatusCode::NOT_FOUND).await;
+
+    // The summary feeds the policy's indicators from the same data.
+    let summary = json_of(
+        app.get(&format!("/api/v1/indicators/summary?year={year}"), None)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let indicator = |code: &str| {
+        summary["indicators"]
+            .as_array()
+            .and_then(|all| all.iter().find(|i| i["code"] == code))
+            .cloned()
+            .unwrap_or_else(|| panic!("{code} missing"))
+    };
+    assert_eq!(indicator("contract_value")["actual"], 80_000_000);
+    assert_eq!(indicator("brokers")["actual"], 1);
+    assert_eq!(indicator("transfer_agencies")["actual"], 1);
+    assert_eq!(indicator("local_transformation_projects")["actual"], 0);
+    assert!(indicator("leading_talents")["actual"].is_null());
+    let y2021 = json_of(
+        app.get("/api/v1/indicators/summary?year=2021", None).await,
+        StatusCode::OK,
+    )
+    .await;
+    let first = y2021["indicators"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or_default();
+    assert!(first >= 7, "{y2021}");
 }
 
 #[tokio::test]
