@@ -170,7 +170,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = crate::db::connect(&settings).await?;
             crate::db::migrate(&db).await?;
             let reference = crate::reference::ReferenceData::read(&db).await?;
-            let summary = crate::demo::load_if_empty(&db, &reference)
+            let summary = crate::demo::load_if_empty(&db, &reference, &settings.registration_point)
                 .await
                 .map_err(describe)?;
             print_demo(&summary);
@@ -212,9 +212,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let application = Application::build(settings).await?;
     let state: &AppState = application.state();
     if demo {
-        let summary = crate::demo::load_if_empty(&state.db, &state.reference)
-            .await
-            .map_err(describe)?;
+        let summary = crate::demo::load_if_empty(
+            &state.db,
+            &state.reference,
+            &state.settings.registration_point,
+        )
+        .await
+        .map_err(describe)?;
         print_demo(&summary);
     }
     let addr = application.local_addr()?;
@@ -346,8 +350,8 @@ fn print_demo(summary: &crate::demo::DemoSummary) {
         return;
     }
     println!(
-        "demo data loaded: {} published results, {} published demands (challenges included)",
-        summary.results, summary.demands
+        "demo data loaded: {} published results, {} published demands (challenges included), {} registered contracts",
+        summary.results, summary.demands, summary.contracts
     );
     println!("demo accounts (for trying the market; change or remove them in production):");
     for login in created {

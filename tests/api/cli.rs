@@ -364,6 +364,32 @@ async fn serve_loads_demo_accounts_into_an_empty_database() {
             "{stdout}"
         );
     }
+    // The demo contracts put each policy year near its target, through the real indicator.
+    let url = database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("techmarket.db").display()));
+    let db = sea_orm::Database::connect(&url).await.expect("connect");
+    let reference = techmarket::reference::ReferenceData::read(&db)
+        .await
+        .expect("reference");
+    let mut registered = 0;
+    for year in [2021, 2022, 2023] {
+        let value = techmarket::services::indicators::transaction_value(
+            &db,
+            &reference,
+            year,
+            Default::default(),
+            Default::default(),
+            Default::default(),
+        )
+        .await
+        .expect("indicator");
+        let progress = value.progress.expect("a policy year has a target");
+        assert!((0.9..1.15).contains(&progress), "{year}: {progress}");
+        registered += value.count;
+    }
+    assert!(registered >= 1_900, "{registered}");
+    db.close().await.ok();
     // Seeding again adds nothing.
     let again = techmarket(&data_dir, database_url.as_deref())
         .arg("seed")

@@ -1,7 +1,10 @@
 //! Demo data for a fresh database: one account of each role, 310 research results of 17 Xi'an
 //! universities and institutes, 125 enterprise demands of which 14 are 揭榜挂帅 challenges — all
 //! published, loaded through the same import path as `techmarket import`. The texts are written for
-//! this project; the institutions are real, the enterprises and all figures invented.
+//! this project; the institutions are real, the enterprises and all figures invented. Then about
+//! 2,400 technology contracts over 2021–2023 and this year ([`contracts`]).
+
+pub mod contracts;
 
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use serde::Deserialize;
@@ -15,12 +18,12 @@ use crate::reference::ReferenceData;
 use crate::services::organizations::{NewOrganization, insert_organization};
 use crate::services::{accounts, passwords};
 
-const DEMO_ACCOUNTS: &str = include_str!("../seeds/demo/accounts.json");
+const DEMO_ACCOUNTS: &str = include_str!("../../seeds/demo/accounts.json");
 const DEMO_RESULTS: [&str; 2] = [
-    include_str!("../seeds/demo/results_a.jsonl"),
-    include_str!("../seeds/demo/results_b.jsonl"),
+    include_str!("../../seeds/demo/results_a.jsonl"),
+    include_str!("../../seeds/demo/results_b.jsonl"),
 ];
-const DEMO_DEMANDS: &str = include_str!("../seeds/demo/demands.jsonl");
+const DEMO_DEMANDS: &str = include_str!("../../seeds/demo/demands.jsonl");
 
 #[derive(Deserialize)]
 struct DemoAccount {
@@ -52,12 +55,15 @@ pub struct DemoSummary {
     pub results: u64,
     /// Published demands (challenges included).
     pub demands: u64,
+    /// Registered demo contracts.
+    pub contracts: u64,
 }
 
 /// Loads the demo data when the database has no user at all; returns what it loaded.
 pub async fn load_if_empty(
     db: &DatabaseConnection,
     reference: &ReferenceData,
+    registration_point: &str,
 ) -> AppResult<DemoSummary> {
     if users::Entity::find().count(db).await? > 0 {
         return Ok(DemoSummary::default());
@@ -76,6 +82,7 @@ pub async fn load_if_empty(
     }
     let report = import_demo(db, reference, ImportKind::Demands, DEMO_DEMANDS, &options).await?;
     summary.demands += report.created + report.updated;
+    summary.contracts = contracts::load(db, registration_point).await?;
     Ok(summary)
 }
 
