@@ -15,6 +15,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(transaction_value))
         .routes(routes!(summary))
+        .routes(routes!(transaction_value_chart))
 }
 
 /// Parameters of the transaction-value indicator.
@@ -102,4 +103,50 @@ async fn summary(
     Ok(axum::Json(
         indicators::summary(&state.db, &state.reference, year).await?,
     ))
+}
+
+/// Parameters of the chart.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ChartQuery {
+    /// Year of registration (default: this year in Beijing).
+    year: Option<i32>,
+    /// `total` (default) or `technical`.
+    measure: Option<Measure>,
+    /// `outflow` (default) or `inflow`.
+    direction: Option<Direction>,
+}
+
+/// The year's cumulative value by month against the policy's target, as an SVG image to paste
+/// into a report (the same numbers as `transaction-value?by=month`).
+#[utoipa::path(get, path = "/api/v1/indicators/transaction-value.svg", tag = "indicators",
+    params(ChartQuery),
+    responses(
+        (status = 200, description = "the chart", content_type = "image/svg+xml", body = String),
+        (status = 422, description = "bad parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn transaction_value_chart(
+    State(state): State<AppState>,
+    AppQuery(query): AppQuery<ChartQuery>,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let year = resolve_year(query.year)?;
+    let value = indicators::transaction_value(
+        &state.db,
+        &state.reference,
+        year,
+        query.measure.unwrap_or_default(),
+        query.direction.unwrap_or_default(),
+        Breakdown::Month,
+    )
+    .await?;
+    let svg = crate::services::chart::transaction_value_svg(&value);
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "image/svg+xml; charset=utf-8",
+        )],
+        svg,
+    )
+        .into_response())
 }

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod applications;
 pub mod audit;
 pub mod catalogue;
+pub mod chart;
 pub mod contracts;
 pub mod deals;
 pub mod demands;

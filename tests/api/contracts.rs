@@ -533,6 +533,20 @@ async fn rejection_correction_and_amendment_follow_the_rules_and_move_the_indica
     );
     assert_eq!(may["groups"][4]["value_fen"], 900);
     assert_eq!(may["target_fen"], 16_000_000_000_000i64);
+    let chart = app
+        .get("/api/v1/indicators/transaction-value.svg?year=2023", None)
+        .await;
+    assert_eq!(chart.status(), StatusCode::OK);
+    assert!(
+        chart.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("image/svg+xml"))
+    );
+    let svg = chart.text().await.expect("svg");
+    assert!(
+        svg.contains("目标 1600 亿元") && svg.contains("登记合同 1 项"),
+        "{svg}"
+    );
 
     // An amendment keeps the number and moves the indicator to the new amounts.
     let amend = json!({"contract": contract_body(&m, 1_200, 200), "note": "补充协议增加价款"});

@@ -170,6 +170,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/contracts/{id}/amend"),
     ("get", "/api/v1/indicators/transaction-value"),
     ("get", "/api/v1/indicators/summary"),
+    ("get", "/api/v1/indicators/transaction-value.svg"),
     ("get", "/api/v1/brokers/{id}/performance"),
 ];
 
