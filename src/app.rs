@@ -33,12 +33,8 @@ impl AppState {
     /// Connects, migrates, loads reference data and opens the search index.
     pub async fn prepare(settings: Settings) -> anyhow::Result<Self> {
         anyhow::ensure!(
-            settings.registration_point.len() == 2
-                && settings
-                    .registration_point
-                    .bytes()
-                    .all(|b| b.is_ascii_digit()),
-            "registration_point must be two digits, e.g. \"01\""
+            settings.registration_point < 100,
+            "registration_point must be two digits, e.g. 01"
         );
         let db = crate::db::connect(&settings).await?;
         crate::db::migrate(&db).await?;

@@ -170,7 +170,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = crate::db::connect(&settings).await?;
             crate::db::migrate(&db).await?;
             let reference = crate::reference::ReferenceData::read(&db).await?;
-            let summary = crate::demo::load_if_empty(&db, &reference, &settings.registration_point)
+            let summary = crate::demo::load_if_empty(&db, &reference, settings.registration_point)
                 .await
                 .map_err(describe)?;
             print_demo(&summary);
@@ -215,7 +215,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         let summary = crate::demo::load_if_empty(
             &state.db,
             &state.reference,
-            &state.settings.registration_point,
+            state.settings.registration_point,
         )
         .await
         .map_err(describe)?;

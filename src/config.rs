@@ -38,9 +38,10 @@ pub struct Settings {
     /// Take the client address from the last `X-Forwarded-For` entry (set this only behind a proxy
     /// that appends it); otherwise the TCP peer address is used.
     pub trust_forwarded_for: bool,
-    /// This market's registration point (登记点): the two digits after the region in every
-    /// registration number it gives.
-    pub registration_point: String,
+    /// This market's registration point (登记点), 0–99: the two digits after the region in every
+    /// registration number it gives. Written `1` or `"01"`.
+    #[serde(deserialize_with = "two_digits")]
+    pub registration_point: u8,
 }
 
 impl Default for Settings {
@@ -60,7 +61,7 @@ impl Default for Settings {
             db_max_connections: 10,
             indexer_poll_ms: 250,
             trust_forwarded_for: false,
-            registration_point: "01".to_owned(),
+            registration_point: 1,
         }
     }
 }
@@ -117,6 +118,24 @@ impl Settings {
     }
 }
 
+/// A number from 0 to 99, written as a number or as digits (`"01"`): environment variables and
+/// TOML strings keep the leading zero, which is not a number's.
+fn two_digits<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u8, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Number(u64),
+        Text(String),
+    }
+    let value = match Written::deserialize(deserializer)? {
+        Written::Number(n) => u8::try_from(n).ok(),
+        Written::Text(text) => text.trim().parse::<u8>().ok(),
+    };
+    value
+        .filter(|n| *n < 100)
+        .ok_or_else(|| serde::de::Error::custom("a registration point is two digits, e.g. 01"))
+}
+
 #[cfg(test)]
 #[expect(
     clippy::result_large_err,
@@ -127,6 +146,22 @@ mod tests {
 
     // Both tests run in a figment Jail: it serialises tests that touch the environment and the
     // working directory, which are process-wide.
+    #[test]
+    fn the_registration_point_keeps_its_leading_zero_however_it_is_written() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            let load = || Settings::load(None, &Overrides::default());
+            jail.set_env("TECHMARKET_REGISTRATION_POINT", "07");
+            assert_eq!(load().map(|s| s.registration_point).ok(), Some(7));
+            jail.create_file("techmarket.toml", "registration_point = \"12\"\n")?;
+            jail.clear_env();
+            assert_eq!(load().map(|s| s.registration_point).ok(), Some(12));
+            jail.set_env("TECHMARKET_REGISTRATION_POINT", "100");
+            assert!(load().is_err());
+            Ok(())
+        });
+    }
+
     #[test]
     fn flags_beat_file_and_defaults_fill_the_rest() {
         figment::Jail::expect_with(|jail| {

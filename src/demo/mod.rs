@@ -63,7 +63,7 @@ pub struct DemoSummary {
 pub async fn load_if_empty(
     db: &DatabaseConnection,
     reference: &ReferenceData,
-    registration_point: &str,
+    registration_point: u8,
 ) -> AppResult<DemoSummary> {
     if users::Entity::find().count(db).await? > 0 {
         return Ok(DemoSummary::default());
@@ -82,7 +82,7 @@ pub async fn load_if_empty(
     }
     let report = import_demo(db, reference, ImportKind::Demands, DEMO_DEMANDS, &options).await?;
     summary.demands += report.created + report.updated;
-    summary.contracts = contracts::load(db, registration_point).await?;
+    summary.contracts = contracts::load(db, &format!("{registration_point:02}")).await?;
     Ok(summary)
 }
 

@@ -145,7 +145,7 @@ async fn register_contract(
         &state.db,
         &user,
         id,
-        &state.settings.registration_point,
+        &format!("{:02}", state.settings.registration_point),
         contracts::today_in_china(),
     )
     .await?;
