@@ -12,8 +12,8 @@ use crate::app::AppState;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, Pagination};
 use crate::services::contracts::{
-    self, AmendmentInput, ContractFilter, ContractInput, ContractStatus, ContractView, ReasonInput,
-    Submitted,
+    self, AmendmentInput, ContractFilter, ContractInput, ContractStatus, ContractVersionView,
+    ContractView, ReasonInput, Submitted,
 };
 use crate::views::Page;
 
@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(request_correction))
         .routes(routes!(correct_contract))
         .routes(routes!(amend_contract))
+        .routes(routes!(contract_versions))
 }
 
 const PROBLEM: &str = "application/problem+json";
@@ -250,4 +251,22 @@ async fn amend_contract(
 ) -> AppResult<axum::Json<ContractView>> {
     let contract = contracts::amend(&state.db, &state.reference, &user, id, input).await?;
     Ok(axum::Json(contract.into()))
+}
+
+/// The earlier versions of a contract, oldest first (each correction and amendment keeps the one it
+/// replaced), for those who may see the contract.
+#[utoipa::path(get, path = "/api/v1/contracts/{id}/versions", tag = "contracts",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "contract id")),
+    responses(
+        (status = 200, description = "earlier versions", body = Vec<ContractVersionView>),
+        (status = 404, description = "unknown, or not yours to see", body = Problem, content_type = PROBLEM),
+    ))]
+async fn contract_versions(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<axum::Json<Vec<ContractVersionView>>> {
+    let versions = contracts::versions(&state.db, &user, id).await?;
+    Ok(axum::Json(versions.into_iter().map(Into::into).collect()))
 }

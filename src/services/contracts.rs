@@ -1021,6 +1021,33 @@ pub async fn amend(
     Ok(contract)
 }
 
+/// An earlier version of a contract.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ContractVersionView {
+    /// The version number it had.
+    pub version: i32,
+    /// The contract as it was.
+    pub contract: serde_json::Value,
+    /// Why it was replaced (补正, or the amendment's note).
+    pub note: Option<String>,
+    /// Who replaced it.
+    pub replaced_by: Option<Uuid>,
+    /// When.
+    pub replaced_at: DateTime<Utc>,
+}
+
+impl From<contract_versions::Model> for ContractVersionView {
+    fn from(v: contract_versions::Model) -> Self {
+        Self {
+            version: v.version,
+            contract: v.snapshot,
+            note: v.note,
+            replaced_by: v.actor_id,
+            replaced_at: v.created_at,
+        }
+    }
+}
+
 /// The earlier versions of a contract, oldest first, for those who may see it.
 pub async fn versions(
     db: &DatabaseConnection,

@@ -567,6 +567,27 @@ async fn rejection_correction_and_amendment_follow_the_rules_and_move_the_indica
             .as_str()
             .is_some_and(|n| n.starts_with("202361010100000"))
     );
+    // The history holds both replaced versions, for the parties; nobody else sees it.
+    let history = format!("/api/v1/contracts/{cid}/versions");
+    let versions = json_of(app.get(&history, Some(&m.buyer)).await, StatusCode::OK).await;
+    let kept: Vec<(i64, i64)> = versions
+        .as_array()
+        .expect("versions")
+        .iter()
+        .filter_map(|v| {
+            Some((
+                v["version"].as_i64()?,
+                v["contract"]["total_amount_fen"].as_i64()?,
+            ))
+        })
+        .collect();
+    assert_eq!(kept, [(1, 700), (2, 900)]);
+    assert_eq!(versions[1]["note"], "补充协议增加价款");
+    assert_problem(
+        app.get(&history, Some(&m.outsider)).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     let after = value(&app, "year=2023&measure=technical").await;
     assert_eq!(
         (after["count"].as_i64(), after["value_fen"].as_i64()),

@@ -168,6 +168,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/contracts/{id}/reject"),
     ("post", "/api/v1/contracts/{id}/request-correction"),
     ("post", "/api/v1/contracts/{id}/amend"),
+    ("get", "/api/v1/contracts/{id}/versions"),
     ("get", "/api/v1/indicators/transaction-value"),
     ("get", "/api/v1/indicators/summary"),
     ("get", "/api/v1/indicators/transaction-value.svg"),
