@@ -198,10 +198,6 @@ pub struct ContractView {
     pub overdue: bool,
 }
 
-fn strings(value: &serde_json::Value) -> Vec<String> {
-    crate::services::results::strings(value)
-}
-
 impl From<contracts::Model> for ContractView {
     fn from(c: contracts::Model) -> Self {
         let overdue = c.status == ContractStatus::Submitted.as_str()
@@ -236,8 +232,8 @@ impl From<contracts::Model> for ContractView {
             non_technical_fen: c.non_technical_fen,
             technical_amount_fen: c.technical_amount_fen,
             tech_field: c.tech_field,
-            industry_codes: strings(&c.industry_codes),
-            ip_types: strings(&c.ip_types),
+            industry_codes: crate::services::results::strings(&c.industry_codes),
+            ip_types: crate::services::results::strings(&c.ip_types),
             rule_version: c.rule_version,
             registration_no: c.registration_no,
             registered_on: c.registered_on,
@@ -360,36 +356,26 @@ pub fn validate(reference: &ReferenceData, input: &ContractInput) -> AppResult<(
     }
 }
 
-fn is_registrar(user: &CurrentUser) -> bool {
-    user.user.role == Role::Registrar.as_str()
-}
-
-fn active_org(user: &CurrentUser) -> Option<Uuid> {
-    (user.user.membership == Membership::Active.as_str())
-        .then_some(user.user.organization_id)
-        .flatten()
-}
-
 /// Whether `user` may see `contract`: the registrar, members of either party, the credited broker
 /// and the submitter.
 pub fn may_read(user: &CurrentUser, contract: &contracts::Model) -> bool {
-    is_registrar(user)
+    user.is_registrar()
         || contract.submitted_by == user.user.id
         || contract.broker_id == Some(user.user.id)
-        || active_org(user).is_some_and(|org| {
+        || user.active_organization().is_some_and(|org| {
             contract.seller_org_id == Some(org) || contract.buyer_org_id == Some(org)
         })
 }
 
 /// The condition selecting the contracts `user` may see (everything for the registrar).
 pub fn visible_to(user: &CurrentUser) -> Condition {
-    if is_registrar(user) {
+    if user.is_registrar() {
         return Condition::all();
     }
     let mut any = Condition::any()
         .add(contracts::Column::SubmittedBy.eq(user.user.id))
         .add(contracts::Column::BrokerId.eq(user.user.id));
-    if let Some(org) = active_org(user) {
+    if let Some(org) = user.active_organization() {
         any = any
             .add(contracts::Column::SellerOrgId.eq(org))
             .add(contracts::Column::BuyerOrgId.eq(org));
@@ -406,8 +392,9 @@ async fn check_links<C: ConnectionTrait>(
 ) -> AppResult<()> {
     let is_broker = user.user.role == Role::Broker.as_str()
         && user.user.membership == Membership::Active.as_str();
-    let seller_member =
-        active_org(user).is_some() && input.seller.organization_id == active_org(user);
+    let seller_member = user
+        .active_organization()
+        .is_some_and(|org| input.seller.organization_id == Some(org));
     if !is_broker && !seller_member {
         return Err(AppError::Forbidden(
             "a contract is submitted by a member of the seller's organization or by a broker"
@@ -675,7 +662,7 @@ pub async fn list(
 }
 
 fn ensure_registrar(user: &CurrentUser) -> AppResult<()> {
-    if is_registrar(user) {
+    if user.is_registrar() {
         Ok(())
     } else {
         Err(AppError::Forbidden("only the registrar does this".into()))

@@ -171,21 +171,13 @@ impl From<deals::Model> for DealView {
     }
 }
 
-fn is_registrar(user: &CurrentUser) -> bool {
-    user.user.role == Role::Registrar.as_str()
-}
-
-fn active_org(user: &CurrentUser) -> Option<Uuid> {
-    (user.user.membership == Membership::Active.as_str())
-        .then_some(user.user.organization_id)
-        .flatten()
-}
-
 /// Whether `user` may read `deal`: its broker, the registrar, and members of either party.
 fn may_read(user: &CurrentUser, deal: &deals::Model) -> bool {
-    is_registrar(user)
+    user.is_registrar()
         || deal.broker_id == user.user.id
-        || active_org(user).is_some_and(|org| org == deal.seller_org_id || org == deal.buyer_org_id)
+        || user
+            .active_organization()
+            .is_some_and(|org| org == deal.seller_org_id || org == deal.buyer_org_id)
 }
 
 /// Opens a deal at stage `intent`; only brokers do.
@@ -310,7 +302,7 @@ pub async fn move_stage(
         .await?
         .filter(|d| may_read(user, d))
         .ok_or_else(|| AppError::NotFound("no deal has this id".into()))?;
-    if deal.broker_id != user.user.id && !is_registrar(user) {
+    if deal.broker_id != user.user.id && !user.is_registrar() {
         return Err(AppError::Forbidden(
             "only the deal's broker or the registrar move a deal".into(),
         ));
@@ -336,7 +328,7 @@ pub async fn move_stage(
         Some(user.user.id),
     )
     .await?;
-    if is_registrar(user) {
+    if user.is_registrar() {
         audit::record(
             &txn,
             user.user.id,
@@ -387,13 +379,13 @@ pub async fn list(
     per_page: u64,
 ) -> AppResult<(Vec<deals::Model>, u64)> {
     let mut condition = Condition::any().add(deals::Column::BrokerId.eq(user.user.id));
-    if let Some(org) = active_org(user) {
+    if let Some(org) = user.active_organization() {
         condition = condition
             .add(deals::Column::SellerOrgId.eq(org))
             .add(deals::Column::BuyerOrgId.eq(org));
     }
     let mut query = deals::Entity::find();
-    if mine || !is_registrar(user) {
+    if mine || !user.is_registrar() {
         query = query.filter(condition);
     }
     let paginator = query
@@ -440,7 +432,7 @@ pub async fn performance(
 ) -> AppResult<BrokerPerformance> {
     use crate::entity::{contracts, users};
     let not_found = || AppError::NotFound("no broker has this id".into());
-    if broker_id != user.user.id && !is_registrar(user) {
+    if broker_id != user.user.id && !user.is_registrar() {
         return Err(not_found());
     }
     let broker = users::Entity::find_by_id(broker_id)

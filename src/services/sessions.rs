@@ -30,6 +30,20 @@ pub struct CurrentUser {
     pub session_id: Uuid,
 }
 
+impl CurrentUser {
+    /// Whether the user is the market's registrar.
+    pub fn is_registrar(&self) -> bool {
+        self.user.role == crate::domain::Role::Registrar.as_str()
+    }
+
+    /// The organization the user acts for: only an active (approved) member has one.
+    pub fn active_organization(&self) -> Option<Uuid> {
+        (self.user.membership == crate::domain::Membership::Active.as_str())
+            .then_some(self.user.organization_id)
+            .flatten()
+    }
+}
+
 fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
