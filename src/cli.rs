@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `seed`, `create-registrar`.
+//! The command line: `serve`, `migrate`, `seed`, `reindex`, `import`, `export`, `eval`,
+//! `create-registrar`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -71,6 +72,12 @@ pub enum Command {
         #[arg(long, default_value_t = 400)]
         sample: usize,
     },
+    /// Export a report as CSV or XLSX with Chinese headers.
+    Export {
+        /// Which report.
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
     /// Create a registrar (market operator) account, or reset its password.
     CreateRegistrar {
         /// E-mail address of the account.
@@ -108,6 +115,40 @@ pub struct ImportArgs {
     /// Also write every rejected row's errors to this CSV file (line, field, message).
     #[arg(long, value_name = "FILE")]
     pub errors_csv: Option<PathBuf>,
+}
+
+/// What an export writes.
+#[derive(Debug, Subcommand)]
+pub enum ExportWhat {
+    /// The technology contracts of a year (registered ones by registration date).
+    Contracts {
+        /// Options of every export.
+        #[command(flatten)]
+        args: ExportArgs,
+        /// Which contracts.
+        #[arg(long, value_enum, default_value = "registered")]
+        status: crate::services::contracts::ContractStatus,
+    },
+    /// Every breakdown of the year's transaction value (and, in XLSX, the policy summary).
+    Indicators {
+        /// Options of every export.
+        #[command(flatten)]
+        args: ExportArgs,
+    },
+}
+
+/// Options of `techmarket export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Year (of registration).
+    #[arg(long)]
+    pub year: i32,
+    /// File format.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: crate::services::reports::ReportFormat,
+    /// Write to this file [default: standard output].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Exit code of an import that rejected some rows (the good rows were imported).
@@ -161,6 +202,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { what } => import(settings, what).await,
+        Command::Export { what } => export(settings, what).await.map(|()| ExitCode::SUCCESS),
         Command::Reindex => reindex(settings).await.map(|()| ExitCode::SUCCESS),
         Command::Eval { corpus, sample } => {
             tokio::task::spawn_blocking(move || crate::eval::run(&corpus, sample)).await??;
@@ -225,6 +267,42 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     println!("listening on http://{addr}");
     println!("API documentation: http://{addr}/docs");
     application.run_until(shutdown_signal()).await
+}
+
+async fn export(settings: Settings, what: ExportWhat) -> anyhow::Result<()> {
+    use crate::services::reports;
+    use std::io::Write;
+
+    let db = crate::db::connect(&settings).await?;
+    crate::db::migrate(&db).await?;
+    let reference = crate::reference::ReferenceData::read(&db).await?;
+    let (report, args) = match what {
+        ExportWhat::Contracts { args, status } => (
+            reports::contracts_report(&db, &reference, args.year, status)
+                .await
+                .map_err(describe)?,
+            args,
+        ),
+        ExportWhat::Indicators { args } => (
+            reports::indicators_report(&db, &reference, args.year)
+                .await
+                .map_err(describe)?,
+            args,
+        ),
+    };
+    let bytes = report.render(args.format).map_err(describe)?;
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            let rows: usize = report.sheets.first().map_or(0, |s| s.rows.len());
+            eprintln!("{}: {rows} rows", path.display());
+        }
+        None => std::io::stdout()
+            .lock()
+            .write_all(&bytes)
+            .context("writing to standard output")?,
+    }
+    Ok(())
 }
 
 async fn reindex(settings: Settings) -> anyhow::Result<()> {

@@ -15,11 +15,13 @@ use crate::services::contracts::{
     self, AmendmentInput, ContractFilter, ContractInput, ContractStatus, ContractVersionView,
     ContractView, ReasonInput, Submitted,
 };
+use crate::services::reports::{self, ReportFormat};
 use crate::views::Page;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(submit_contract, list_contracts))
+        .routes(routes!(export_contracts))
         .routes(routes!(get_contract))
         .routes(routes!(register_contract))
         .routes(routes!(reject_contract))
@@ -106,6 +108,47 @@ async fn list_contracts(
         page,
         per_page,
     }))
+}
+
+/// Parameters of the contract export.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExportQuery {
+    /// Year of registration (of submission for the other statuses); default this year in Beijing.
+    year: Option<i32>,
+    /// Which contracts (default `registered`).
+    status: Option<ContractStatus>,
+    /// `csv` (default) or `xlsx`.
+    format: Option<ReportFormat>,
+}
+
+/// The contracts of a year as a spreadsheet with Chinese headers (registrar only): CSV (UTF-8
+/// with a byte-order mark, amounts in 元 with two decimals) or XLSX. The same file as
+/// `techmarket export contracts`.
+#[utoipa::path(get, path = "/api/v1/contracts/export", tag = "contracts",
+    security(("bearer" = [])),
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "the file", content_type = "text/csv", body = String),
+        (status = 403, description = "not the registrar", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "bad parameter", body = Problem, content_type = PROBLEM),
+    ))]
+async fn export_contracts(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppQuery(query): AppQuery<ExportQuery>,
+) -> AppResult<axum::response::Response> {
+    let year = crate::http::indicators::resolve_year(query.year)?;
+    let format = query.format.unwrap_or_default();
+    let report = reports::contracts_report_for(
+        &state.db,
+        &state.reference,
+        &user,
+        year,
+        query.status.unwrap_or(ContractStatus::Registered),
+    )
+    .await?;
+    crate::http::download(&report, format)
 }
 
 /// One contract; `404` for anybody who may not see it.

@@ -8,14 +8,16 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::error::{AppResult, Problem};
-use crate::http::extract::AppQuery;
+use crate::http::extract::{AppQuery, Auth};
 use crate::services::indicators::{self, Breakdown, Direction, Measure, Summary, TransactionValue};
+use crate::services::reports::{self, ReportFormat};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(transaction_value))
         .routes(routes!(summary))
         .routes(routes!(transaction_value_chart))
+        .routes(routes!(export_indicators))
 }
 
 /// Parameters of the transaction-value indicator.
@@ -65,7 +67,7 @@ async fn transaction_value(
 }
 
 /// The year asked for, or this year in Beijing.
-fn resolve_year(year: Option<i32>) -> AppResult<i32> {
+pub(crate) fn resolve_year(year: Option<i32>) -> AppResult<i32> {
     match year {
         Some(year) if !(1980..=2200).contains(&year) => Err(crate::error::AppError::field(
             "year",
@@ -149,4 +151,37 @@ async fn transaction_value_chart(
         svg,
     )
         .into_response())
+}
+
+/// Parameters of the indicator export.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExportQuery {
+    /// Year of registration (default: this year in Beijing).
+    year: Option<i32>,
+    /// `csv` (default) or `xlsx`.
+    format: Option<ReportFormat>,
+}
+
+/// Every breakdown of the year's transaction value, both directions and both measures, as a
+/// spreadsheet with Chinese headers (registrar only). CSV: one long table (分组维度, 统计口径,
+/// 分组代码, 分组, 合同数, 合同成交额（元）, 技术交易额（元）). XLSX: that table, one sheet per
+/// breakdown with a 合计 row per direction, and the policy summary. The same file as
+/// `techmarket export indicators`.
+#[utoipa::path(get, path = "/api/v1/indicators/export", tag = "indicators",
+    security(("bearer" = [])),
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "the file", content_type = "text/csv", body = String),
+        (status = 403, description = "not the registrar", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn export_indicators(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    AppQuery(query): AppQuery<ExportQuery>,
+) -> AppResult<axum::response::Response> {
+    let year = resolve_year(query.year)?;
+    let report = reports::indicators_report_for(&state.db, &state.reference, &user, year).await?;
+    crate::http::download(&report, query.format.unwrap_or_default())
 }

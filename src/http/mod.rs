@@ -225,6 +225,26 @@ async fn log_internal_errors(request: Request, next: Next) -> Response {
     response
 }
 
+/// A report as a file download.
+pub(crate) fn download(
+    report: &crate::services::reports::Report,
+    format: crate::services::reports::ReportFormat,
+) -> crate::error::AppResult<Response> {
+    use axum::http::header;
+    let bytes = report.render(format)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                report.content_disposition(format),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// `204 No Content`.
 pub(crate) fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()

@@ -34,7 +34,7 @@ pub const MAX_AMOUNT_FEN: i64 = 10_000_000_000_000;
 pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 
 /// Where a contract is in its registration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum ContractStatus {
     /// 已提交: waiting for the registrar.
@@ -618,28 +618,7 @@ pub async fn list(
         query = query.filter(contracts::Column::Status.eq(status.as_str()));
     }
     if let Some(year) = filter.year {
-        let first = NaiveDate::from_ymd_opt(year, 1, 1);
-        let next = NaiveDate::from_ymd_opt(year + 1, 1, 1);
-        if let (Some(first), Some(next)) = (first, next) {
-            query = query.filter(
-                Condition::any()
-                    .add(
-                        contracts::Column::RegisteredOn
-                            .gte(first)
-                            .and(contracts::Column::RegisteredOn.lt(next)),
-                    )
-                    .add(
-                        contracts::Column::RegisteredOn.is_null().and(
-                            contracts::Column::SubmittedAt
-                                .gte(first.and_hms_opt(0, 0, 0).map(|t| t.and_utc()))
-                                .and(
-                                    contracts::Column::SubmittedAt
-                                        .lt(next.and_hms_opt(0, 0, 0).map(|t| t.and_utc())),
-                                ),
-                        ),
-                    ),
-            );
-        }
+        query = query.filter(year_condition(year));
     }
     if let Some(contract_type) = &filter.contract_type {
         query = query.filter(contracts::Column::ContractType.eq(contract_type.as_str()));
@@ -661,7 +640,34 @@ pub async fn list(
     Ok((items, total))
 }
 
-fn ensure_registrar(user: &CurrentUser) -> AppResult<()> {
+/// Contracts of `year`: registered ones by their registration date, the others by the date they
+/// were submitted.
+pub(crate) fn year_condition(year: i32) -> Condition {
+    let (Some(first), Some(next)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year + 1, 1, 1),
+    ) else {
+        // Out of chrono's range: no contract has such a date.
+        return Condition::all().add(Expr::value(false));
+    };
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    Condition::any()
+        .add(
+            contracts::Column::RegisteredOn
+                .gte(first)
+                .and(contracts::Column::RegisteredOn.lt(next)),
+        )
+        .add(
+            contracts::Column::RegisteredOn.is_null().and(
+                contracts::Column::SubmittedAt
+                    .gte(midnight(first))
+                    .and(contracts::Column::SubmittedAt.lt(midnight(next))),
+            ),
+        )
+}
+
+/// `403` unless `user` is the registrar.
+pub(crate) fn ensure_registrar(user: &CurrentUser) -> AppResult<()> {
     if user.is_registrar() {
         Ok(())
     } else {

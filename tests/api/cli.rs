@@ -389,6 +389,68 @@ async fn serve_loads_demo_accounts_into_an_empty_database() {
         registered += value.count;
     }
     assert!(registered >= 1_900, "{registered}");
+    // `export contracts` writes every contract registered in the year; those sold from Xi'an
+    // add up, to the fen, to the indicator.
+    let csv_file = tmp.path().join("contracts.csv");
+    let exported = techmarket(&data_dir, database_url.as_deref())
+        .args(["export", "contracts", "--year", "2022", "--out"])
+        .arg(&csv_file)
+        .output()
+        .expect("export");
+    assert!(exported.status.success(), "{exported:?}");
+    let text = std::fs::read_to_string(&csv_file).expect("csv");
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader.headers().expect("headers").clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).expect(name);
+    let (region, total) = (column("卖方行政区划代码"), column("合同成交额（元）"));
+    let (mut rows, mut xian_fen) = (0u64, 0i64);
+    for record in reader.records() {
+        let record = record.expect("row");
+        rows += 1;
+        if record[region].starts_with("6101") {
+            let (whole, cents) = record[total].split_once('.').expect("yuan");
+            xian_fen +=
+                whole.parse::<i64>().expect("yuan") * 100 + cents.parse::<i64>().expect("fen");
+        }
+    }
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use techmarket::entity::contracts;
+    let registered_2022 = contracts::Entity::find()
+        .filter(contracts::Column::Status.eq("registered"))
+        .filter(contracts::Column::RegistrationNo.starts_with("2022"))
+        .count(&db)
+        .await
+        .expect("count");
+    assert_eq!(rows, registered_2022);
+    let value_2022 = techmarket::services::indicators::transaction_value(
+        &db,
+        &reference,
+        2022,
+        Default::default(),
+        Default::default(),
+        Default::default(),
+    )
+    .await
+    .expect("indicator");
+    assert_eq!(xian_fen, value_2022.value_fen);
+    let xlsx_file = tmp.path().join("indicators.xlsx");
+    let exported = techmarket(&data_dir, database_url.as_deref())
+        .args([
+            "export",
+            "indicators",
+            "--year",
+            "2022",
+            "--format",
+            "xlsx",
+            "--out",
+        ])
+        .arg(&xlsx_file)
+        .output()
+        .expect("export");
+    assert!(exported.status.success(), "{exported:?}");
+    use calamine::Reader;
+    let workbook: calamine::Xlsx<_> = calamine::open_workbook(&xlsx_file).expect("xlsx");
+    assert_eq!(workbook.sheet_names().len(), 9);
     db.close().await.ok();
     // Seeding again adds nothing.
     let again = techmarket(&data_dir, database_url.as_deref())

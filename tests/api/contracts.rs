@@ -11,15 +11,15 @@ use crate::helpers::{TestApp, assert_problem, error_fields, spawn_app};
 
 /// The people of a small market: a university researcher (seller side), an enterprise (buyer
 /// side), a broker, an outsider enterprise, and the registrar.
-struct Market {
-    seller: String,
-    seller_org: String,
-    buyer: String,
-    buyer_org: String,
-    broker: String,
-    broker_id: String,
-    outsider: String,
-    registrar: String,
+pub(crate) struct Market {
+    pub(crate) seller: String,
+    pub(crate) seller_org: String,
+    pub(crate) buyer: String,
+    pub(crate) buyer_org: String,
+    pub(crate) broker: String,
+    pub(crate) broker_id: String,
+    pub(crate) outsider: String,
+    pub(crate) registrar: String,
 }
 
 async fn member(app: &TestApp, email: &str, role: &str, org: &str, kind: &str) -> (String, Value) {
@@ -30,7 +30,7 @@ async fn member(app: &TestApp, email: &str, role: &str, org: &str, kind: &str) -
     )
 }
 
-async fn market(app: &TestApp) -> Market {
+pub(crate) async fn market(app: &TestApp) -> Market {
     let (seller, seller_user) = member(
         app,
         "s@xjtu.edu.cn",
@@ -74,7 +74,7 @@ async fn market(app: &TestApp) -> Market {
     }
 }
 
-fn contract_body(m: &Market, total: i64, non_technical: i64) -> Value {
+pub(crate) fn contract_body(m: &Market, total: i64, non_technical: i64) -> Value {
     json!({
         "project_name": "高性能伺服电机控制技术开发",
         "contract_type": "development",
@@ -92,7 +92,12 @@ fn contract_body(m: &Market, total: i64, non_technical: i64) -> Value {
     })
 }
 
-async fn submit(app: &TestApp, token: &str, key: Option<&str>, body: &Value) -> reqwest::Response {
+pub(crate) async fn submit(
+    app: &TestApp,
+    token: &str,
+    key: Option<&str>,
+    body: &Value,
+) -> reqwest::Response {
     let mut request = app
         .client
         .post(app.url("/api/v1/contracts"))
@@ -104,12 +109,12 @@ async fn submit(app: &TestApp, token: &str, key: Option<&str>, body: &Value) -> 
     request.send().await.expect("request")
 }
 
-async fn json_of(response: reqwest::Response, status: StatusCode) -> Value {
+pub(crate) async fn json_of(response: reqwest::Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
     response.json().await.expect("json")
 }
 
-async fn value(app: &TestApp, query: &str) -> Value {
+pub(crate) async fn value(app: &TestApp, query: &str) -> Value {
     json_of(
         app.get(
             &format!("/api/v1/indicators/transaction-value?{query}"),

@@ -12,5 +12,6 @@ mod helpers;
 mod imports;
 mod organizations;
 mod reference;
+mod reports;
 mod search;
 mod service;

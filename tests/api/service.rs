@@ -162,6 +162,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/deals/{id}/stage"),
     ("post", "/api/v1/contracts"),
     ("get", "/api/v1/contracts"),
+    ("get", "/api/v1/contracts/export"),
     ("get", "/api/v1/contracts/{id}"),
     ("put", "/api/v1/contracts/{id}"),
     ("post", "/api/v1/contracts/{id}/register"),
@@ -172,6 +173,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/indicators/transaction-value"),
     ("get", "/api/v1/indicators/summary"),
     ("get", "/api/v1/indicators/transaction-value.svg"),
+    ("get", "/api/v1/indicators/export"),
     ("get", "/api/v1/brokers/{id}/performance"),
 ];
 
