@@ -72,6 +72,13 @@ pub enum Command {
         #[arg(long, default_value_t = 400)]
         sample: usize,
     },
+    /// Recompute the indicator roll-ups from the registered contracts; with `--check`, only
+    /// compare (exit code 1 when they differ).
+    RebuildIndicators {
+        /// Compare without changing anything.
+        #[arg(long)]
+        check: bool,
+    },
     /// Export a report as CSV or XLSX with Chinese headers.
     Export {
         /// Which report.
@@ -202,6 +209,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { what } => import(settings, what).await,
+        Command::RebuildIndicators { check } => {
+            let db = crate::db::connect(&settings).await?;
+            crate::db::migrate(&db).await?;
+            let indicators = crate::services::indicators::verify;
+            let found = if check {
+                indicators(&db).await
+            } else {
+                crate::services::indicators::rebuild(&db).await
+            }
+            .map_err(describe)?;
+            println!(
+                "{} roll-up rows recomputed from the registered contracts; {} {}",
+                found.rows,
+                found.mismatched,
+                if check {
+                    "differ from the stored ones"
+                } else {
+                    "were wrong and are now corrected"
+                }
+            );
+            Ok(if check && found.mismatched > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::Export { what } => export(settings, what).await.map(|()| ExitCode::SUCCESS),
         Command::Reindex => reindex(settings).await.map(|()| ExitCode::SUCCESS),
         Command::Eval { corpus, sample } => {
@@ -428,8 +461,8 @@ fn print_demo(summary: &crate::demo::DemoSummary) {
         return;
     }
     println!(
-        "demo data loaded: {} published results, {} published demands (challenges included), {} registered contracts",
-        summary.results, summary.demands, summary.contracts
+        "demo data loaded: {} published results, {} published demands (challenges included), {} registered contracts, {} organization qualifications",
+        summary.results, summary.demands, summary.contracts, summary.qualifications
     );
     println!("demo accounts (for trying the market; change or remove them in production):");
     for login in created {

@@ -59,7 +59,7 @@ macro_rules! seed_files {
 }
 
 /// Every code-list seed file, compiled in: (kind, JSON text).
-const CODE_FILES: [(&str, &str); 18] = seed_files!(
+const CODE_FILES: [(&str, &str); 19] = seed_files!(
     "industry_groups",
     "industries",
     "tech_fields",
@@ -78,6 +78,7 @@ const CODE_FILES: [(&str, &str); 18] = seed_files!(
     "zones",
     "roles",
     "selection_methods",
+    "qualifications",
 );
 
 const POLICY_TARGETS: &str = include_str!("../seeds/reference/policy_targets.json");

@@ -108,7 +108,7 @@ fn nature_of(org: &organizations::Model) -> String {
 }
 
 /// The people the demo acts as.
-async fn actor(db: &DatabaseConnection, role: Role) -> AppResult<Option<CurrentUser>> {
+pub(super) async fn actor(db: &DatabaseConnection, role: Role) -> AppResult<Option<CurrentUser>> {
     let Some(user) = users::Entity::find()
         .filter(users::Column::Role.eq(role.as_str()))
         .one(db)

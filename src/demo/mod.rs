@@ -5,6 +5,7 @@
 //! 2,400 technology contracts over 2021–2023 and this year ([`contracts`]).
 
 pub mod contracts;
+pub mod qualifications;
 
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use serde::Deserialize;
@@ -57,6 +58,8 @@ pub struct DemoSummary {
     pub demands: u64,
     /// Registered demo contracts.
     pub contracts: u64,
+    /// Recorded qualifications of demo organizations.
+    pub qualifications: u64,
 }
 
 /// Loads the demo data when the database has no user at all; returns what it loaded.
@@ -83,6 +86,7 @@ pub async fn load_if_empty(
     let report = import_demo(db, reference, ImportKind::Demands, DEMO_DEMANDS, &options).await?;
     summary.demands += report.created + report.updated;
     summary.contracts = contracts::load(db, &format!("{registration_point:02}")).await?;
+    summary.qualifications = qualifications::load(db).await?;
     Ok(summary)
 }
 

@@ -11,6 +11,7 @@ pub mod listing_events;
 pub mod listing_industries;
 pub mod login_failures;
 pub mod notifications;
+pub mod organization_qualifications;
 pub mod organizations;
 pub mod policy_targets;
 pub mod reference_codes;

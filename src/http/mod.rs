@@ -13,6 +13,7 @@ mod imports;
 mod indicators;
 mod matching;
 mod organizations;
+mod qualifications;
 mod reference;
 mod results;
 mod saved_searches;
@@ -48,6 +49,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(auth::router())
         .merge(organizations::router())
+        .merge(qualifications::router())
         .merge(reference::router())
         .merge(results::router())
         .merge(demands::router())

@@ -23,6 +23,9 @@ use crate::reference::ReferenceData;
 
 /// The region-code prefix of Xi'an.
 pub const XIAN_PREFIX: &str = "6101";
+/// The roll-up dimension of contracts that transform a listed result locally: registered, linking
+/// a result, seller and buyer both in Xi'an.
+pub const LOCAL_TRANSFORMATION: &str = "local_transformation";
 /// The key of a contract without an industry in the industry breakdown.
 pub const UNCLASSIFIED: &str = "unclassified";
 
@@ -105,14 +108,15 @@ impl Breakdown {
     }
 }
 
-/// Adds (`sign = 1`) or removes (`-1`) a registered contract to or from the roll-ups.
-pub async fn apply<C: ConnectionTrait>(
-    db: &C,
-    contract: &contracts::Model,
-    sign: i64,
-) -> Result<(), DbErr> {
+/// The roll-up rows one registered contract counts in: (year, month, direction, dimension, key).
+type RollupKey = (i32, i32, &'static str, &'static str, String);
+
+/// Where a registered contract counts: for each direction whose party is in Xi'an, the period row
+/// (`all`) and one row per breakdown; a contract that transforms a listed result locally also
+/// counts once in [`LOCAL_TRANSFORMATION`].
+fn rollup_keys(contract: &contracts::Model) -> Vec<RollupKey> {
     let Some(registered_on) = contract.registered_on else {
-        return Ok(());
+        return Vec::new();
     };
     let year = chrono::Datelike::year(&registered_on);
     let month = chrono::Datelike::month(&registered_on) as i32;
@@ -120,18 +124,10 @@ pub async fn apply<C: ConnectionTrait>(
         .into_iter()
         .next()
         .unwrap_or_else(|| UNCLASSIFIED.to_owned());
-    let mut insert = Query::insert();
-    insert.into_table("indicator_rollups").columns([
-        "year",
-        "month",
-        "direction",
-        "dimension",
-        "key",
-        "contracts",
-        "total_fen",
-        "technical_fen",
-    ]);
-    let mut rows = 0;
+    let local = contract.result_id.is_some()
+        && contract.seller_region_code.starts_with(XIAN_PREFIX)
+        && contract.buyer_region_code.starts_with(XIAN_PREFIX);
+    let mut keys = Vec::with_capacity(13);
     for (direction, district) in [
         (Direction::Outflow, &contract.seller_region_code),
         (Direction::Inflow, &contract.buyer_region_code),
@@ -147,36 +143,227 @@ pub async fn apply<C: ConnectionTrait>(
             ("seller_nature", contract.seller_nature_code.as_str()),
             ("district", district.as_str()),
         ] {
-            insert.values_panic([
-                year.into(),
-                month.into(),
-                direction.as_str().into(),
-                dimension.into(),
-                key.into(),
-                sign.into(),
-                (sign * contract.total_amount_fen).into(),
-                (sign * contract.technical_amount_fen).into(),
-            ]);
-            rows += 1;
+            keys.push((year, month, direction.as_str(), dimension, key.to_owned()));
+        }
+        if local && direction == Direction::Outflow {
+            keys.push((
+                year,
+                month,
+                direction.as_str(),
+                LOCAL_TRANSFORMATION,
+                String::new(),
+            ));
         }
     }
-    if rows == 0 {
-        return Ok(());
+    keys
+}
+
+/// Sums per roll-up row: contracts, total fen, technical fen.
+type Sums = std::collections::BTreeMap<RollupKey, (i64, i64, i64)>;
+
+/// Writes `sums` into the roll-ups, adding to what is there.
+async fn add_to_rollups<C: ConnectionTrait>(db: &C, sums: &Sums) -> Result<(), DbErr> {
+    let rows: Vec<_> = sums.iter().collect();
+    // A few hundred rows per statement keeps every database under its bind-parameter limit.
+    for chunk in rows.chunks(500) {
+        let mut insert = Query::insert();
+        insert.into_table("indicator_rollups").columns([
+            "year",
+            "month",
+            "direction",
+            "dimension",
+            "key",
+            "contracts",
+            "total_fen",
+            "technical_fen",
+        ]);
+        for ((year, month, direction, dimension, key), (count, total, technical)) in chunk {
+            insert.values_panic([
+                (*year).into(),
+                (*month).into(),
+                (*direction).into(),
+                (*dimension).into(),
+                key.as_str().into(),
+                (*count).into(),
+                (*total).into(),
+                (*technical).into(),
+            ]);
+        }
+        let add = |column: &'static str| {
+            (
+                column.to_owned(),
+                Expr::col(("indicator_rollups", column)).add(Expr::col(("excluded", column))),
+            )
+        };
+        insert.on_conflict(
+            OnConflict::columns(["year", "direction", "dimension", "key", "month"])
+                .values([add("contracts"), add("total_fen"), add("technical_fen")])
+                .to_owned(),
+        );
+        db.execute_raw(db.get_database_backend().build(&insert))
+            .await?;
     }
-    let add = |column: &'static str| {
-        (
-            column.to_owned(),
-            Expr::col(("indicator_rollups", column)).add(Expr::col(("excluded", column))),
-        )
-    };
-    insert.on_conflict(
-        OnConflict::columns(["year", "direction", "dimension", "key", "month"])
-            .values([add("contracts"), add("total_fen"), add("technical_fen")])
-            .to_owned(),
-    );
-    db.execute_raw(db.get_database_backend().build(&insert))
-        .await?;
     Ok(())
+}
+
+/// Adds (`sign = 1`) or removes (`-1`) a registered contract to or from the roll-ups.
+pub async fn apply<C: ConnectionTrait>(
+    db: &C,
+    contract: &contracts::Model,
+    sign: i64,
+) -> Result<(), DbErr> {
+    let sums: Sums = rollup_keys(contract)
+        .into_iter()
+        .map(|key| {
+            (
+                key,
+                (
+                    sign,
+                    sign * contract.total_amount_fen,
+                    sign * contract.technical_amount_fen,
+                ),
+            )
+        })
+        .collect();
+    add_to_rollups(db, &sums).await
+}
+
+/// The roll-ups recomputed from the registered contracts, streamed.
+async fn recompute<C: ConnectionTrait + sea_orm::StreamTrait>(db: &C) -> Result<Sums, DbErr> {
+    use futures_util::TryStreamExt;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let mut sums = Sums::new();
+    let mut stream = contracts::Entity::find()
+        .filter(contracts::Column::Status.eq("registered"))
+        .stream(db)
+        .await?;
+    while let Some(contract) = stream.try_next().await? {
+        for key in rollup_keys(&contract) {
+            let entry = sums.entry(key).or_default();
+            entry.0 += 1;
+            entry.1 += contract.total_amount_fen;
+            entry.2 += contract.technical_amount_fen;
+        }
+    }
+    Ok(sums)
+}
+
+/// The roll-ups as stored, without rows at zero (a removed contract can leave one).
+async fn stored<C: ConnectionTrait>(db: &C) -> Result<Sums, DbErr> {
+    let select = Query::select()
+        .columns([
+            "year",
+            "month",
+            "direction",
+            "dimension",
+            "key",
+            "contracts",
+            "total_fen",
+            "technical_fen",
+        ])
+        .from("indicator_rollups")
+        .to_owned();
+    let mut sums = Sums::new();
+    for row in db
+        .query_all_raw(db.get_database_backend().build(&select))
+        .await?
+    {
+        let direction: String = row.try_get("", "direction")?;
+        let dimension: String = row.try_get("", "dimension")?;
+        let value: (i64, i64, i64) = (
+            row.try_get("", "contracts")?,
+            row.try_get("", "total_fen")?,
+            row.try_get("", "technical_fen")?,
+        );
+        if value == (0, 0, 0) {
+            continue;
+        }
+        let direction = match direction.as_str() {
+            "outflow" => Direction::Outflow.as_str(),
+            _ => Direction::Inflow.as_str(),
+        };
+        let dimension = DIMENSIONS
+            .iter()
+            .copied()
+            .find(|d| *d == dimension)
+            .unwrap_or("unknown");
+        sums.insert(
+            (
+                row.try_get("", "year")?,
+                row.try_get("", "month")?,
+                direction,
+                dimension,
+                row.try_get("", "key")?,
+            ),
+            value,
+        );
+    }
+    Ok(sums)
+}
+
+/// Every roll-up dimension.
+const DIMENSIONS: [&str; 7] = [
+    "all",
+    "contract_type",
+    "tech_field",
+    "industry",
+    "seller_nature",
+    "district",
+    LOCAL_TRANSFORMATION,
+];
+
+/// What [`verify`] and [`rebuild`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RollupCheck {
+    /// Roll-up rows recomputed from the contracts.
+    pub rows: usize,
+    /// Rows whose stored sums differ from the recomputed ones (missing or extra rows included).
+    pub mismatched: usize,
+}
+
+fn compare(expected: &Sums, actual: &Sums) -> RollupCheck {
+    let mismatched = expected
+        .iter()
+        .filter(|(key, value)| actual.get(*key) != Some(value))
+        .count()
+        + actual
+            .keys()
+            .filter(|key| !expected.contains_key(*key))
+            .count();
+    RollupCheck {
+        rows: expected.len(),
+        mismatched,
+    }
+}
+
+/// Recomputes every roll-up from the registered contracts and compares with what is stored: the
+/// indicators are reproducible from the contracts exactly when nothing mismatches.
+pub async fn verify(db: &sea_orm::DatabaseConnection) -> AppResult<RollupCheck> {
+    let txn = sea_orm::TransactionTrait::begin(db).await?;
+    let expected = recompute(&txn).await?;
+    let actual = stored(&txn).await?;
+    txn.commit().await?;
+    Ok(compare(&expected, &actual))
+}
+
+/// Replaces the roll-ups by sums recomputed from the registered contracts, in one transaction
+/// that holds off registrations meanwhile; returns what the old ones got wrong.
+pub async fn rebuild(db: &sea_orm::DatabaseConnection) -> AppResult<RollupCheck> {
+    let txn = crate::db::begin_write(db).await?;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("LOCK TABLE contracts IN SHARE ROW EXCLUSIVE MODE")
+            .await?;
+    }
+    let expected = recompute(&txn).await?;
+    let check = compare(&expected, &stored(&txn).await?);
+    txn.execute_raw(
+        txn.get_database_backend()
+            .build(&Query::delete().from_table("indicator_rollups").to_owned()),
+    )
+    .await?;
+    add_to_rollups(&txn, &expected).await?;
+    txn.commit().await?;
+    Ok(check)
 }
 
 /// One group of a breakdown.
@@ -402,8 +589,6 @@ pub async fn summary<C: ConnectionTrait>(
     let end = chrono::NaiveDate::from_ymd_opt(year + 1, 1, 1)
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc());
-    let start = chrono::NaiveDate::from_ymd_opt(year, 1, 1);
-    let next = chrono::NaiveDate::from_ymd_opt(year + 1, 1, 1);
     let n = || Expr::col(Alias::new("id")).count();
     let value = transaction_value(
         db,
@@ -425,36 +610,40 @@ pub async fn summary<C: ConnectionTrait>(
             .to_owned(),
     )
     .await?;
-    let agencies = count(
+    let local: i64 = rows(
         db,
-        Query::select()
-            .expr_as(n(), "n")
-            .from("organizations")
-            .and_where(Expr::col("kind").eq("transfer_agency"))
-            .and_where(Expr::col("created_at").lt(end))
-            .to_owned(),
+        year,
+        Direction::Outflow,
+        LOCAL_TRANSFORMATION,
+        Measure::Total,
     )
-    .await?;
-    let local = count(
-        db,
-        Query::select()
-            .expr_as(n(), "n")
-            .from("contracts")
-            .and_where(Expr::col("status").eq("registered"))
-            .and_where(Expr::col("registered_on").gte(start))
-            .and_where(Expr::col("registered_on").lt(next))
-            .and_where(Expr::col("result_id").is_not_null())
-            .and_where(Expr::col("seller_region_code").like(format!("{XIAN_PREFIX}%")))
-            .and_where(Expr::col("buyer_region_code").like(format!("{XIAN_PREFIX}%")))
-            .to_owned(),
-    )
-    .await?;
+    .await?
+    .iter()
+    .map(|r| r.count)
+    .sum();
+    // Organization counts are as of the year's last day, or today for the current year.
+    let day = match chrono::NaiveDate::from_ymd_opt(year, 12, 31) {
+        Some(last) => Ord::min(last, crate::services::contracts::today_in_china()),
+        None => crate::services::contracts::today_in_china(),
+    };
+    let holders = |qualification: &'static str| {
+        crate::services::qualifications::holders_on(db, qualification, day)
+    };
+    let high_tech = holders("high_tech_enterprise").await?;
+    let smes = holders("tech_sme").await?;
+    let platforms = holders("rd_platform").await?;
+    let agencies = holders("transfer_agency").await?;
     let mut codes: Vec<(String, String, String)> = Vec::new();
     for t in &reference.targets {
         if !codes.iter().any(|(c, _, _)| *c == t.code) {
             codes.push((t.code.clone(), t.label.clone(), t.unit.clone()));
         }
     }
+    let held = |qualification: &str| {
+        format!(
+            "organizations in Xi'an (region code 6101…) holding the qualification `{qualification}` on {day} (valid and not withdrawn), as the registrar recorded it from the published lists; each organization once"
+        )
+    };
     let indicators = codes
         .into_iter()
         .map(|(code, label, unit)| {
@@ -467,10 +656,10 @@ pub async fn summary<C: ConnectionTrait>(
                     Some(brokers),
                     "active broker accounts (技术经理人/经纪人) created before the end of the year".to_owned(),
                 ),
-                "transfer_agencies" => (
-                    Some(agencies),
-                    "organizations of kind transfer_agency on the market, created before the end of the year (cumulative; the market does not record their city-level 认定)".to_owned(),
-                ),
+                "transfer_agencies" => (Some(agencies), held("transfer_agency")),
+                "high_tech_enterprises" => (Some(high_tech), held("high_tech_enterprise")),
+                "tech_smes" => (Some(smes), held("tech_sme")),
+                "rd_platforms" => (Some(platforms), held("rd_platform")),
                 "local_transformation_projects" => (
                     Some(local),
                     "contracts registered in the year that link a listed result and whose seller and buyer are both in Xi'an (region codes 6101xx)".to_owned(),

@@ -14,6 +14,7 @@ pub mod login_throttle;
 pub mod matching;
 pub mod organizations;
 pub mod passwords;
+pub mod qualifications;
 pub mod reports;
 pub mod results;
 pub mod saved_searches;

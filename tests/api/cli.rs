@@ -389,6 +389,24 @@ async fn serve_loads_demo_accounts_into_an_empty_database() {
         registered += value.count;
     }
     assert!(registered >= 1_900, "{registered}");
+    // The demo's qualifications and contracts feed every organization count of the summary.
+    let summary = techmarket::services::indicators::summary(&db, &reference, 2022)
+        .await
+        .expect("summary");
+    for code in [
+        "high_tech_enterprises",
+        "tech_smes",
+        "rd_platforms",
+        "transfer_agencies",
+        "local_transformation_projects",
+    ] {
+        let actual = summary
+            .indicators
+            .iter()
+            .find(|i| i.code == code)
+            .and_then(|i| i.actual);
+        assert!(actual.is_some_and(|n| n > 0), "{code}: {actual:?}");
+    }
     // `export contracts` writes every contract registered in the year; those sold from Xi'an
     // add up, to the fen, to the indicator.
     let csv_file = tmp.path().join("contracts.csv");

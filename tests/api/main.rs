@@ -11,6 +11,7 @@ mod errors;
 mod helpers;
 mod imports;
 mod organizations;
+mod qualifications;
 mod reference;
 mod reports;
 mod search;

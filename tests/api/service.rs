@@ -125,6 +125,12 @@ const ROUTES: &[(&str, &str)] = &[
         "post",
         "/api/v1/organizations/{id}/members/{user_id}/approve",
     ),
+    ("get", "/api/v1/organizations/{id}/qualifications"),
+    ("post", "/api/v1/organizations/{id}/qualifications"),
+    (
+        "post",
+        "/api/v1/organizations/{id}/qualifications/{qualification_id}/withdraw",
+    ),
     ("post", "/api/v1/results"),
     ("get", "/api/v1/results"),
     ("get", "/api/v1/results/{id}"),

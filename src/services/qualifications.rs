@@ -1,0 +1,259 @@
+//! Qualifications of organizations (国家高新技术企业, 科技型中小企业, 市级以上研发平台, 市级以上技术
+//! 转移机构), recorded by the registrar from the authorities' published lists. They feed the
+//! policy's organization counts in the indicator summary.
+//!
+//! A qualification holds on a day when `valid_from ≤ day ≤ valid_to` (no `valid_to`: without
+//! end) and it was not withdrawn on or before that day. Withdrawal keeps the record: a count for
+//! a past year stays what it was.
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::entity::{organization_qualifications as qualifications, organizations};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::reference::ReferenceData;
+use crate::services::contracts::{ensure_registrar, today_in_china};
+use crate::services::indicators::XIAN_PREFIX;
+use crate::services::sessions::CurrentUser;
+
+/// `POST /api/v1/organizations/{id}/qualifications`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QualificationInput {
+    /// A code of the `qualifications` reference list.
+    pub qualification: String,
+    /// The certificate or list number, up to 64 characters.
+    pub certificate_no: Option<String>,
+    /// First day it holds.
+    pub valid_from: NaiveDate,
+    /// Last day it holds (omit: without end).
+    pub valid_to: Option<NaiveDate>,
+}
+
+/// `POST /api/v1/organizations/{id}/qualifications/{qualification_id}/withdraw`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalInput {
+    /// The day it stops holding (default: today in Beijing).
+    pub withdrawn_on: Option<NaiveDate>,
+}
+
+/// A qualification as the API shows it (public: the authorities publish these lists).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QualificationView {
+    /// Id.
+    pub id: Uuid,
+    /// The organization.
+    pub organization_id: Uuid,
+    /// Code.
+    pub qualification: String,
+    /// Chinese name.
+    pub label: String,
+    /// Certificate or list number.
+    pub certificate_no: Option<String>,
+    /// First day it holds.
+    pub valid_from: NaiveDate,
+    /// Last day it holds.
+    pub valid_to: Option<NaiveDate>,
+    /// The day it was withdrawn.
+    pub withdrawn_on: Option<NaiveDate>,
+    /// When it was recorded.
+    pub recorded_at: chrono::DateTime<Utc>,
+}
+
+fn view(reference: &ReferenceData, model: qualifications::Model) -> QualificationView {
+    let label = reference
+        .list("qualifications")
+        .iter()
+        .find(|c| c.code == model.qualification)
+        .map(|c| c.label.clone())
+        .unwrap_or_else(|| model.qualification.clone());
+    QualificationView {
+        id: model.id,
+        organization_id: model.organization_id,
+        qualification: model.qualification,
+        label,
+        certificate_no: model.certificate_no,
+        valid_from: model.valid_from,
+        valid_to: model.valid_to,
+        withdrawn_on: model.withdrawn_on,
+        recorded_at: model.recorded_at,
+    }
+}
+
+fn check(reference: &ReferenceData, input: &QualificationInput) -> AppResult<()> {
+    let mut errors = Vec::new();
+    if !reference.contains("qualifications", &input.qualification) {
+        errors.push(FieldError::new(
+            "qualification",
+            "not a code of the qualifications list",
+        ));
+    }
+    if let Some(number) = &input.certificate_no {
+        let n = number.trim().chars().count();
+        if n == 0 || n > 64 {
+            errors.push(FieldError::new("certificate_no", "1 to 64 characters"));
+        }
+    }
+    if input.valid_to.is_some_and(|to| to < input.valid_from) {
+        errors.push(FieldError::new("valid_to", "on or after valid_from"));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+async fn ensure_organization<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<()> {
+    organizations::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| AppError::NotFound("no organization has this id".into()))
+}
+
+/// Records a qualification of an organization (registrar only).
+pub async fn record(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    user: &CurrentUser,
+    organization_id: Uuid,
+    input: QualificationInput,
+) -> AppResult<QualificationView> {
+    ensure_registrar(user)?;
+    check(reference, &input)?;
+    let txn = db.begin().await?;
+    ensure_organization(&txn, organization_id).await?;
+    let model = qualifications::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(organization_id),
+        qualification: Set(input.qualification),
+        certificate_no: Set(input.certificate_no.map(|n| n.trim().to_owned())),
+        valid_from: Set(input.valid_from),
+        valid_to: Set(input.valid_to),
+        withdrawn_on: Set(None),
+        recorded_by: Set(user.user.id),
+        recorded_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    crate::services::audit::record(
+        &txn,
+        user.user.id,
+        "qualification.record",
+        "organization",
+        organization_id,
+        serde_json::json!({
+            "qualification_id": model.id,
+            "qualification": model.qualification,
+            "valid_from": model.valid_from,
+            "valid_to": model.valid_to,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view(reference, model))
+}
+
+/// Every qualification recorded for an organization, withdrawn ones included, oldest first.
+pub async fn list(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    organization_id: Uuid,
+) -> AppResult<Vec<QualificationView>> {
+    ensure_organization(db, organization_id).await?;
+    Ok(qualifications::Entity::find()
+        .filter(qualifications::Column::OrganizationId.eq(organization_id))
+        .order_by_asc(qualifications::Column::ValidFrom)
+        .order_by_asc(qualifications::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| view(reference, m))
+        .collect())
+}
+
+/// Withdraws (撤销) a qualification from a day on (registrar only); `409` if already withdrawn.
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    user: &CurrentUser,
+    organization_id: Uuid,
+    id: Uuid,
+    input: WithdrawalInput,
+) -> AppResult<QualificationView> {
+    ensure_registrar(user)?;
+    let txn = db.begin().await?;
+    let found = qualifications::Entity::find_by_id(id)
+        .filter(qualifications::Column::OrganizationId.eq(organization_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("this organization has no such qualification".into()))?;
+    if found.withdrawn_on.is_some() {
+        return Err(AppError::Conflict("already withdrawn".into()));
+    }
+    let on = input.withdrawn_on.unwrap_or_else(today_in_china);
+    if on < found.valid_from {
+        return Err(AppError::field("withdrawn_on", "on or after valid_from"));
+    }
+    let mut active: qualifications::ActiveModel = found.into();
+    active.withdrawn_on = Set(Some(on));
+    let model = active.update(&txn).await?;
+    crate::services::audit::record(
+        &txn,
+        user.user.id,
+        "qualification.withdraw",
+        "organization",
+        organization_id,
+        serde_json::json!({"qualification_id": id, "withdrawn_on": on}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view(reference, model))
+}
+
+/// Organizations in Xi'an (region code `6101…`) holding `qualification` on `day`, each counted
+/// once however many records it has.
+pub async fn holders_on<C: ConnectionTrait>(
+    db: &C,
+    qualification: &str,
+    day: NaiveDate,
+) -> AppResult<i64> {
+    let q = "organization_qualifications";
+    let select = Query::select()
+        .expr_as(Expr::col((q, "organization_id")).count_distinct(), "n")
+        .from(q)
+        .inner_join(
+            "organizations",
+            Expr::col(("organizations", "id")).equals((q, "organization_id")),
+        )
+        .and_where(Expr::col((q, "qualification")).eq(qualification))
+        .and_where(Expr::col((q, "valid_from")).lte(day))
+        .and_where(
+            Expr::col((q, "valid_to"))
+                .is_null()
+                .or(Expr::col((q, "valid_to")).gte(day)),
+        )
+        .and_where(
+            Expr::col((q, "withdrawn_on"))
+                .is_null()
+                .or(Expr::col((q, "withdrawn_on")).gt(day)),
+        )
+        .and_where(Expr::col(("organizations", "region_code")).like(format!("{XIAN_PREFIX}%")))
+        .to_owned();
+    let row = db
+        .query_one_raw(db.get_database_backend().build(&select))
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get::<i64>("", "n")?,
+        None => 0,
+    })
+}
