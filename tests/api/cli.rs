@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::fresh_database_url;
 
-fn techmarket(data_dir: &std::path::Path, database_url: Option<&str>) -> Command {
+pub(crate) fn techmarket(data_dir: &std::path::Path, database_url: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_techmarket"));
     command.arg("--data-dir").arg(data_dir);
     if let Some(url) = database_url {
@@ -20,7 +20,7 @@ fn techmarket(data_dir: &std::path::Path, database_url: Option<&str>) -> Command
 }
 
 /// Runs `create-registrar` with `password` on standard input.
-fn create_registrar(
+pub(crate) fn create_registrar(
     data_dir: &std::path::Path,
     database_url: Option<&str>,
     password: &[u8],
@@ -47,7 +47,7 @@ fn create_registrar(
 }
 
 /// Starts `techmarket serve`; returns the process, its address and the lines it printed before.
-fn start_server(
+pub(crate) fn start_server(
     data_dir: &std::path::Path,
     database_url: Option<&str>,
     args: &[&str],
@@ -89,7 +89,7 @@ fn start_server_with_env(
 }
 
 /// Waits until the server is ready (its search index built).
-async fn wait_ready(client: &reqwest::Client, address: &str) {
+pub(crate) async fn wait_ready(client: &reqwest::Client, address: &str) {
     for _ in 0..600 {
         if client
             .get(format!("{address}/readyz"))
@@ -104,14 +104,14 @@ async fn wait_ready(client: &reqwest::Client, address: &str) {
     panic!("{address} never became ready");
 }
 
-fn stop(mut server: std::process::Child) {
+pub(crate) fn stop(mut server: std::process::Child) {
     let pid = server.id().to_string();
     let _ = Command::new("kill").args(["-TERM", &pid]).status();
     let _ = server.wait();
 }
 
 /// Sends `body` as JSON with an optional bearer token; returns the status and the answer.
-async fn call(
+pub(crate) async fn call(
     client: &reqwest::Client,
     url: String,
     body: &Value,
@@ -126,7 +126,7 @@ async fn call(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn search_total(client: &reqwest::Client, address: &str, q: &str) -> u64 {
+pub(crate) async fn search_total(client: &reqwest::Client, address: &str, q: &str) -> u64 {
     let answer: Value = client
         .get(format!("{address}/api/v1/search"))
         .query(&[("q", q)])

@@ -10,6 +10,7 @@ mod contracts;
 mod errors;
 mod helpers;
 mod imports;
+mod nodes;
 mod organizations;
 mod qualifications;
 mod reference;
