@@ -27,6 +27,8 @@ pub struct AppState {
     pub search_ready: Arc<std::sync::atomic::AtomicBool>,
     /// The catalogue counts and when they were computed (see `services::catalogue`).
     pub catalogue_cache: crate::services::catalogue::CatalogueCache,
+    /// Per-client limit of searches and matchings.
+    pub search_limiter: crate::http::rate_limit::SearchLimiter,
 }
 
 impl AppState {
@@ -61,11 +63,15 @@ impl AppState {
         let search_ready = Arc::new(std::sync::atomic::AtomicBool::new(!needs_build));
         Ok(Self {
             db,
-            settings: Arc::new(settings),
             reference: Arc::new(reference),
             search: Arc::new(search),
             search_ready,
             catalogue_cache: crate::services::catalogue::CatalogueCache::default(),
+            search_limiter: crate::http::rate_limit::SearchLimiter::new(
+                settings.search_rate_per_second,
+                settings.search_burst,
+            ),
+            settings: Arc::new(settings),
         })
     }
 }

@@ -1,5 +1,5 @@
-//! The command line: `serve`, `migrate`, `seed`, `reindex`, `import`, `export`, `eval`,
-//! `create-registrar`.
+//! The command line: `serve`, `migrate`, `seed`, `reindex`, `import`, `export`, `backup`,
+//! `restore`, `rebuild-indicators`, `eval`, `create-registrar`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -78,6 +78,23 @@ pub enum Command {
         /// Compare without changing anything.
         #[arg(long)]
         check: bool,
+    },
+    /// Write a consistent copy of the database to a file, while the nodes keep serving
+    /// (SQLite: VACUUM INTO; PostgreSQL: pg_dump).
+    Backup {
+        /// The backup file (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Replace the database's data by a backup (stop every node first). Every node's search
+    /// index is rebuilt on its next start.
+    Restore {
+        /// The backup file.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Replace a database that holds data.
+        #[arg(long)]
+        force: bool,
     },
     /// Export a report as CSV or XLSX with Chinese headers.
     Export {
@@ -209,6 +226,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { what } => import(settings, what).await,
+        Command::Backup { out } => {
+            let report = crate::backup::backup(&settings, &out).await?;
+            println!(
+                "{:?} backup written to {} ({:.1} MB)",
+                report.kind,
+                out.display(),
+                report.bytes as f64 / 1e6
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { from, force } => {
+            let kind = crate::backup::restore(&settings, &from, force).await?;
+            println!(
+                "{kind:?} database restored from {}; every node rebuilds its search index on start",
+                from.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::RebuildIndicators { check } => {
             let db = crate::db::connect(&settings).await?;
             crate::db::migrate(&db).await?;

@@ -42,6 +42,11 @@ pub struct Settings {
     /// registration number it gives. Written `1` or `"01"`.
     #[serde(deserialize_with = "two_digits")]
     pub registration_point: u8,
+    /// Searches (and matchings) one client address may make per second on average; 0 turns the
+    /// limit off.
+    pub search_rate_per_second: u32,
+    /// How many searches a client may make at once before the average applies.
+    pub search_burst: u32,
 }
 
 impl Default for Settings {
@@ -62,6 +67,8 @@ impl Default for Settings {
             indexer_poll_ms: 250,
             trust_forwarded_for: false,
             registration_point: 1,
+            search_rate_per_second: 20,
+            search_burst: 60,
         }
     }
 }

@@ -135,6 +135,9 @@ pub struct Problem {
     pub detail: String,
     /// The invalid fields (empty unless the request had some).
     pub errors: Vec<FieldError>,
+    /// The request's id (also in the `x-request-id` header and the server's log), for support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl Problem {
@@ -148,6 +151,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
+            request_id: None,
         }
     }
 

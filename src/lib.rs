@@ -5,6 +5,7 @@
 //! → sea-orm (`entity`); the search index (`search-index` crate) is a projection of the database.
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;

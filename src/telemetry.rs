@@ -10,14 +10,25 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
 /// Installs the log subscriber: `RUST_LOG` decides, default `info` for techmarket and `warn` for the
-/// rest. Safe to call more than once.
+/// rest; `TECHMARKET_LOG_FORMAT=json` writes one JSON object per line for a log collector. Read from
+/// the environment because logging starts before the configuration is read. Safe to call more
+/// than once.
 pub fn init_tracing() {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("warn,techmarket=info,tower_http=info"));
-    let _ = tracing_subscriber::fmt()
+    let json = std::env::var("TECHMARKET_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 static METRICS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();

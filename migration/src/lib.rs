@@ -12,6 +12,7 @@ mod m20261128_000004_create_saved_searches;
 mod m20261130_000005_bulk_path_indexes;
 mod m20261130_000006_create_contracts;
 mod m20261130_000007_create_qualifications;
+mod m20261130_000008_contract_list_index;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_bulk_path_indexes::Migration),
             Box::new(m20261130_000006_create_contracts::Migration),
             Box::new(m20261130_000007_create_qualifications::Migration),
+            Box::new(m20261130_000008_contract_list_index::Migration),
         ]
     }
 }

@@ -82,8 +82,9 @@ struct ContractQuery {
     overdue: Option<bool>,
 }
 
-/// Contracts you may see, newest first: the registrar sees all; the parties, the credited broker
-/// and the submitter see theirs.
+/// Contracts you may see, newest first (with `status=registered`: newest registration first, then
+/// by number; otherwise newest submission first): the registrar sees all; the parties, the
+/// credited broker and the submitter see theirs.
 #[utoipa::path(get, path = "/api/v1/contracts", tag = "contracts",
     security(("bearer" = [])),
     params(ContractQuery, Pagination),

@@ -55,7 +55,17 @@ impl Modify for BearerAuth {
 
 /// `/docs` (Swagger UI) and `/api/openapi.json`.
 pub fn router(openapi: utoipa::openapi::OpenApi) -> Router<AppState> {
-    SwaggerUi::new("/docs")
+    let ui: Router<AppState> = SwaggerUi::new("/docs")
         .url("/api/openapi.json", openapi)
-        .into()
+        .into();
+    // The UI's own scripts and styles (served from this binary, some inline) may run; nothing from
+    // elsewhere may, and it may not be framed.
+    ui.layer(
+        tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+            ),
+        ),
+    )
 }

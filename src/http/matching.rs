@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult, Problem};
-use crate::http::extract::{AppPath, AppQuery, MaybeAuth};
+use crate::http::extract::{AppPath, AppQuery, ClientIp, MaybeAuth};
 use crate::services::matching::{self, Matches};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -47,13 +47,16 @@ impl Limit {
     responses(
         (status = 200, description = "best matches first", body = Matches),
         (status = 404, description = "unknown, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too many searches from this address", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn demand_matches(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     MaybeAuth(user): MaybeAuth,
     AppPath(id): AppPath<Uuid>,
     AppQuery(limit): AppQuery<Limit>,
 ) -> AppResult<axum::Json<Matches>> {
+    state.search_limiter.check(&client)?;
     let limit = limit.resolve()?;
     Ok(axum::Json(
         matching::for_demand(&state, user.as_ref(), id, limit).await?,
@@ -66,13 +69,16 @@ async fn demand_matches(
     responses(
         (status = 200, description = "best matches first", body = Matches),
         (status = 404, description = "unknown, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too many searches from this address", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn result_matches(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     MaybeAuth(user): MaybeAuth,
     AppPath(id): AppPath<Uuid>,
     AppQuery(limit): AppQuery<Limit>,
 ) -> AppResult<axum::Json<Matches>> {
+    state.search_limiter.check(&client)?;
     let limit = limit.resolve()?;
     Ok(axum::Json(
         matching::for_result(&state, user.as_ref(), id, limit).await?,

@@ -14,6 +14,7 @@ mod indicators;
 mod matching;
 mod organizations;
 mod qualifications;
+pub mod rate_limit;
 mod reference;
 mod results;
 mod saved_searches;
@@ -32,6 +33,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -126,7 +128,25 @@ pub fn router(state: AppState) -> Router {
                 .layer(middleware::from_fn(log_internal_errors))
                 .layer(CatchPanicLayer::new())
                 .layer(cors)
-                .layer(CompressionLayer::new()),
+                .layer(CompressionLayer::new())
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                ))
+                // The API answers JSON, files and an SVG: nothing of it may run scripts or be
+                // framed. The documentation UI sets its own, looser policy.
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+                )),
         )
         .with_state(state)
 }
@@ -172,6 +192,11 @@ async fn problem_for_bare_errors(
     request: Request,
     next: Next,
 ) -> Response {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -182,7 +207,7 @@ async fn problem_for_bare_errors(
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
     if is_problem {
-        return response;
+        return with_request_id(response, request_id).await;
     }
     let detail = match status {
         StatusCode::PAYLOAD_TOO_LARGE => format!(
@@ -209,11 +234,34 @@ async fn problem_for_bare_errors(
                 .map(|v| (name.clone(), v.clone()))
         })
         .collect();
-    let mut rewritten = Problem::new(status, detail).into_response_with(None);
+    let mut problem = Problem::new(status, detail);
+    problem.request_id = request_id;
+    let mut rewritten = problem.into_response_with(None);
     for (name, value) in kept {
         rewritten.headers_mut().insert(name, value);
     }
     rewritten
+}
+
+/// Adds `request_id` to a problem body, so that a user reporting an error can quote it.
+async fn with_request_id(response: Response, request_id: Option<String>) -> Response {
+    let Some(request_id) = request_id else {
+        return response;
+    };
+    let (mut parts, body) = response.into_parts();
+    // Problem bodies are small; a larger one is passed on as it is.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (parts, axum::body::Body::empty()).into_response();
+    };
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(mut problem)) => {
+            problem.insert("request_id".into(), request_id.into());
+            serde_json::to_vec(&problem).unwrap_or_else(|_| bytes.to_vec())
+        }
+        _ => bytes.to_vec(),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    (parts, body).into_response()
 }
 
 /// Logs the cause of internal errors inside the request's span (which carries the request id).

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult, Problem};
-use crate::http::extract::{AppQuery, Pagination};
+use crate::http::extract::{AppQuery, ClientIp, Pagination};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(search))
@@ -110,12 +110,15 @@ struct SearchAnswer {
     responses(
         (status = 200, description = "hits, facets and timing", body = SearchAnswer),
         (status = 422, description = "bad kind, sort or pagination", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too many searches from this address (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn search(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     AppQuery(query): AppQuery<SearchQuery>,
     AppQuery(pagination): AppQuery<Pagination>,
 ) -> AppResult<axum::Json<SearchAnswer>> {
+    state.search_limiter.check(&client)?;
     let started = Instant::now();
     let (page, per_page) = pagination.resolve()?;
     let offset = (page - 1).saturating_mul(per_page);

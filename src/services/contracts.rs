@@ -605,7 +605,8 @@ pub struct ContractFilter {
     pub overdue: bool,
 }
 
-/// The contracts `user` may see, newest first.
+/// The contracts `user` may see, newest first: by registration for `status=registered`, by
+/// submission otherwise.
 pub async fn list(
     db: &DatabaseConnection,
     user: &CurrentUser,
@@ -618,7 +619,7 @@ pub async fn list(
         query = query.filter(contracts::Column::Status.eq(status.as_str()));
     }
     if let Some(year) = filter.year {
-        query = query.filter(year_condition(year));
+        query = query.filter(year_condition(year, filter.status));
     }
     if let Some(contract_type) = &filter.contract_type {
         query = query.filter(contracts::Column::ContractType.eq(contract_type.as_str()));
@@ -631,18 +632,26 @@ pub async fn list(
                     .lt(Utc::now() - chrono::Duration::days(OVERDUE_DAYS)),
             );
     }
-    let paginator = query
-        .order_by_desc(contracts::Column::SubmittedAt)
-        .order_by_desc(contracts::Column::Id)
-        .paginate(db, per_page);
+    // Registered contracts: newest registration first, in number order within a day (the order of
+    // an index); the others: newest submission first.
+    let query = if filter.status == Some(ContractStatus::Registered) {
+        query
+            .order_by_desc(contracts::Column::RegisteredOn)
+            .order_by_desc(contracts::Column::RegistrationNo)
+    } else {
+        query
+            .order_by_desc(contracts::Column::SubmittedAt)
+            .order_by_desc(contracts::Column::Id)
+    };
+    let paginator = query.paginate(db, per_page);
     let total = paginator.num_items().await?;
     let items = paginator.fetch_page(page - 1).await?;
     Ok((items, total))
 }
 
 /// Contracts of `year`: registered ones by their registration date, the others by the date they
-/// were submitted.
-pub(crate) fn year_condition(year: i32) -> Condition {
+/// were submitted. Knowing the status keeps one side of the condition, so that one index serves it.
+pub(crate) fn year_condition(year: i32, status: Option<ContractStatus>) -> Condition {
     let (Some(first), Some(next)) = (
         NaiveDate::from_ymd_opt(year, 1, 1),
         NaiveDate::from_ymd_opt(year + 1, 1, 1),
@@ -651,19 +660,19 @@ pub(crate) fn year_condition(year: i32) -> Condition {
         return Condition::all().add(Expr::value(false));
     };
     let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-    Condition::any()
-        .add(
-            contracts::Column::RegisteredOn
-                .gte(first)
-                .and(contracts::Column::RegisteredOn.lt(next)),
-        )
-        .add(
-            contracts::Column::RegisteredOn.is_null().and(
-                contracts::Column::SubmittedAt
-                    .gte(midnight(first))
-                    .and(contracts::Column::SubmittedAt.lt(midnight(next))),
-            ),
-        )
+    let registered = contracts::Column::RegisteredOn
+        .gte(first)
+        .and(contracts::Column::RegisteredOn.lt(next));
+    let submitted = contracts::Column::RegisteredOn.is_null().and(
+        contracts::Column::SubmittedAt
+            .gte(midnight(first))
+            .and(contracts::Column::SubmittedAt.lt(midnight(next))),
+    );
+    match status {
+        Some(ContractStatus::Registered) => Condition::all().add(registered),
+        Some(_) => Condition::all().add(submitted),
+        None => Condition::any().add(registered).add(submitted),
+    }
 }
 
 /// `403` unless `user` is the registrar.

@@ -306,7 +306,7 @@ pub async fn contracts_report(
 ) -> AppResult<Report> {
     let mut stream = contracts::Entity::find()
         .filter(contracts::Column::Status.eq(status.as_str()))
-        .filter(year_condition(year))
+        .filter(year_condition(year, Some(status)))
         .order_by_asc(contracts::Column::RegistrationNo)
         .order_by_asc(contracts::Column::SubmittedAt)
         .order_by_asc(contracts::Column::Id)

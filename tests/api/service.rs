@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn health_and_readiness() {
@@ -235,4 +235,92 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         }
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn answers_carry_security_headers_and_problems_their_request_id() {
+    let app = spawn_app().await;
+    let response = app.get("/api/v1/search?q=机器人", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        (
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+    ] {
+        assert_eq!(
+            headers.get(name).and_then(|v| v.to_str().ok()),
+            Some(value),
+            "{name}"
+        );
+    }
+    // The documentation UI runs its own scripts, and only its own.
+    let docs = app.get("/docs/", None).await;
+    let policy = docs
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        policy.contains("script-src 'self'") && !policy.contains('*'),
+        "{policy}"
+    );
+
+    // A problem names the request it answers, as the header and the log do.
+    for path in [
+        "/api/v1/organizations/not-a-uuid",
+        "/api/v1/search?page=0",
+        "/no/such/route",
+    ] {
+        let response = app.get(path, None).await;
+        let header = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .expect("x-request-id")
+            .to_owned();
+        let problem: serde_json::Value = response.json().await.expect("problem");
+        assert_eq!(problem["request_id"], header.as_str(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn one_address_searching_too_fast_gets_429_and_others_do_not() {
+    let app = spawn_app_with(|s| {
+        s.search_rate_per_second = 1;
+        s.search_burst = 3;
+        s.trust_forwarded_for = true;
+    })
+    .await;
+    let search = |client_ip: &'static str| {
+        app.client
+            .get(app.url("/api/v1/search?q=电池"))
+            .header("x-forwarded-for", client_ip)
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            search("203.0.113.7").await.expect("search").status(),
+            StatusCode::OK
+        );
+    }
+    let refused = search("203.0.113.7").await.expect("search");
+    assert_eq!(
+        refused
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    assert_problem(refused, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(
+        search("198.51.100.9").await.expect("search").status(),
+        StatusCode::OK,
+        "another address has its own bucket"
+    );
 }

@@ -1,0 +1,214 @@
+//! `techmarket backup` while another process writes, and `techmarket restore` into another
+//! database: the copy is consistent (counters, roll-ups and contracts agree) and complete.
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait};
+use techmarket::entity::{contracts, users};
+use techmarket::services::{contracts as contract_service, indicators, sessions::CurrentUser};
+
+use crate::cli::techmarket;
+use crate::helpers::fresh_database_url;
+
+/// A database URL for a test: a fresh PostgreSQL database, or a SQLite file in `dir`.
+async fn database(dir: &std::path::Path, name: &str) -> String {
+    match fresh_database_url().await {
+        Some(url) => url,
+        None => format!("sqlite://{}?mode=rwc", dir.join(name).display()),
+    }
+}
+
+async fn actor(db: &DatabaseConnection, role: &str) -> CurrentUser {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let user = users::Entity::find()
+        .filter(users::Column::Role.eq(role))
+        .one(db)
+        .await
+        .expect("query")
+        .expect("a demo user of the role");
+    CurrentUser {
+        user,
+        organization: None,
+        session_id: uuid::Uuid::nil(),
+    }
+}
+
+/// Submits and registers contracts until told to stop; returns how many it registered.
+async fn keep_registering(url: String, stop: tokio::sync::watch::Receiver<bool>) -> u64 {
+    let db = Database::connect(&url).await.expect("connect");
+    let reference = techmarket::reference::ReferenceData::read(&db)
+        .await
+        .expect("reference");
+    let (broker, registrar) = (actor(&db, "broker").await, actor(&db, "registrar").await);
+    let mut registered = 0;
+    while !*stop.borrow() {
+        let input = serde_json::from_value(serde_json::json!({
+            "project_name": format!("备份期间登记的合同{registered}"),
+            "contract_type": "service",
+            "sub_type": "technical_training",
+            "seller": {"name": "西安某大学", "nature_code": "022", "region_code": "610113"},
+            "buyer": {"name": "陕西某企业", "nature_code": "150", "region_code": "610116"},
+            "signed_on": "2026-01-05", "valid_from": "2026-01-05", "valid_to": "2026-12-31",
+            "total_amount_fen": 123_400, "non_technical_fen": 0,
+            "tech_field": "advanced_manufacturing", "industry_codes": [], "ip_types": []
+        }))
+        .expect("input");
+        let submitted = contract_service::submit(&db, &reference, &broker, None, input)
+            .await
+            .expect("submit");
+        let id = match submitted {
+            contract_service::Submitted::Created(c) | contract_service::Submitted::Repeated(c) => {
+                c.id
+            }
+        };
+        contract_service::register(
+            &db,
+            &registrar,
+            id,
+            "01",
+            contract_service::today_in_china(),
+        )
+        .await
+        .expect("register");
+        registered += 1;
+    }
+    db.close().await.ok();
+    registered
+}
+
+/// For every (year, region, point) counter, its last serial equals the highest serial numbered.
+async fn counters_agree_with_numbers(db: &DatabaseConnection) {
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT year, region_prefix, point, last_serial FROM registration_serials",
+        ))
+        .await
+        .expect("counters");
+    assert!(!rows.is_empty());
+    let numbers: Vec<String> = {
+        use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+        contracts::Entity::find()
+            .select_only()
+            .column(contracts::Column::RegistrationNo)
+            .filter(contracts::Column::RegistrationNo.is_not_null())
+            .into_tuple::<Option<String>>()
+            .all(db)
+            .await
+            .expect("numbers")
+            .into_iter()
+            .flatten()
+            .collect()
+    };
+    for row in rows {
+        let year: i32 = row.try_get("", "year").expect("year");
+        let prefix: String = row.try_get("", "region_prefix").expect("prefix");
+        let point: String = row.try_get("", "point").expect("point");
+        let last: i64 = row.try_get("", "last_serial").expect("last");
+        let head = format!("{year}{prefix}{point}");
+        let highest = numbers
+            .iter()
+            .filter(|n| n.starts_with(&head))
+            .filter_map(|n| n[10..].parse::<i64>().ok())
+            .max()
+            .unwrap_or(0);
+        assert_eq!(last, highest, "counter {head}");
+    }
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_writing_restores_consistent_and_whole() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data_dir = tmp.path().join("data");
+    let source = database(tmp.path(), "source.db").await;
+    let seeded = techmarket(&data_dir, Some(&source))
+        .arg("seed")
+        .output()
+        .expect("seed");
+    assert!(seeded.status.success(), "{seeded:?}");
+
+    // Another process registers contracts all through the backup.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let writer = tokio::spawn(keep_registering(source.clone(), stopped));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let file = tmp.path().join("techmarket.backup");
+    let backup = techmarket(&data_dir, Some(&source))
+        .args(["backup", "--out"])
+        .arg(&file)
+        .output()
+        .expect("backup");
+    stop.send(true).expect("stop");
+    let during = writer.await.expect("writer");
+    assert!(backup.status.success(), "{backup:?}");
+    assert!(during > 0, "the writer wrote during the backup");
+    // A backup never overwrites.
+    let again = techmarket(&data_dir, Some(&source))
+        .args(["backup", "--out"])
+        .arg(&file)
+        .output()
+        .expect("backup");
+    assert!(!again.status.success());
+
+    // Restore into another database, as a new node would find it.
+    let target = database(tmp.path(), "target.db").await;
+    let restored = techmarket(&data_dir, Some(&target))
+        .args(["restore", "--from"])
+        .arg(&file)
+        .output()
+        .expect("restore");
+    assert!(restored.status.success(), "{restored:?}");
+    let db = Database::connect(&target).await.expect("connect");
+    let check = indicators::verify(&db).await.expect("verify");
+    assert_eq!(check.mismatched, 0, "the roll-ups agree with the contracts");
+    counters_agree_with_numbers(&db).await;
+    let source_db = Database::connect(&source).await.expect("connect");
+    let (copied, now) = (
+        contracts::Entity::find().count(&db).await.expect("count"),
+        contracts::Entity::find()
+            .count(&source_db)
+            .await
+            .expect("count"),
+    );
+    assert!(copied >= 2_000 && copied <= now, "{copied} of {now}");
+    let installation = |db: &DatabaseConnection| {
+        let db = db.clone();
+        async move { techmarket::db::installation_id(&db).await.expect("id") }
+    };
+    assert_ne!(
+        installation(&db).await,
+        installation(&source_db).await,
+        "a restored database is a new installation: every index is rebuilt"
+    );
+    db.close().await.ok();
+    source_db.close().await.ok();
+
+    // Over a database that holds data only with --force; a damaged file never touches it.
+    let refused = techmarket(&data_dir, Some(&target))
+        .args(["restore", "--from"])
+        .arg(&file)
+        .output()
+        .expect("restore");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    let damaged = tmp.path().join("damaged.backup");
+    let bytes = std::fs::read(&file).expect("read");
+    std::fs::write(&damaged, &bytes[..bytes.len() / 2]).expect("write");
+    let failed = techmarket(&data_dir, Some(&target))
+        .args(["restore", "--force", "--from"])
+        .arg(&damaged)
+        .output()
+        .expect("restore");
+    assert!(!failed.status.success(), "{failed:?}");
+    let db = Database::connect(&target).await.expect("connect");
+    assert_eq!(
+        contracts::Entity::find().count(&db).await.expect("count"),
+        copied,
+        "the failed restore left the database as it was"
+    );
+    db.close().await.ok();
+    let forced = techmarket(&data_dir, Some(&target))
+        .args(["restore", "--force", "--from"])
+        .arg(&file)
+        .output()
+        .expect("restore");
+    assert!(forced.status.success(), "{forced:?}");
+}
