@@ -50,15 +50,22 @@ impl AppState {
         })
         .await?
         .context("opening the search index")?;
-        // An index written for another database (one that was replaced or reset) is rebuilt.
+        // An index written for another database (one that was replaced, reset or restored) is
+        // rebuilt; so is one whose first build never finished (killed before its commit, which
+        // is the only thing that records the owner).
         let installation = crate::db::installation_id(&db).await?;
-        let stale = search
-            .stored_owner()?
-            .is_some_and(|owner| owner != installation);
+        let owner = search.stored_owner()?;
+        let stale = owner.as_deref() != Some(installation.as_str());
         search.set_owner(&installation)?;
         let needs_build = search.was_created() || stale;
-        if stale {
-            tracing::warn!("the search index belongs to another database; rebuilding it");
+        match owner {
+            Some(_) if stale => {
+                tracing::warn!("the search index belongs to another database; rebuilding it");
+            }
+            None if !search.was_created() => {
+                tracing::warn!("the search index was never completely built; rebuilding it");
+            }
+            _ => {}
         }
         let search_ready = Arc::new(std::sync::atomic::AtomicBool::new(!needs_build));
         Ok(Self {

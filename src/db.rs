@@ -23,6 +23,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     options
         .max_connections(settings.db_max_connections.max(1))
         .connect_timeout(Duration::from_secs(10))
+        // With the database away, a request waits this long for a connection and then answers
+        // 503, instead of hanging; the pool reconnects by itself when the database is back.
+        .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false)
         // SQLite: write-ahead logging lets readers proceed during a write, and a busy timeout makes
         // concurrent writers (several requests, or a CLI import beside the server) wait instead of

@@ -83,7 +83,37 @@ pub enum AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
+        if database_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return Self::Unavailable("the database is unavailable; try again shortly".into());
+        }
         Self::Internal(err.into())
+    }
+}
+
+/// Whether a database error means the database cannot be reached or refuses work for now (the
+/// request may be retried: `503`), rather than a bug (`500`).
+fn database_unavailable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e.as_ref() {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                // PostgreSQL: connection exceptions (08…) and an operator shutting the server
+                // down (57P…); SQLite: busy beyond the busy timeout.
+                sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                    code.starts_with("08") || code.starts_with("57P") || code == "5"
+                }),
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 
@@ -199,6 +229,9 @@ impl IntoResponse for AppError {
                 extra = HeaderValue::from_str(&retry_after_secs.max(1).to_string())
                     .ok()
                     .map(|v| (header::RETRY_AFTER, v));
+            }
+            Self::Unavailable(_) => {
+                extra = Some((header::RETRY_AFTER, HeaderValue::from_static("2")));
             }
             Self::Internal(err) => {
                 problem.detail =

@@ -378,6 +378,7 @@ pub async fn transition(
         reason,
     )
     .await?;
+    listings::audit_registrar_move(&txn, user, KIND, id, from, to).await?;
     let record = find(&txn, id).await?;
     txn.commit().await?;
     Ok(record)

@@ -549,6 +549,30 @@ pub async fn write_transition<E: ListingTable, C: ConnectionTrait>(
     Ok(())
 }
 
+/// Puts a registrar's move of a listing (approval, rejection, archiving) in the audit trail, in
+/// the move's own transaction; other users' moves are in the listing's history only.
+pub async fn audit_registrar_move<C: ConnectionTrait>(
+    db: &C,
+    user: &crate::services::sessions::CurrentUser,
+    kind: ListingKind,
+    id: Uuid,
+    from: Status,
+    to: Status,
+) -> AppResult<()> {
+    if user.is_registrar() {
+        crate::services::audit::record(
+            db,
+            user.user.id,
+            &format!("{}.{}", kind.as_str(), to.as_str()),
+            kind.as_str(),
+            id,
+            serde_json::json!({"from": from.as_str(), "to": to.as_str()}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Reads `null` as `Some(None)` and absence as `None`, so that a patch can clear a field
 /// (`#[serde(default, deserialize_with = "…::nullable")]`).
 pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
