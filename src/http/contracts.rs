@@ -96,9 +96,13 @@ async fn list_contracts(
     AppQuery(pagination): AppQuery<Pagination>,
 ) -> AppResult<axum::Json<Page<ContractView>>> {
     let (page, per_page) = pagination.resolve()?;
+    let year = match query.year {
+        Some(year) => Some(crate::http::indicators::resolve_year(Some(year))?),
+        None => None,
+    };
     let filter = ContractFilter {
         status: query.status,
-        year: query.year,
+        year,
         contract_type: query.contract_type,
         overdue: query.overdue.unwrap_or(false),
     };

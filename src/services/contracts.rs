@@ -654,7 +654,8 @@ pub async fn list(
 pub(crate) fn year_condition(year: i32, status: Option<ContractStatus>) -> Condition {
     let (Some(first), Some(next)) = (
         NaiveDate::from_ymd_opt(year, 1, 1),
-        NaiveDate::from_ymd_opt(year + 1, 1, 1),
+        year.checked_add(1)
+            .and_then(|next| NaiveDate::from_ymd_opt(next, 1, 1)),
     ) else {
         // Out of chrono's range: no contract has such a date.
         return Condition::all().add(Expr::value(false));

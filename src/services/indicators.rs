@@ -586,7 +586,9 @@ pub async fn summary<C: ConnectionTrait>(
     year: i32,
 ) -> AppResult<Summary> {
     use sea_orm::sea_query::Alias;
-    let end = chrono::NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    let end = year
+        .checked_add(1)
+        .and_then(|next| chrono::NaiveDate::from_ymd_opt(next, 1, 1))
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc());
     let n = || Expr::col(Alias::new("id")).count();
