@@ -331,10 +331,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         .map_err(describe)?;
         print_demo(&summary);
     }
+    // Before the address is printed: whoever reads it may stop the server at once.
+    let shutdown = shutdown_signal();
     let addr = application.local_addr()?;
     println!("listening on http://{addr}");
     println!("API documentation: http://{addr}/docs");
-    application.run_until(shutdown_signal()).await
+    application.run_until(shutdown).await
 }
 
 async fn export(settings: Settings, what: ExportWhat) -> anyhow::Result<()> {

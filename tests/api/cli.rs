@@ -494,3 +494,36 @@ async fn create_registrar_rejects_a_short_password() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("password"));
 }
+
+/// A SIGTERM sent as soon as the address is printed (before the server has polled anything)
+/// still stops it gracefully: the handlers are installed before the address is printed.
+#[tokio::test]
+async fn sigterm_right_after_the_address_is_printed_stops_gracefully() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data_dir = tmp.path().join("data");
+    let database_url = fresh_database_url().await;
+    for _ in 0..3 {
+        let (server, _, _) = start_server(
+            &data_dir,
+            database_url.as_deref(),
+            &["--listen", "127.0.0.1:0", "--no-demo"],
+        );
+        let pid = server.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .expect("kill")
+                .success()
+        );
+        let mut server = server;
+        let status = tokio::task::spawn_blocking(move || server.wait())
+            .await
+            .expect("join")
+            .expect("wait");
+        assert!(
+            status.success(),
+            "exit 0 after an early SIGTERM, got {status:?}"
+        );
+    }
+}
