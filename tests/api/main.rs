@@ -7,6 +7,7 @@ mod accounts;
 mod backup;
 mod catalogue;
 mod cli;
+mod confidentiality;
 mod contracts;
 mod crash;
 mod errors;
