@@ -247,9 +247,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::RebuildIndicators { check } => {
             let db = crate::db::connect(&settings).await?;
             crate::db::migrate(&db).await?;
-            let indicators = crate::services::indicators::verify;
             let found = if check {
-                indicators(&db).await
+                crate::services::indicators::verify(&db).await
             } else {
                 crate::services::indicators::rebuild(&db).await
             }

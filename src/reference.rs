@@ -293,6 +293,14 @@ impl ReferenceData {
         self.lists.get(kind).map(Vec::as_slice).unwrap_or_default()
     }
 
+    /// The Chinese label of `code` in list `kind`, or the code itself when the list lacks it.
+    pub fn label_or_code(&self, kind: &str, code: &str) -> String {
+        self.list(kind)
+            .iter()
+            .find(|c| c.code == code)
+            .map_or_else(|| code.to_owned(), |c| c.label.clone())
+    }
+
     /// Whether `code` is in list `kind`.
     pub fn contains(&self, kind: &str, code: &str) -> bool {
         self.list(kind).iter().any(|c| c.code == code)

@@ -490,18 +490,11 @@ pub async fn transaction_value<C: ConnectionTrait>(
         let group = match groups.iter().position(|g| g.key == key) {
             Some(i) => &mut groups[i],
             None => {
-                let label = reference
-                    .list(by.labels())
-                    .iter()
-                    .find(|c| c.code == key)
-                    .map(|c| c.label.clone())
-                    .unwrap_or_else(|| {
-                        if key == UNCLASSIFIED {
-                            "未分类".to_owned()
-                        } else {
-                            key.clone()
-                        }
-                    });
+                let label = if key == UNCLASSIFIED {
+                    "未分类".to_owned()
+                } else {
+                    reference.label_or_code(by.labels(), &key)
+                };
                 groups.push(Group {
                     key,
                     label,
@@ -566,7 +559,7 @@ pub struct Summary {
 }
 
 /// The `n` column of a `SELECT COUNT(…) AS n`.
-async fn count<C: ConnectionTrait>(
+pub(crate) async fn count<C: ConnectionTrait>(
     db: &C,
     select: sea_orm::sea_query::SelectStatement,
 ) -> Result<i64, DbErr> {

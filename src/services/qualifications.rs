@@ -69,12 +69,7 @@ pub struct QualificationView {
 }
 
 fn view(reference: &ReferenceData, model: qualifications::Model) -> QualificationView {
-    let label = reference
-        .list("qualifications")
-        .iter()
-        .find(|c| c.code == model.qualification)
-        .map(|c| c.label.clone())
-        .unwrap_or_else(|| model.qualification.clone());
+    let label = reference.label_or_code("qualifications", &model.qualification);
     QualificationView {
         id: model.id,
         organization_id: model.organization_id,
@@ -249,11 +244,5 @@ pub async fn holders_on<C: ConnectionTrait>(
         )
         .and_where(Expr::col(("organizations", "region_code")).like(format!("{XIAN_PREFIX}%")))
         .to_owned();
-    let row = db
-        .query_one_raw(db.get_database_backend().build(&select))
-        .await?;
-    Ok(match row {
-        Some(row) => row.try_get::<i64>("", "n")?,
-        None => 0,
-    })
+    Ok(crate::services::indicators::count(db, select).await?)
 }

@@ -198,20 +198,10 @@ fn write_xlsx(sheets: &[Sheet]) -> AppResult<Vec<u8>> {
     workbook.save_to_buffer().map_err(failed)
 }
 
-/// The label of `code` in reference list `kind`, or the code itself.
-fn label(reference: &ReferenceData, kind: &str, code: &str) -> String {
-    reference
-        .list(kind)
-        .iter()
-        .find(|c| c.code == code)
-        .map(|c| c.label.clone())
-        .unwrap_or_else(|| code.to_owned())
-}
-
 fn labels(reference: &ReferenceData, kind: &str, codes: &sea_orm::JsonValue) -> String {
     strings(codes)
         .iter()
-        .map(|code| label(reference, kind, code))
+        .map(|code| reference.label_or_code(kind, code))
         .collect::<Vec<_>>()
         .join("、")
 }
@@ -259,13 +249,13 @@ fn contract_row(reference: &ReferenceData, c: &contracts::Model) -> Vec<Cell> {
         text(c.registration_no.clone().unwrap_or_default()),
         text(status_label(&c.status).to_owned()),
         text(c.project_name.clone()),
-        text(label(reference, "contract_types", &c.contract_type)),
-        text(label(reference, "contract_sub_types", &c.sub_type)),
+        text(reference.label_or_code("contract_types", &c.contract_type)),
+        text(reference.label_or_code("contract_sub_types", &c.sub_type)),
         text(c.seller_name.clone()),
-        text(label(reference, "nature_codes", &c.seller_nature_code)),
+        text(reference.label_or_code("nature_codes", &c.seller_nature_code)),
         text(c.seller_region_code.clone()),
         text(c.buyer_name.clone()),
-        text(label(reference, "nature_codes", &c.buyer_nature_code)),
+        text(reference.label_or_code("nature_codes", &c.buyer_nature_code)),
         text(c.buyer_region_code.clone()),
         text(c.signed_on.to_string()),
         text(c.valid_from.to_string()),
@@ -274,7 +264,7 @@ fn contract_row(reference: &ReferenceData, c: &contracts::Model) -> Vec<Cell> {
         Cell::Yuan(c.total_amount_fen),
         Cell::Yuan(c.non_technical_fen),
         Cell::Yuan(c.technical_amount_fen),
-        text(label(reference, "tech_fields", &c.tech_field)),
+        text(reference.label_or_code("tech_fields", &c.tech_field)),
         text(labels(reference, "industries", &c.industry_codes)),
         text(labels(reference, "ip_types", &c.ip_types)),
         text(c.rule_version.clone()),
