@@ -155,6 +155,33 @@ fn generate(path: &Path, rows: usize, papers: &[Paper]) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Samples a process's own memory (`RssAnon`: heap and stacks, not the pages of files it maps,
+/// which the kernel can drop and read again) every 50 ms until it exits. Returns the peak, and the
+/// last own and total resident sizes seen, in KiB.
+fn sample_own_memory(pid: u32) -> std::thread::JoinHandle<(u64, u64, u64)> {
+    std::thread::spawn(move || {
+        let field = |status: &str, name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        let (mut peak, mut own, mut resident) = (0, 0, 0);
+        while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            match (field(&status, "RssAnon:"), field(&status, "VmRSS:")) {
+                (Some(anon), Some(rss)) => {
+                    peak = peak.max(anon);
+                    (own, resident) = (anon, rss);
+                }
+                _ => break,
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        (peak, own, resident)
+    })
+}
+
 /// Runs a command and samples its peak resident memory (VmHWM) until it exits.
 fn run_measured(command: &mut Command) -> (std::process::Output, u64, Duration) {
     let started = Instant::now();
@@ -188,6 +215,30 @@ fn run_measured(command: &mut Command) -> (std::process::Output, u64, Duration) 
     (output, sampler.join().unwrap_or(0), elapsed)
 }
 
+/// `count` draws from `queries` by Zipf's law with exponent 1 (the `r`-th most asked query is asked
+/// in proportion to 1/r), the shape of real search logs; the ranks are the queries' order in a fixed
+/// shuffle, so popularity has nothing to do with the text.
+fn zipf_sample(queries: &[String], count: usize) -> Vec<String> {
+    let mut rng = Lcg(7);
+    let mut ranked: Vec<&String> = queries.iter().collect();
+    for i in (1..ranked.len()).rev() {
+        ranked.swap(i, (rng.next() as usize) % (i + 1));
+    }
+    let mut cumulative = Vec::with_capacity(ranked.len());
+    let mut sum = 0.0;
+    for rank in 1..=ranked.len() {
+        sum += 1.0 / rank as f64;
+        cumulative.push(sum);
+    }
+    (0..count)
+        .map(|_| {
+            let u = (rng.next() as f64 / (1u64 << 31) as f64) * sum;
+            let at = cumulative.partition_point(|&c| c < u);
+            ranked[at.min(ranked.len() - 1)].clone()
+        })
+        .collect()
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)]
@@ -207,6 +258,7 @@ async fn main() {
     let tmp = tempfile::tempdir().expect("tmp");
     // `BENCH_KEEP=DIR` keeps the database and index in DIR afterwards, for profiling a server on them.
     let work_dir = std::env::var_os("BENCH_KEEP").map_or_else(|| tmp.path().to_owned(), Into::into);
+    std::fs::create_dir_all(&work_dir).expect("BENCH_KEEP directory");
     let data_dir = work_dir.join("data");
     let database_url = std::env::var("BENCH_DATABASE_URL").ok();
     let backend = if database_url.is_some() {
@@ -321,6 +373,7 @@ async fn main() {
     serve.env("TECHMARKET_SEARCH_RATE_PER_SECOND", "0");
     with_db(&mut serve);
     let mut server = serve.stdout(Stdio::piped()).spawn().expect("serve");
+    let own_memory = sample_own_memory(server.id());
     let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
     let address = loop {
         let line = lines.next().expect("server output").expect("line");
@@ -461,6 +514,11 @@ async fn main() {
     ];
     if !real_queries.is_empty() {
         runs.push((
+            "GET /api/v1/search (the papers' keyword queries drawn by Zipf's law, s = 1, as from a query log; answers kept until the next commit)",
+            zipf_sample(&real_queries, 400_000),
+            false,
+        ));
+        runs.push((
             "GET /api/v1/search (papers' own keywords, a different query on every request)",
             real_queries,
             false,
@@ -497,7 +555,16 @@ async fn main() {
         for task in tasks {
             done += task.await.unwrap_or(0);
         }
-        throughput.push((name, done as f64 / 10.0));
+        // The requests went out in the order of `urls` (client n took n, n + CLIENTS, …).
+        let asked = if unique {
+            done as usize
+        } else {
+            let mut seen: Vec<&String> = urls.iter().take(done as usize).collect();
+            seen.sort();
+            seen.dedup();
+            seen.len()
+        };
+        throughput.push((name, done as f64 / 10.0, asked));
     }
     let server_peak_mib = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
         .ok()
@@ -510,6 +577,7 @@ async fn main() {
         .map_or(0.0, |kb| kb / 1024.0);
     let _ = server.kill();
     let _ = server.wait();
+    let (own_peak_kib, own_end_kib, resident_end_kib) = own_memory.join().unwrap_or_default();
 
     println!(
         "## Catalogue ({backend}, {rows} generated results with {} texts, {megabytes:.0} MB of JSON lines)\n",
@@ -536,12 +604,17 @@ async fn main() {
         println!("| {name} | {p50:.2} | {p99:.2} |");
     }
     println!(
-        "\n| throughput over HTTP ({CLIENTS} concurrent clients, 10 s, same machine) | requests/s |\n| --- | --- |"
+        "\n| throughput over HTTP ({CLIENTS} concurrent clients, 10 s, same machine) | requests/s | different requests |\n| --- | --- | --- |"
     );
-    for (name, rate) in throughput {
-        println!("| {name} | {rate:.0} |");
+    for (name, rate, asked) in throughput {
+        println!("| {name} | {rate:.0} | {asked} |");
     }
-    println!("\npeak resident memory of the server: {server_peak_mib:.0} MiB");
+    println!(
+        "\npeak resident memory of the server: {server_peak_mib:.0} MiB; its own memory (RssAnon, without the index and database files it maps) peaked at {:.0} MiB; at the end {:.0} MiB own, {:.0} MiB resident in all",
+        own_peak_kib as f64 / 1024.0,
+        own_end_kib as f64 / 1024.0,
+        resident_end_kib as f64 / 1024.0
+    );
     println!(
         "\nimport said: {}",
         stdout.lines().next().unwrap_or_default()

@@ -115,7 +115,8 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let indexer = tokio::spawn(run_indexer(self.state.clone()));
+        let (stop_indexer, stop) = tokio::sync::watch::channel(false);
+        let mut indexer = tokio::spawn(run_indexer(self.state.clone(), stop));
         let router = crate::http::router(self.state);
         let served = axum::serve(
             self.listener,
@@ -124,20 +125,43 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP");
-        indexer.abort();
+        // Every acknowledged write is in the database now; the indexer applies what it has not
+        // yet applied and commits, so that the next start has nothing to catch up on. Not flushing
+        // loses nothing (the outbox is replayed on start), so a flush that hangs is cut short.
+        let _ = stop_indexer.send(true);
+        match tokio::time::timeout(INDEX_FLUSH_TIMEOUT, &mut indexer).await {
+            Ok(_) => tracing::info!("search index flushed"),
+            Err(_) => {
+                indexer.abort();
+                tracing::warn!(
+                    "the search index was not flushed in time; it catches up on the next start"
+                );
+            }
+        }
         served
     }
 }
 
+/// How long a stopping server waits for the indexer's last round.
+const INDEX_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Keeps the local index in step with the database: a full rebuild first when the index is new
-/// (fresh directory, changed schema, or written for another database), then the outbox, forever.
-async fn run_indexer(state: AppState) {
+/// (fresh directory, changed schema, or written for another database), then the outbox, until
+/// `stop` turns true.
+async fn run_indexer(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     if !state
         .search_ready
         .load(std::sync::atomic::Ordering::Acquire)
     {
         let started = std::time::Instant::now();
-        match crate::search::rebuild(&state.db, &state.reference, &state.search, |_, _| {}).await {
+        let rebuild = crate::search::rebuild(&state.db, &state.reference, &state.search, |_, _| {});
+        // A rebuild cut short by a stop is started again on the next start: the index records no
+        // owner until a rebuild completes.
+        let built = tokio::select! {
+            built = rebuild => built,
+            _ = stop.wait_for(|stopping| *stopping) => return,
+        };
+        match built {
             Ok(n) => {
                 tracing::info!(listings = n, took = ?started.elapsed(), "search index built from the database")
             }
@@ -155,7 +179,7 @@ async fn run_indexer(state: AppState) {
         state.search.clone(),
         std::time::Duration::from_millis(state.settings.indexer_poll_ms.max(10)),
     )
-    .run()
+    .run(stop)
     .await;
 }
 

@@ -87,10 +87,8 @@ pub(crate) fn result_doc(
         kind: ListingKind::Result.as_str().into(),
         id: r.id.to_string(),
         title: r.title.clone(),
-        body: match &r.details {
-            Some(details) => format!("{}\n{}", r.summary, details),
-            None => r.summary.clone(),
-        },
+        summary: r.summary.clone(),
+        details: r.details.clone().unwrap_or_default(),
         keywords: strings(&r.keywords),
         org_id: o.id.to_string(),
         org_name: o.name.clone(),
@@ -111,16 +109,12 @@ pub(crate) fn demand_doc(
     d: &demands::Model,
     o: &organizations::Model,
 ) -> ListingDoc {
-    let mut body = d.description.clone();
-    if let Some(indicators) = &d.indicators {
-        body.push('\n');
-        body.push_str(indicators);
-    }
     ListingDoc {
         kind: ListingKind::Demand.as_str().into(),
         id: d.id.to_string(),
         title: d.title.clone(),
-        body,
+        summary: d.description.clone(),
+        details: d.indicators.clone().unwrap_or_default(),
         keywords: strings(&d.keywords),
         org_id: o.id.to_string(),
         org_name: o.name.clone(),
@@ -205,15 +199,32 @@ impl Indexer {
         Ok(rows.len())
     }
 
-    /// Runs forever: a round every poll interval, logging failures and carrying on.
-    pub async fn run(mut self) {
+    /// Runs a round every poll interval, logging failures and carrying on, until `stop` turns
+    /// true (or its sender is gone); then applies every row written until then and returns.
+    pub async fn run(mut self, mut stop: tokio::sync::watch::Receiver<bool>) {
         loop {
+            // Read before the round: a round that starts after the stop sees every row that
+            // was written before it.
+            let stopping = *stop.borrow_and_update();
             match self.run_once().await {
                 Ok(n) if n as u64 == ROWS_PER_ROUND => continue,
+                Ok(_) if stopping => return,
                 Ok(_) => {}
+                Err(e) if stopping => {
+                    tracing::error!(error = %e, "the last indexer round failed; the next start catches up");
+                    return;
+                }
                 Err(e) => tracing::error!(error = %e, "indexer round failed; retrying"),
             }
-            tokio::time::sleep(self.poll_interval).await;
+            tokio::select! {
+                () = tokio::time::sleep(self.poll_interval) => {}
+                changed = stop.changed() => {
+                    if changed.is_err() {
+                        // The server is gone without asking for a last round.
+                        return;
+                    }
+                }
+            }
         }
     }
 }
@@ -305,8 +316,14 @@ pub async fn rebuild(
         &mut report,
     )
     .await?;
+    tracing::info!(
+        listings = done,
+        "listings added to the search index; committing and merging its segments"
+    );
+    let merging = Instant::now();
     let committing = index.clone();
     tokio::task::spawn_blocking(move || committing.finish_bulk(checkpoint)).await??;
+    tracing::info!(took = ?merging.elapsed(), "search index committed and merged");
     Ok(done)
 }
 

@@ -138,7 +138,8 @@ fn listing(i: usize, records: &[Record], rng: &mut Lcg) -> ListingDoc {
         .into(),
         id: format!("{i:08}"),
         title: head.title.clone(),
-        body: body.text.clone(),
+        summary: body.text.clone(),
+        details: String::new(),
         keywords: head.keywords.clone(),
         org_id: format!("org-{}", rng.next() % 50),
         org_name: format!("西安第{}研究院", rng.next() % 50),
@@ -247,7 +248,7 @@ impl Bare {
         let mut count = 0;
         for doc in docs {
             let mut d = tantivy::TantivyDocument::default();
-            d.add_text(field, format!("{}\n{}", doc.title, doc.body));
+            d.add_text(field, format!("{}\n{}", doc.title, doc.body()));
             writer.add_document(d).expect("add");
             count += 1;
         }

@@ -143,38 +143,33 @@ struct ChineseTokenizer {
 }
 
 impl Tokenizer for ChineseTokenizer {
-    type TokenStream<'a> = ChineseTokenStream;
+    type TokenStream<'a> = ChineseTokenStream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> ChineseTokenStream {
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> ChineseTokenStream<'a> {
         let words: Vec<jieba_rs::Token<'_>> = self
             .jieba
             .tokenize(text, self.mode, self.hmm)
             .into_iter()
             .filter(|token| {
-                token.word.len() <= MAX_TOKEN_BYTES && token.word.chars().any(char::is_alphanumeric)
+                token.word.len() <= MAX_TOKEN_BYTES && token.word.chars().any(is_word_char)
             })
             .collect();
         let positions = word_positions(&words);
-        let tokens = words
+        let spans = words
             .iter()
             .zip(positions)
             .map(|(token, position)| {
                 // jieba's `start`/`end` count characters; tantivy wants byte offsets into `text`.
                 // `word` is a slice of `text`, so its address gives the byte offset directly.
-                let offset_from = token.word.as_ptr() as usize - text.as_ptr() as usize;
-                Token {
-                    offset_from,
-                    offset_to: offset_from + token.word.len(),
-                    position,
-                    text: lowercase(token.word),
-                    position_length: 1,
-                }
+                let from = token.word.as_ptr() as usize - text.as_ptr() as usize;
+                (from, from + token.word.len(), position)
             })
-            .collect::<Vec<_>>();
+            .collect();
         ChineseTokenStream {
-            tokens,
-            index: None,
-            empty: Token::default(),
+            text,
+            spans,
+            next: 0,
+            token: Token::default(),
         }
     }
 }
@@ -200,13 +195,54 @@ fn word_positions(words: &[jieba_rs::Token<'_>]) -> Vec<usize> {
     reversed.iter().rev().map(|r| count - 1 - r).collect()
 }
 
-/// The token text in lower case. Done here rather than with tantivy's `LowerCaser`, which
-/// allocates a second string for every token that is not pure ASCII — every Chinese word.
-fn lowercase(word: &str) -> String {
-    if word.chars().any(char::is_uppercase) {
-        word.to_lowercase()
+/// Fills `token` with `text[from..to]` in lower case, reusing its buffer. Done here rather than
+/// with tantivy's `LowerCaser`, which allocates a second string for every token that is not pure
+/// ASCII — every Chinese word; and one buffer for the whole stream instead of a `String` per token
+/// saves an allocation for each of the thousand-odd tokens of a listing.
+fn fill(token: &mut Token, text: &str, from: usize, to: usize, position: usize) {
+    let word = &text[from..to];
+    token.offset_from = from;
+    token.offset_to = to;
+    token.position = position;
+    token.position_length = 1;
+    token.text.clear();
+    if word.is_ascii() {
+        token.text.push_str(word);
+        token.text.make_ascii_lowercase();
+    } else if word.chars().any(|c| !is_han(c) && c.is_uppercase()) {
+        token.text.extend(word.chars().flat_map(char::to_lowercase));
     } else {
-        word.to_owned()
+        token.text.push_str(word);
+    }
+}
+
+/// The words of one text as jieba segmented them: byte spans and positions, turned into tantivy's
+/// token one at a time.
+struct ChineseTokenStream<'a> {
+    text: &'a str,
+    /// `(offset_from, offset_to, position)` of every word.
+    spans: Vec<(usize, usize, usize)>,
+    /// Index of the next span to emit.
+    next: usize,
+    token: Token,
+}
+
+impl TokenStream for ChineseTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        let Some(&(from, to, position)) = self.spans.get(self.next) else {
+            return false;
+        };
+        self.next += 1;
+        fill(&mut self.token, self.text, from, to, position);
+        true
+    }
+
+    fn token(&self) -> &Token {
+        &self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
     }
 }
 
@@ -219,88 +255,94 @@ fn is_han(c: char) -> bool {
     matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
 }
 
-impl Tokenizer for BigramTokenizer {
-    type TokenStream<'a> = ChineseTokenStream;
+/// `char::is_alphanumeric`, answered without Unicode's tables for ASCII and the two main blocks of
+/// Han characters, every code point of which is assigned (nearly every character of a listing;
+/// the table lookups were 3% of indexing).
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}') || c.is_alphanumeric()
+    }
+}
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> ChineseTokenStream {
-        let mut tokens = Vec::new();
-        let mut push = |from: usize, to: usize| {
-            if to - from > MAX_TOKEN_BYTES {
-                return;
-            }
-            let position = tokens.len();
-            tokens.push(Token {
-                offset_from: from,
-                offset_to: to,
-                position,
-                text: lowercase(&text[from..to]),
-                position_length: 1,
-            });
-        };
-        let chars: Vec<(usize, char)> = text.char_indices().collect();
-        let end_of = |i: usize| chars.get(i + 1).map_or(text.len(), |(at, _)| *at);
-        let mut i = 0;
-        while let Some(&(start, c)) = chars.get(i) {
-            if is_han(c) {
-                let run_end = (i..chars.len())
-                    .find(|&j| !is_han(chars[j].1))
-                    .unwrap_or(chars.len());
-                if run_end - i == 1 {
-                    push(start, end_of(i));
-                }
-                for (j, (at, _)) in chars
-                    .iter()
-                    .enumerate()
-                    .take(run_end.saturating_sub(1))
-                    .skip(i)
-                {
-                    push(*at, end_of(j + 1));
-                }
-                i = run_end;
-            } else if c.is_alphanumeric() {
-                let run_end = (i..chars.len())
-                    .find(|&j| !chars[j].1.is_alphanumeric() || is_han(chars[j].1))
-                    .unwrap_or(chars.len());
-                push(start, end_of(run_end - 1));
-                i = run_end;
-            } else {
-                i += 1;
-            }
-        }
-        ChineseTokenStream {
-            tokens,
-            index: None,
-            empty: Token::default(),
+impl Tokenizer for BigramTokenizer {
+    type TokenStream<'a> = BigramTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> BigramTokenStream<'a> {
+        BigramTokenStream {
+            text,
+            at: 0,
+            han_before: None,
+            emitted: 0,
+            token: Token::default(),
         }
     }
 }
 
-/// The tokens of one text, produced eagerly by a tokenizer of this module.
-struct ChineseTokenStream {
-    tokens: Vec<Token>,
-    index: Option<usize>,
-    /// Returned by `token()` before the first `advance()`, which tantivy never does in practice.
-    empty: Token,
+/// Walks the text once, producing each bigram or word as it is asked for (a listing's text has
+/// about as many bigrams as Han characters; none of them is kept beyond its turn).
+struct BigramTokenStream<'a> {
+    text: &'a str,
+    /// Byte offset of the next character to look at.
+    at: usize,
+    /// Byte offset of the Han character just before `at`, inside a run of Han characters.
+    han_before: Option<usize>,
+    /// Tokens emitted so far: the next token's position.
+    emitted: usize,
+    token: Token,
 }
 
-impl TokenStream for ChineseTokenStream {
+impl BigramTokenStream<'_> {
+    fn emit(&mut self, from: usize, to: usize) -> bool {
+        if to - from > MAX_TOKEN_BYTES {
+            return false;
+        }
+        fill(&mut self.token, self.text, from, to, self.emitted);
+        self.emitted += 1;
+        true
+    }
+}
+
+impl TokenStream for BigramTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        let next = self.index.map_or(0, |i| i + 1);
-        self.index = Some(next);
-        next < self.tokens.len()
+        let text = self.text;
+        while let Some(c) = text[self.at..].chars().next() {
+            let start = self.at;
+            let end = start + c.len_utf8();
+            self.at = end;
+            if is_han(c) {
+                if let Some(before) = self.han_before.replace(start) {
+                    return self.emit(before, end);
+                }
+                // The first character of a run: a token of its own only when the run is one
+                // character long.
+                if !text[end..].chars().next().is_some_and(is_han) && self.emit(start, end) {
+                    return true;
+                }
+            } else {
+                self.han_before = None;
+                if is_word_char(c) {
+                    let run = text[start..]
+                        .char_indices()
+                        .find(|&(_, c)| !is_word_char(c) || is_han(c))
+                        .map_or(text.len(), |(length, _)| start + length);
+                    self.at = run;
+                    if self.emit(start, run) {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
     }
 
     fn token(&self) -> &Token {
-        self.index
-            .and_then(|i| self.tokens.get(i))
-            .unwrap_or(&self.empty)
+        &self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        match self.index.and_then(|i| self.tokens.get_mut(i)) {
-            Some(token) => token,
-            None => &mut self.empty,
-        }
+        &mut self.token
     }
 }
 
@@ -310,6 +352,24 @@ mod tests {
 
     fn words(name: &str, text: &str) -> Vec<String> {
         tokenize(name, text).unwrap_or_else(|| panic!("analyzer {name} is not registered"))
+    }
+
+    /// Every token of `text` (text, offsets, position), after checking that its offsets cut out
+    /// of `text` what it says, up to case.
+    fn tokens(name: &str, text: &str) -> Vec<Token> {
+        let manager = TokenizerManager::default();
+        register_analyzers(&manager);
+        let mut analyzer = manager.get(name).expect("registered");
+        let mut stream = analyzer.token_stream(text);
+        let mut seen = Vec::new();
+        while let Some(token) = stream.next() {
+            assert_eq!(
+                text[token.offset_from..token.offset_to].to_lowercase(),
+                token.text
+            );
+            seen.push(token.clone());
+        }
+        seen
     }
 
     #[test]
@@ -364,29 +424,19 @@ mod tests {
 
     #[test]
     fn offsets_are_bytes_and_positions_ordinal() {
-        let manager = TokenizerManager::default();
-        register_analyzers(&manager);
-        let mut analyzer = manager.get(CHINESE_PRECISE).expect("registered");
-        let text = "西安 交通大学";
-        let mut stream = analyzer.token_stream(text);
-        let mut seen = Vec::new();
-        while let Some(token) = stream.next() {
-            assert_eq!(&text[token.offset_from..token.offset_to], token.text);
-            seen.push(token.position);
-        }
+        let seen: Vec<usize> = tokens(CHINESE_PRECISE, "西安 交通大学")
+            .iter()
+            .map(|t| t.position)
+            .collect();
         assert_eq!(seen, (0..seen.len()).collect::<Vec<_>>());
     }
 
     #[test]
     fn inner_words_share_the_position_of_their_word_in_search_mode() {
-        let manager = TokenizerManager::default();
-        register_analyzers(&manager);
-        let mut analyzer = manager.get(CHINESE_SEARCH).expect("registered");
-        let mut stream = analyzer.token_stream("人工智能机器学习");
-        let mut seen = Vec::new();
-        while let Some(token) = stream.next() {
-            seen.push((token.text.clone(), token.position));
-        }
+        let seen: Vec<(String, usize)> = tokens(CHINESE_SEARCH, "人工智能机器学习")
+            .into_iter()
+            .map(|t| (t.text, t.position))
+            .collect();
         let position = |word: &str| seen.iter().find(|(w, _)| w == word).map(|(_, p)| *p);
         assert_eq!(position("人工"), position("人工智能"), "{seen:?}");
         assert_eq!(position("智能"), position("人工智能"), "{seen:?}");
@@ -414,6 +464,41 @@ mod tests {
             vec!["机器", "器视", "视觉", "5g", "基站", "站与", "ai"]
         );
         assert_eq!(words(CJK_BIGRAM, "钢 铁"), vec!["钢", "铁"]);
+        // A lone Han character between others, case folded outside ASCII, a run too long to be a
+        // word dropped without leaving a gap in the positions.
+        let long = "x".repeat(MAX_TOKEN_BYTES + 1);
+        let text = format!("Ärger-钢!{long} 机器人 Über2");
+        assert_eq!(
+            words(CJK_BIGRAM, &text),
+            vec!["ärger", "钢", "机器", "器人", "über2"]
+        );
+    }
+
+    #[test]
+    fn the_fast_character_classes_agree_with_unicode() {
+        for c in (0..0x3_0000).filter_map(char::from_u32) {
+            assert_eq!(is_word_char(c), c.is_alphanumeric(), "{c:?}");
+            if is_han(c) {
+                assert!(!c.is_uppercase(), "{c:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn bigram_offsets_point_into_the_text_and_positions_count_tokens() {
+        let seen: Vec<(String, usize)> = tokens(CJK_BIGRAM, "AI芯片，集成电路")
+            .into_iter()
+            .map(|t| (t.text, t.position))
+            .collect();
+        let expected = ["ai", "芯片", "集成", "成电", "电路"];
+        assert_eq!(
+            seen,
+            expected
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w.to_string(), i))
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

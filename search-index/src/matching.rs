@@ -84,7 +84,7 @@ impl SearchIndex {
             source.title,
             source.title,
             source.keywords.join(" "),
-            source.body
+            source.body()
         );
         let mut frequency: HashMap<String, u32> = HashMap::new();
         for word in analyzers::tokenize(analyzers::CHINESE_PRECISE, &text).unwrap_or_default() {
@@ -174,7 +174,7 @@ impl SearchIndex {
         add_scores(&searcher, &fit, &mut top)?;
         top.truncate(limit);
 
-        let source_shingles = shingles(&format!("{} {}", source.title, source.body));
+        let source_shingles = shingles(&format!("{} {}", source.title, source.body()));
         let declared: Vec<String> = source.keywords.iter().map(|k| k.to_lowercase()).collect();
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
@@ -283,7 +283,7 @@ mod tests {
         index.commit(1)?;
         let mut demand = doc("d1", "冲压件表面划伤的机器视觉在线检测");
         demand.kind = "demand".into();
-        demand.body = "我公司冲压件表面缺陷依靠人工目检，希望引进机器视觉缺陷检测方案。".into();
+        demand.summary = "我公司冲压件表面缺陷依靠人工目检，希望引进机器视觉缺陷检测方案。".into();
         let hits = index.matches(&MatchRequest {
             source: demand,
             target_kind: "result".into(),

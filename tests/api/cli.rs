@@ -52,21 +52,23 @@ pub(crate) fn start_server(
     database_url: Option<&str>,
     args: &[&str],
 ) -> (std::process::Child, String, Vec<String>) {
-    start_server_with_env(data_dir, database_url, args, &[])
+    start_server_with_env(data_dir, database_url, args, &[], Stdio::inherit())
 }
 
-/// [`start_server`] with extra environment variables.
-fn start_server_with_env(
+/// [`start_server`] with extra environment variables, its log (standard error) going to `log`.
+pub(crate) fn start_server_with_env(
     data_dir: &std::path::Path,
     database_url: Option<&str>,
     args: &[&str],
     env: &[(&str, &str)],
+    log: Stdio,
 ) -> (std::process::Child, String, Vec<String>) {
     let mut server = techmarket(data_dir, database_url)
         .arg("serve")
         .args(args)
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
+        .stderr(log)
         .spawn()
         .expect("spawn serve");
     let stdout = server.stdout.take().expect("stdout");
@@ -108,6 +110,24 @@ pub(crate) fn stop(mut server: std::process::Child) {
     let pid = server.id().to_string();
     let _ = Command::new("kill").args(["-TERM", &pid]).status();
     let _ = server.wait();
+}
+
+/// Sends SIGTERM to `server`, as an operator's `systemctl stop` or `docker stop` does.
+pub(crate) fn sigterm(server: &std::process::Child) {
+    let pid = server.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success(), "kill -TERM {pid}: {killed:?}");
+}
+
+/// Waits for `server` to exit, without blocking the test's runtime; returns its exit status.
+pub(crate) async fn exit_status(mut server: std::process::Child) -> std::process::ExitStatus {
+    tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .expect("join")
+        .expect("wait")
 }
 
 /// Sends `body` as JSON with an optional bearer token; returns the status and the answer.
@@ -155,6 +175,7 @@ async fn a_kill_between_the_database_write_and_the_index_commit_loses_nothing() 
         db.as_deref(),
         &["--listen", "127.0.0.1:0", "--no-demo"],
         &[("TECHMARKET_INDEXER_POLL_MS", "600000")],
+        Stdio::inherit(),
     );
     wait_ready(&client, &address).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -298,7 +319,7 @@ async fn create_registrar_then_serve_on_port_zero_then_stop_gracefully() {
     assert!(output.status.success(), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("created"));
 
-    let (mut server, address, printed) = start_server(
+    let (server, address, printed) = start_server(
         &data_dir,
         database_url.as_deref(),
         &["--listen", "127.0.0.1:0"],
@@ -331,16 +352,8 @@ async fn create_registrar_then_serve_on_port_zero_then_stop_gracefully() {
     let body: Value = login.json().await.expect("json");
     assert_eq!(body["user"]["role"], "registrar");
 
-    let pid = server.id().to_string();
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let status = tokio::task::spawn_blocking(move || server.wait())
-        .await
-        .expect("join")
-        .expect("wait");
+    sigterm(&server);
+    let status = exit_status(server).await;
     assert!(
         status.success(),
         "graceful shutdown exits 0, got {status:?}"
@@ -508,19 +521,8 @@ async fn sigterm_right_after_the_address_is_printed_stops_gracefully() {
             database_url.as_deref(),
             &["--listen", "127.0.0.1:0", "--no-demo"],
         );
-        let pid = server.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .expect("kill")
-                .success()
-        );
-        let mut server = server;
-        let status = tokio::task::spawn_blocking(move || server.wait())
-            .await
-            .expect("join")
-            .expect("wait");
+        sigterm(&server);
+        let status = exit_status(server).await;
         assert!(
             status.success(),
             "exit 0 after an early SIGTERM, got {status:?}"

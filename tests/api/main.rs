@@ -14,6 +14,7 @@ mod errors;
 mod faults;
 mod helpers;
 mod imports;
+mod lifecycle;
 mod nodes;
 mod organizations;
 mod qualifications;

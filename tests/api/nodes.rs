@@ -17,7 +17,7 @@ use crate::helpers::fresh_database_url;
 const FRESHNESS_BOUND: Duration = Duration::from_secs(6);
 
 /// Registers an account with a new organization in Xi'an; returns its token and user.
-async fn account(
+pub(crate) async fn account(
     client: &reqwest::Client,
     node: &str,
     email: &str,
@@ -44,7 +44,7 @@ async fn account(
 }
 
 /// Publishes a result through `node`: created by the researcher, approved by the registrar.
-async fn publish(
+pub(crate) async fn publish(
     client: &reqwest::Client,
     node: &str,
     researcher: &str,
