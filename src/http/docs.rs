@@ -32,6 +32,7 @@ use crate::app::AppState;
         (name = "deals", description = "Deals (撮合) run by brokers"),
         (name = "contracts", description = "Technology contracts and their registration (技术合同认定登记)"),
         (name = "indicators", description = "Indicators (动态监测): registered contract value against the policy's targets"),
+        (name = "audit", description = "The registrars' audit trail"),
     )
 )]
 pub struct ApiDoc;

@@ -1,6 +1,7 @@
 //! The HTTP API: one `router()` per resource, merged here with the OpenAPI document and the
 //! cross-cutting layers (request id, tracing, metrics, limits, CORS, compression, problem documents).
 
+mod audit;
 mod auth;
 mod catalogue;
 mod contracts;
@@ -62,6 +63,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(deals::router())
         .merge(contracts::router())
         .merge(indicators::router())
+        .merge(audit::router())
 }
 
 /// The bulk-import routes, which take larger bodies than the rest.

@@ -4,6 +4,7 @@
 //! database when `TEST_DATABASE_URL` names a server (`postgres://postgres@127.0.0.1:5432/test`).
 
 mod accounts;
+mod audit;
 mod backup;
 mod catalogue;
 mod cli;

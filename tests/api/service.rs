@@ -180,6 +180,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/indicators/summary"),
     ("get", "/api/v1/indicators/transaction-value.svg"),
     ("get", "/api/v1/indicators/export"),
+    ("get", "/api/v1/audit-log"),
     ("get", "/api/v1/brokers/{id}/performance"),
 ];
 
