@@ -31,8 +31,13 @@ async fn actor(db: &DatabaseConnection, role: &str) -> CurrentUser {
     }
 }
 
-/// Submits and registers contracts until told to stop; returns how many it registered.
-async fn keep_registering(url: String, stop: tokio::sync::watch::Receiver<bool>) -> u64 {
+/// Submits and registers contracts until told to stop, counting them in `registered`; returns how
+/// many it registered.
+async fn keep_registering(
+    url: String,
+    stop: tokio::sync::watch::Receiver<bool>,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) -> u64 {
     let db = Database::connect(&url).await.expect("connect");
     let reference = techmarket::reference::ReferenceData::read(&db)
         .await
@@ -69,6 +74,7 @@ async fn keep_registering(url: String, stop: tokio::sync::watch::Receiver<bool>)
         .await
         .expect("register");
         registered += 1;
+        count.store(registered, std::sync::atomic::Ordering::Release);
     }
     db.close().await.ok();
     registered
@@ -128,8 +134,16 @@ async fn a_backup_taken_while_writing_restores_consistent_and_whole() {
 
     // Another process registers contracts all through the backup.
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let writer = tokio::spawn(keep_registering(source.clone(), stopped));
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let writer = tokio::spawn(keep_registering(source.clone(), stopped, count.clone()));
+    // The backup starts once the writer is under way (a loaded machine may take a while to get
+    // there), so that the copy is taken between two of its registrations, not before them all.
+    let started = std::time::Instant::now();
+    while count.load(std::sync::atomic::Ordering::Acquire) == 0
+        && started.elapsed() < std::time::Duration::from_secs(60)
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let file = tmp.path().join("techmarket.backup");
     let backup = techmarket(&data_dir, Some(&source))
         .args(["backup", "--out"])
