@@ -160,16 +160,12 @@ fn generate(path: &Path, rows: usize, papers: &[Paper]) -> std::io::Result<()> {
 /// last own and total resident sizes seen, in KiB.
 fn sample_own_memory(pid: u32) -> std::thread::JoinHandle<(u64, u64, u64)> {
     std::thread::spawn(move || {
-        let field = |status: &str, name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-        };
         let (mut peak, mut own, mut resident) = (0, 0, 0);
         while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            match (field(&status, "RssAnon:"), field(&status, "VmRSS:")) {
+            match (
+                status_kib(&status, "RssAnon:"),
+                status_kib(&status, "VmRSS:"),
+            ) {
                 (Some(anon), Some(rss)) => {
                     peak = peak.max(anon);
                     (own, resident) = (anon, rss);
@@ -180,6 +176,15 @@ fn sample_own_memory(pid: u32) -> std::thread::JoinHandle<(u64, u64, u64)> {
         }
         (peak, own, resident)
     })
+}
+
+/// The value in KiB of the line `name` (e.g. `VmHWM:`) of a `/proc/PID/status` text.
+fn status_kib(status: &str, name: &str) -> Option<u64> {
+    status
+        .lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
 }
 
 /// Runs a command and samples its peak resident memory (VmHWM) until it exits.
@@ -195,12 +200,7 @@ fn run_measured(command: &mut Command) -> (std::process::Output, u64, Duration) 
     let sampler = std::thread::spawn(move || {
         let mut peak_kib = 0u64;
         while let Ok(status) = std::fs::read_to_string(&status_path) {
-            if let Some(kib) = status
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-            {
+            if let Some(kib) = status_kib(&status, "VmHWM:") {
                 peak_kib = peak_kib.max(kib);
             }
             if status.contains("State:\tZ") {
@@ -568,13 +568,8 @@ async fn main() {
     }
     let server_peak_mib = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0);
+        .and_then(|s| status_kib(&s, "VmHWM:"))
+        .map_or(0.0, |kib| kib as f64 / 1024.0);
     let _ = server.kill();
     let _ = server.wait();
     let (own_peak_kib, own_end_kib, resident_end_kib) = own_memory.join().unwrap_or_default();

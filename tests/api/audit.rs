@@ -5,7 +5,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::contracts::{contract_body, json_of, market, submit};
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{TestApp, assert_problem, spawn_app};
+
+/// POSTs `body` to `path` as `token` and expects `status`; returns the answer.
+async fn post(app: &TestApp, path: &str, body: &Value, token: &str, status: StatusCode) -> Value {
+    json_of(app.post_json(path, body, Some(token)).await, status).await
+}
 
 #[tokio::test]
 async fn every_registrar_action_is_in_the_audit_log_which_only_the_registrar_reads() {
@@ -32,73 +37,61 @@ async fn every_registrar_action_is_in_the_audit_log_which_only_the_registrar_rea
     }
     let registered = &contract_ids[0];
     let rejected = &contract_ids[1];
-    json_of(
-        app.post_json(
-            &format!("/api/v1/contracts/{registered}/register"),
-            &json!({}),
-            Some(&m.registrar),
-        )
-        .await,
+    post(
+        &app,
+        &format!("/api/v1/contracts/{registered}/register"),
+        &json!({}),
+        &m.registrar,
         StatusCode::OK,
     )
     .await;
-    json_of(
-        app.post_json(
-            &format!("/api/v1/contracts/{rejected}/reject"),
-            &json!({"reason_code": "unclear_price", "detail": "价款约定不明确"}),
-            Some(&m.registrar),
-        )
-        .await,
+    post(
+        &app,
+        &format!("/api/v1/contracts/{rejected}/reject"),
+        &json!({"reason_code": "unclear_price", "detail": "价款约定不明确"}),
+        &m.registrar,
         StatusCode::OK,
     )
     .await;
     // A qualification of the seller, and a result of the seller approved for publication.
-    json_of(
-        app.post_json(
-            &format!("/api/v1/organizations/{}/qualifications", m.seller_org),
-            &json!({"qualification": "tech_sme", "valid_from": "2022-01-01"}),
-            Some(&m.registrar),
-        )
-        .await,
+    post(
+        &app,
+        &format!("/api/v1/organizations/{}/qualifications", m.seller_org),
+        &json!({"qualification": "tech_sme", "valid_from": "2022-01-01"}),
+        &m.registrar,
         StatusCode::CREATED,
     )
     .await;
-    let result = json_of(
-        app.post_json(
-            "/api/v1/results",
-            &json!({
-                "title": "审计追踪验证：伺服电机高精度控制算法",
-                "summary": "伺服电机高精度控制算法，已完成样机验证。",
-                "keywords": ["伺服电机"],
-                "industry_codes": ["high_end_equipment"],
-                "tech_field": "advanced_manufacturing",
-                "maturity_stage": "has_sample",
-                "cooperation_modes": ["licence"]
-            }),
-            Some(&m.seller),
-        )
-        .await,
+    let result = post(
+        &app,
+        "/api/v1/results",
+        &json!({
+            "title": "审计追踪验证：伺服电机高精度控制算法",
+            "summary": "伺服电机高精度控制算法，已完成样机验证。",
+            "keywords": ["伺服电机"],
+            "industry_codes": ["high_end_equipment"],
+            "tech_field": "advanced_manufacturing",
+            "maturity_stage": "has_sample",
+            "cooperation_modes": ["licence"]
+        }),
+        &m.seller,
         StatusCode::CREATED,
     )
     .await;
     let result_id = result["id"].as_str().expect("id").to_owned();
-    json_of(
-        app.post_json(
-            &format!("/api/v1/results/{result_id}/submit"),
-            &json!({}),
-            Some(&m.seller),
-        )
-        .await,
+    post(
+        &app,
+        &format!("/api/v1/results/{result_id}/submit"),
+        &json!({}),
+        &m.seller,
         StatusCode::OK,
     )
     .await;
-    json_of(
-        app.post_json(
-            &format!("/api/v1/results/{result_id}/review"),
-            &json!({"decision": "approve"}),
-            Some(&m.registrar),
-        )
-        .await,
+    post(
+        &app,
+        &format!("/api/v1/results/{result_id}/review"),
+        &json!({"decision": "approve"}),
+        &m.registrar,
         StatusCode::OK,
     )
     .await;
