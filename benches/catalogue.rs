@@ -4,8 +4,9 @@
 //!
 //! `cargo bench --bench catalogue` (100,000 rows on SQLite); `BENCH_ROWS=N` changes the size and
 //! `BENCH_DATABASE_URL=postgres://…/DB` (an empty database) runs it on PostgreSQL.
-//! `BENCH_KEEP=DIR` keeps the generated file, database and index in DIR. It prints a Markdown report
-//! for BENCHMARKS.md.
+//! `BENCH_KEEP=DIR` keeps the generated file, database and index in DIR; `BENCH_SERVER=URL` only
+//! runs the throughput part against a server already running (on such a kept directory: to profile
+//! it, or to compare two builds on the same data). It prints a Markdown report for BENCHMARKS.md.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -239,6 +240,127 @@ fn zipf_sample(queries: &[String], count: usize) -> Vec<String> {
         .collect()
 }
 
+/// Throughput of the server at `address`: [`CLIENTS`] concurrent keep-alive clients for 10 s per
+/// run, rotating over each run's requests. Returns each run's name, requests per second and number
+/// of different requests asked.
+async fn throughput_runs(address: &str, papers: &[Paper]) -> Vec<(&'static str, f64, usize)> {
+    let searches: Vec<String> = [
+        "机器视觉%20缺陷检测",
+        "新能源电池",
+        "人工智能",
+        "检测",
+        "激光",
+        "智能制造%20机器人",
+        "材料",
+        "无人机",
+    ]
+    .iter()
+    .map(|q| format!("{address}/api/v1/search?q={q}"))
+    .collect();
+    let mut throughput = Vec::new();
+    // The server keeps answers until the next commit; a number no listing contains makes every
+    // request of the last run different (same work, nothing answered from memory).
+    let uncached: Vec<String> = searches.iter().map(|url| format!("{url}%20")).collect();
+    // With paper texts, real keyword queries too: 50,000 different ones, none asked twice.
+    let mut real_queries = Vec::new();
+    for (i, paper) in papers.iter().enumerate() {
+        let q = match paper.keywords.as_slice() {
+            [] => continue,
+            [one] => one.clone(),
+            [first, second, ..] if i % 2 == 0 => format!("{first} {second}"),
+            [first, ..] => first.clone(),
+        };
+        if let Ok(url) =
+            reqwest::Url::parse_with_params(&format!("{address}/api/v1/search"), &[("q", q)])
+        {
+            real_queries.push(url.to_string());
+        }
+    }
+    real_queries.sort();
+    real_queries.dedup();
+    let mut runs = vec![
+        (
+            "baseline: GET /healthz",
+            vec![format!("{address}/healthz")],
+            false,
+        ),
+        (
+            "GET /api/v1/search (8 queries in turn; answers kept until the next commit)",
+            searches,
+            false,
+        ),
+        (
+            "GET /api/v1/search (the same, every request different: nothing kept)",
+            uncached,
+            true,
+        ),
+    ];
+    if !real_queries.is_empty() {
+        runs.push((
+            "GET /api/v1/search (the papers' keyword queries drawn by Zipf's law, s = 1, as from a query log; answers kept until the next commit)",
+            zipf_sample(&real_queries, 400_000),
+            false,
+        ));
+        runs.push((
+            "GET /api/v1/search (papers' own keywords, a different query on every request)",
+            real_queries,
+            false,
+        ));
+    }
+    for (name, urls, unique) in runs {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let tasks: Vec<_> = (0..CLIENTS)
+            .map(|n| {
+                let client = reqwest::Client::new();
+                let urls = urls.clone();
+                tokio::spawn(async move {
+                    let mut done = 0u64;
+                    let mut i = n;
+                    while Instant::now() < deadline {
+                        let url = if unique {
+                            format!("{}{}", urls[i % urls.len()], 90_000_000 + i)
+                        } else {
+                            urls[i % urls.len()].clone()
+                        };
+                        i += CLIENTS;
+                        if let Ok(response) = client.get(&url).send().await
+                            && response.status().is_success()
+                            && response.bytes().await.is_ok()
+                        {
+                            done += 1;
+                        }
+                    }
+                    done
+                })
+            })
+            .collect();
+        let mut done = 0;
+        for task in tasks {
+            done += task.await.unwrap_or(0);
+        }
+        // The requests went out in the order of `urls` (client n took n, n + CLIENTS, …).
+        let asked = if unique {
+            done as usize
+        } else {
+            let mut seen: Vec<&String> = urls.iter().take(done as usize).collect();
+            seen.sort();
+            seen.dedup();
+            seen.len()
+        };
+        throughput.push((name, done as f64 / 10.0, asked));
+    }
+    throughput
+}
+
+fn print_throughput(throughput: &[(&str, f64, usize)]) {
+    println!(
+        "\n| throughput over HTTP ({CLIENTS} concurrent clients, 10 s, same machine) | requests/s | different requests |\n| --- | --- | --- |"
+    );
+    for (name, rate, asked) in throughput {
+        println!("| {name} | {rate:.0} | {asked} |");
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)]
@@ -249,6 +371,12 @@ async fn main() {
     // `cargo test --all-targets` also runs benchmarks without `--bench`: compile-check only then.
     if !std::env::args().any(|a| a == "--bench") {
         println!("catalogue benchmark: run it with `cargo bench --bench catalogue`");
+        return;
+    }
+    // `BENCH_SERVER=URL`: only the throughput runs, against a server already running (for
+    // profiling it, or comparing two builds on the same data).
+    if let Ok(address) = std::env::var("BENCH_SERVER") {
+        print_throughput(&throughput_runs(&address, &csl_papers()).await);
         return;
     }
     let rows: usize = std::env::var("BENCH_ROWS")
@@ -460,112 +588,7 @@ async fn main() {
         samples.sort_by(|a, b| a.total_cmp(b));
         table.push((name, percentile(&samples, 0.5), percentile(&samples, 0.99)));
     }
-    // Throughput: concurrent keep-alive clients for a fixed time, rotating over the searches.
-    let searches: Vec<String> = [
-        "机器视觉%20缺陷检测",
-        "新能源电池",
-        "人工智能",
-        "检测",
-        "激光",
-        "智能制造%20机器人",
-        "材料",
-        "无人机",
-    ]
-    .iter()
-    .map(|q| format!("{address}/api/v1/search?q={q}"))
-    .collect();
-    let mut throughput = Vec::new();
-    // The server keeps answers until the next commit; a number no listing contains makes every
-    // request of the last run different (same work, nothing answered from memory).
-    let uncached: Vec<String> = searches.iter().map(|url| format!("{url}%20")).collect();
-    // With paper texts, real keyword queries too: 50,000 different ones, none asked twice.
-    let mut real_queries = Vec::new();
-    for (i, paper) in papers.iter().enumerate() {
-        let q = match paper.keywords.as_slice() {
-            [] => continue,
-            [one] => one.clone(),
-            [first, second, ..] if i % 2 == 0 => format!("{first} {second}"),
-            [first, ..] => first.clone(),
-        };
-        if let Ok(url) =
-            reqwest::Url::parse_with_params(&format!("{address}/api/v1/search"), &[("q", q)])
-        {
-            real_queries.push(url.to_string());
-        }
-    }
-    real_queries.sort();
-    real_queries.dedup();
-    let mut runs = vec![
-        (
-            "baseline: GET /healthz",
-            vec![format!("{address}/healthz")],
-            false,
-        ),
-        (
-            "GET /api/v1/search (8 queries in turn; answers kept until the next commit)",
-            searches,
-            false,
-        ),
-        (
-            "GET /api/v1/search (the same, every request different: nothing kept)",
-            uncached,
-            true,
-        ),
-    ];
-    if !real_queries.is_empty() {
-        runs.push((
-            "GET /api/v1/search (the papers' keyword queries drawn by Zipf's law, s = 1, as from a query log; answers kept until the next commit)",
-            zipf_sample(&real_queries, 400_000),
-            false,
-        ));
-        runs.push((
-            "GET /api/v1/search (papers' own keywords, a different query on every request)",
-            real_queries,
-            false,
-        ));
-    }
-    for (name, urls, unique) in runs {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let tasks: Vec<_> = (0..CLIENTS)
-            .map(|n| {
-                let client = reqwest::Client::new();
-                let urls = urls.clone();
-                tokio::spawn(async move {
-                    let mut done = 0u64;
-                    let mut i = n;
-                    while Instant::now() < deadline {
-                        let url = if unique {
-                            format!("{}{}", urls[i % urls.len()], 90_000_000 + i)
-                        } else {
-                            urls[i % urls.len()].clone()
-                        };
-                        i += CLIENTS;
-                        if let Ok(response) = client.get(&url).send().await
-                            && response.status().is_success()
-                            && response.bytes().await.is_ok()
-                        {
-                            done += 1;
-                        }
-                    }
-                    done
-                })
-            })
-            .collect();
-        let mut done = 0;
-        for task in tasks {
-            done += task.await.unwrap_or(0);
-        }
-        // The requests went out in the order of `urls` (client n took n, n + CLIENTS, …).
-        let asked = if unique {
-            done as usize
-        } else {
-            let mut seen: Vec<&String> = urls.iter().take(done as usize).collect();
-            seen.sort();
-            seen.dedup();
-            seen.len()
-        };
-        throughput.push((name, done as f64 / 10.0, asked));
-    }
+    let throughput = throughput_runs(&address, &papers).await;
     let server_peak_mib = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
         .ok()
         .and_then(|s| status_kib(&s, "VmHWM:"))
@@ -598,12 +621,7 @@ async fn main() {
     for (name, p50, p99) in table {
         println!("| {name} | {p50:.2} | {p99:.2} |");
     }
-    println!(
-        "\n| throughput over HTTP ({CLIENTS} concurrent clients, 10 s, same machine) | requests/s | different requests |\n| --- | --- | --- |"
-    );
-    for (name, rate, asked) in throughput {
-        println!("| {name} | {rate:.0} | {asked} |");
-    }
+    print_throughput(&throughput);
     println!(
         "\npeak resident memory of the server: {server_peak_mib:.0} MiB; its own memory (RssAnon, without the index and database files it maps) peaked at {:.0} MiB; at the end {:.0} MiB own, {:.0} MiB resident in all",
         own_peak_kib as f64 / 1024.0,

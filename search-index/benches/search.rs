@@ -6,6 +6,8 @@
 //! `BENCH_DOCS=22874` indexes each record once; larger sizes recombine titles and abstracts.
 //! `BENCH_DOCS` takes a comma-separated list (default `22874,100000`); `BENCH_CORPUS` another path.
 //! Queries are 1–2 of the records' own keywords ("机器视觉 缺陷检测"), as users type them.
+//! `BENCH_INDEX=DIR` instead times the same queries on an existing index (for instance a server's,
+//! kept by `BENCH_KEEP` of the catalogue benchmark): the quick way to compare two builds.
 //! It prints a Markdown report for BENCHMARKS.md.
 
 use std::path::PathBuf;
@@ -437,6 +439,34 @@ fn run(size: usize, records: &[Record], queries: &[String]) {
     }
 }
 
+/// Times distinct relevance searches (20 hits, facets, snippets) on the index in `dir`, in rounds
+/// of different queries so that the caches never answer, and prints p50 / p99 / mean per round.
+fn on_existing(dir: &std::path::Path, queries: &[String]) {
+    let index = SearchIndex::open_or_create(dir).expect("open the index");
+    println!("{} listings in {}", index.num_docs(), dir.display());
+    let rounds = queries.len() / (QUERIES + 200);
+    for round in 0..rounds {
+        let started = Instant::now();
+        let mut total = 0;
+        let times = time_each(QUERIES, |i| {
+            let request = SearchRequest {
+                q: queries[round * (QUERIES + 200) + i].clone(),
+                kind: "result".into(),
+                limit: 20,
+                ..SearchRequest::default()
+            };
+            total += index.search(&request).expect("search").total;
+        });
+        let mean = started.elapsed().as_secs_f64() * 1e3 / (QUERIES + 200) as f64;
+        println!(
+            "round {round}: p50 {:.3} ms, p99 {:.3} ms, mean {mean:.3} ms, mean hits {}",
+            times.0,
+            times.1,
+            total / (QUERIES + 200)
+        );
+    }
+}
+
 fn main() {
     // `cargo test` runs benches too (with `--benches`); only measure under `cargo bench`.
     if !std::env::args().any(|a| a == "--bench") {
@@ -445,6 +475,10 @@ fn main() {
     let records = read_records();
     let queries = queries(&records, 4 * (QUERIES + 200));
     analyzers::warm_up();
+    if let Some(dir) = std::env::var_os("BENCH_INDEX") {
+        on_existing(&PathBuf::from(dir), &queries);
+        return;
+    }
     let sizes = std::env::var("BENCH_DOCS").unwrap_or_else(|_| "22874,100000".into());
     println!(
         "{} CSL records, {} queries, {} cores",

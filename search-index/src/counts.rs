@@ -1,38 +1,42 @@
-//! Facet counts from fast string columns.
+//! Facet counts from the code tables.
 //!
 //! tantivy's `FacetCollector` resolves facet paths for every matching document, which dominated
-//! search time (about 1.5 ms of every query at 23k listings). Here each segment counts the term
-//! ordinals of a few `STRING | FAST` columns into plain arrays, and only the ordinals that were
-//! seen are turned back into codes, once per segment.
+//! search time (about 1.5 ms of every query at 23k listings). Here each segment counts the code
+//! ordinals of a few columns into plain arrays, from the per-segment tables of [`crate::codes`],
+//! and only the ordinals that were seen are turned back into codes.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Cardinality, StrColumn};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
-/// Counts, per named column, how many matching documents carry each value.
+use crate::codes::{CodeColumn, CodeTables, SegmentCodes};
+
+/// Counts, per column, how many matching documents carry each code.
 pub(crate) struct CodeCounts {
-    columns: Vec<&'static str>,
+    tables: Arc<CodeTables>,
+    columns: Vec<CodeColumn>,
 }
 
 impl CodeCounts {
-    /// Counts the values of these `STRING | FAST` fields.
-    pub(crate) fn of(columns: &[&'static str]) -> Self {
+    /// Counts of `columns`, read from `tables`.
+    pub(crate) fn of(tables: &Arc<CodeTables>, columns: &[CodeColumn]) -> Self {
         Self {
+            tables: tables.clone(),
             columns: columns.to_vec(),
         }
     }
 }
 
-/// Per column: value → number of matching documents.
+/// Per column, the number of matching documents by code.
 pub(crate) type Counts = Vec<BTreeMap<String, u64>>;
 
+/// The per-segment part of [`CodeCounts`]: counts by ordinal.
 pub(crate) struct SegmentCounts {
-    columns: Vec<Option<StrColumn>>,
+    codes: Arc<SegmentCodes>,
+    columns: Vec<CodeColumn>,
     counts: Vec<Vec<u64>>,
-    /// Values of one block of documents, reused.
-    scratch: Vec<Option<u64>>,
 }
 
 impl Collector for CodeCounts {
@@ -44,19 +48,16 @@ impl Collector for CodeCounts {
         _segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<SegmentCounts> {
-        let columns = self
+        let codes = self.tables.of(reader)?;
+        let counts = self
             .columns
             .iter()
-            .map(|name| reader.fast_fields().str(name))
-            .collect::<tantivy::Result<Vec<_>>>()?;
-        let counts = columns
-            .iter()
-            .map(|c| vec![0; c.as_ref().map_or(0, |c| c.num_terms())])
+            .map(|&column| vec![0; codes.column(column).len()])
             .collect();
         Ok(SegmentCounts {
-            columns,
+            codes,
+            columns: self.columns.clone(),
             counts,
-            scratch: Vec::new(),
         })
     }
 
@@ -81,40 +82,12 @@ impl SegmentCollector for SegmentCounts {
     type Fruit = Counts;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
-        for (column, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
-            if let Some(column) = column {
-                for ord in column.ords().values_for_doc(doc) {
-                    if let Some(n) = counts.get_mut(ord as usize) {
-                        *n += 1;
-                    }
-                }
-            }
-        }
+        self.collect_block(&[doc]);
     }
 
-    /// A block at a time: single-valued columns are read for the whole block at once.
     fn collect_block(&mut self, docs: &[DocId]) {
-        for (column, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
-            let Some(column) = column else { continue };
-            let ords = column.ords();
-            if ords.get_cardinality() == Cardinality::Multivalued {
-                for &doc in docs {
-                    for ord in ords.values_for_doc(doc) {
-                        if let Some(n) = counts.get_mut(ord as usize) {
-                            *n += 1;
-                        }
-                    }
-                }
-            } else {
-                self.scratch.clear();
-                self.scratch.resize(docs.len(), None);
-                ords.first_vals(docs, &mut self.scratch);
-                for ord in self.scratch.iter().flatten() {
-                    if let Some(n) = counts.get_mut(*ord as usize) {
-                        *n += 1;
-                    }
-                }
-            }
+        for (&column, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
+            self.codes.column(column).count(docs, counts);
         }
     }
 
@@ -122,18 +95,14 @@ impl SegmentCollector for SegmentCounts {
         self.columns
             .iter()
             .zip(self.counts)
-            .map(|(column, counts)| {
-                let mut named = BTreeMap::new();
-                let Some(column) = column else {
-                    return named;
-                };
-                for (ord, n) in counts.into_iter().enumerate() {
-                    let mut code = String::new();
-                    if n > 0 && matches!(column.ord_to_str(ord as u64, &mut code), Ok(true)) {
-                        named.insert(code, n);
-                    }
-                }
-                named
+            .map(|(&column, counts)| {
+                let codes = self.codes.column(column);
+                counts
+                    .into_iter()
+                    .enumerate()
+                    .filter(|&(_, n)| n > 0)
+                    .filter_map(|(ordinal, n)| Some((codes.name(ordinal)?.to_owned(), n)))
+                    .collect()
             })
             .collect()
     }

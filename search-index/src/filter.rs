@@ -1,55 +1,71 @@
-//! Exact conditions (a listing's kind, the request's filters) checked per document on fast columns.
+//! Exact conditions (a listing's kind, the request's filters) checked per document on the code
+//! tables of [`crate::codes`].
 //!
 //! As `Must` clauses of the query, these conditions would make tantivy intersect every match with a
 //! long posting list and, worse, turn off block-max WAND, which only prunes a pure disjunction of
-//! terms. Checked on the column values of each candidate instead, they cost a few nanoseconds
+//! terms. Checked on the codes of each candidate instead, they cost a few nanoseconds
 //! and leave the text query free to prune.
 
+use std::sync::Arc;
+
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Cardinality, Column};
 use tantivy::fastfield::AliveBitSet;
 use tantivy::query::Weight;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
-/// Conditions every document must meet: `column` (a `STRING | FAST` field) holds `value`; and
-/// optionally one document left out.
-#[derive(Debug, Clone, Default)]
+use crate::codes::{CodeColumn, CodeTables, SegmentCodes};
+
+/// The conditions a document must meet besides the text: codes it must carry, and one document
+/// (the source of a matching) it must not be.
+#[derive(Debug, Clone)]
 pub(crate) struct DocFilter {
-    conditions: Vec<(&'static str, String)>,
+    tables: Arc<CodeTables>,
+    conditions: Vec<(CodeColumn, String)>,
     excluded: Option<DocAddress>,
 }
 
 impl DocFilter {
-    /// Requires `column` to hold `value`.
-    pub(crate) fn require(mut self, column: &'static str, value: &str) -> Self {
-        self.conditions.push((column, value.to_owned()));
+    /// No condition yet, reading codes from `tables`.
+    pub(crate) fn new(tables: &Arc<CodeTables>) -> Self {
+        Self {
+            tables: tables.clone(),
+            conditions: Vec::new(),
+            excluded: None,
+        }
+    }
+
+    /// Documents must carry `code` in `column`.
+    pub(crate) fn require(mut self, column: CodeColumn, code: &str) -> Self {
+        self.conditions.push((column, code.to_owned()));
         self
     }
 
-    /// Leaves out one document (the source of a match).
+    /// The document at `address` never passes.
     pub(crate) fn exclude(mut self, address: Option<DocAddress>) -> Self {
         self.excluded = address;
         self
     }
 
-    /// The conditions resolved for one segment: `None` when no document of the segment can pass
-    /// (a wanted value the segment has never seen), so that the segment is skipped.
+    /// The filter of one segment; `None` when no document of the segment can pass (a required
+    /// code is absent from it).
     pub(crate) fn for_segment(
         &self,
         segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<Option<SegmentFilter>> {
+        let codes = self.tables.of(reader)?;
         let mut checks = Vec::with_capacity(self.conditions.len());
-        for (name, value) in &self.conditions {
-            let Some(column) = reader.fast_fields().str(name)? else {
+        for (column, code) in &self.conditions {
+            let Some(ordinal) = codes.column(*column).ordinal(code) else {
                 return Ok(None);
             };
-            let Some(ord) = column.dictionary().term_ord(value.as_bytes())? else {
-                return Ok(None);
-            };
-            checks.push((column.ords().clone(), ord));
+            // A condition every listing of the segment meets (results only, say) costs nothing.
+            if !codes.column(*column).all_have(ordinal, reader.max_doc()) {
+                checks.push((*column, ordinal));
+            }
         }
         Ok(Some(SegmentFilter {
+            codes,
             checks,
             alive: reader.alive_bitset().cloned(),
             excluded: self
@@ -60,40 +76,22 @@ impl DocFilter {
     }
 }
 
-/// A [`DocFilter`] for one segment; also drops deleted documents.
+/// A [`DocFilter`] for one segment.
 pub(crate) struct SegmentFilter {
-    checks: Vec<(Column<u64>, u64)>,
+    codes: Arc<SegmentCodes>,
+    checks: Vec<(CodeColumn, u32)>,
     alive: Option<AliveBitSet>,
     excluded: Option<DocId>,
 }
 
 impl SegmentFilter {
-    /// Keeps in `out` the documents of `docs` that [`Self::accepts`], reading each column once for
-    /// the whole block (`scratch` is reused between blocks).
-    pub(crate) fn retain(
-        &self,
-        docs: &[DocId],
-        out: &mut Vec<DocId>,
-        scratch: &mut Vec<Option<u64>>,
-    ) {
+    /// `out` = the documents of `docs` that pass.
+    pub(crate) fn retain(&self, docs: &[DocId], out: &mut Vec<DocId>) {
         out.clear();
-        out.extend(docs.iter().copied().filter(|&doc| {
-            self.alive.as_ref().is_none_or(|a| a.is_alive(doc)) && self.excluded != Some(doc)
-        }));
-        for (column, ord) in &self.checks {
-            if column.get_cardinality() == Cardinality::Multivalued {
-                out.retain(|&doc| column.values_for_doc(doc).any(|v| v == *ord));
-            } else {
-                scratch.clear();
-                scratch.resize(out.len(), None);
-                column.first_vals(out, scratch);
-                let mut values = scratch.iter();
-                out.retain(|_| values.next().is_some_and(|v| *v == Some(*ord)));
-            }
-        }
+        out.extend(docs.iter().copied().filter(|&doc| self.accepts(doc)));
     }
 
-    /// Whether the document is alive and meets every condition.
+    /// Whether `doc` passes: alive, not the excluded one, and carrying every required code.
     #[inline]
     pub(crate) fn accepts(&self, doc: DocId) -> bool {
         self.alive.as_ref().is_none_or(|a| a.is_alive(doc))
@@ -101,11 +99,11 @@ impl SegmentFilter {
             && self
                 .checks
                 .iter()
-                .all(|(column, ord)| column.values_for_doc(doc).any(|v| v == *ord))
+                .all(|&(column, ordinal)| self.codes.column(column).has(doc, ordinal))
     }
 }
 
-/// Runs any collector over the documents a [`DocFilter`] accepts, without scoring.
+/// Runs `inner` on the documents that `filter` accepts.
 pub(crate) struct Filtered<C> {
     pub(crate) filter: DocFilter,
     pub(crate) inner: C,
@@ -153,9 +151,9 @@ impl<C: Collector> Collector for Filtered<C> {
         // A segment no document of which can pass is not iterated at all.
         if let Some(filter) = &child.filter {
             let inner = &mut child.inner;
-            let (mut accepted, mut scratch) = (Vec::new(), Vec::new());
+            let mut accepted = Vec::new();
             weight.for_each_no_score(reader, &mut |docs| {
-                filter.retain(docs, &mut accepted, &mut scratch);
+                filter.retain(docs, &mut accepted);
                 inner.collect_block(&accepted);
             })?;
         }

@@ -2,13 +2,15 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
+use tantivy::store::Compressor;
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Term};
 
 use crate::analyzers;
 use crate::cache::GenerationCache;
+use crate::codes::CodeTables;
 use crate::counts::Counts;
 use crate::document::ListingDoc;
 use crate::query::SearchResults;
@@ -16,7 +18,7 @@ use crate::schema::{self, Fields};
 
 /// Version of the index layout (schema and analyzers). When the directory holds another version, it is
 /// recreated empty and must be rebuilt from the database.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 const VERSION_FILE: &str = "techmarket-schema-version";
 /// Searches whose total and counts are kept until the next commit.
@@ -62,9 +64,11 @@ pub struct SearchIndex {
     /// Who the index belongs to (the database installation it projects), stored with every commit.
     owner: Mutex<String>,
     /// Totals and counts of recent searches (text and filters, any page), until the next commit.
-    pub(crate) counts_cache: GenerationCache<(usize, Counts)>,
+    pub(crate) counts_cache: GenerationCache<Arc<(usize, Counts)>>,
     /// Answers of recent searches, until the next commit.
-    pub(crate) results_cache: GenerationCache<SearchResults>,
+    pub(crate) results_cache: GenerationCache<Arc<SearchResults>>,
+    /// The listings' codes per segment, for filters and facet counts (the reader's warmer).
+    pub(crate) codes: Arc<CodeTables>,
 }
 
 impl SearchIndex {
@@ -94,6 +98,7 @@ impl SearchIndex {
                 .schema(schema::build().0)
                 .settings(IndexSettings {
                     docstore_blocksize: DOCSTORE_BLOCK_BYTES,
+                    docstore_compression: Compressor::None,
                     ..IndexSettings::default()
                 })
                 .create_in_dir(dir)?;
@@ -103,9 +108,12 @@ impl SearchIndex {
         analyzers::register_analyzers(index.tokenizers());
         let fields = schema::resolve(&index.schema())?;
         let writer = index.writer_with_num_threads(worker_threads(), WRITER_BUDGET_BYTES)?;
+        let codes = Arc::new(CodeTables::default());
+        let warmer: Arc<dyn tantivy::Warmer> = codes.clone();
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
+            .warmers(vec![Arc::downgrade(&warmer)])
             .try_into()?;
         Ok(Self {
             index,
@@ -117,6 +125,7 @@ impl SearchIndex {
             owner: Mutex::new(String::new()),
             counts_cache: GenerationCache::new(CACHED_COUNTS),
             results_cache: GenerationCache::new(CACHED_RESULTS),
+            codes,
         })
     }
 

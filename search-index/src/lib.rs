@@ -7,6 +7,7 @@
 
 pub mod analyzers;
 mod cache;
+mod codes;
 mod counts;
 mod document;
 pub mod eval;
@@ -16,6 +17,8 @@ mod matching;
 mod query;
 mod schema;
 mod snippet;
+mod stats;
+mod stored;
 mod top;
 
 pub use document::ListingDoc;

@@ -13,6 +13,7 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{TantivyDocument, Term};
 
 use crate::analyzers;
+use crate::codes::CodeColumn;
 use crate::document::{ListingDoc, facet};
 use crate::filter::DocFilter;
 use crate::index::{SearchError, SearchIndex};
@@ -150,8 +151,8 @@ impl SearchIndex {
             )?
             .into_iter()
             .next();
-        let filter = DocFilter::default()
-            .require("kind", &request.target_kind)
+        let filter = DocFilter::new(&self.codes)
+            .require(CodeColumn::Kind, &request.target_kind)
             .exclude(source_address);
         for (industry, _) in &source.industries {
             fit.push(facet_boost(f.industry, industry, 1.5));
@@ -171,7 +172,7 @@ impl SearchIndex {
                 limit: limit.max(CANDIDATES),
             },
         )?;
-        add_scores(&searcher, &fit, &mut top)?;
+        add_scores(&searcher, &searcher, &fit, &mut top)?;
         top.truncate(limit);
 
         let source_shingles = shingles(&format!("{} {}", source.title, source.body()));

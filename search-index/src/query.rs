@@ -6,16 +6,21 @@
 //! user types can make the query fail: there is no query syntax to get wrong.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
+use crate::codes::CodeColumn;
 use crate::counts::CodeCounts;
 use crate::filter::{DocFilter, Filtered};
 use crate::index::{SearchError, SearchIndex};
-use crate::top::{TopScored, add_scores};
+use crate::snippet::Snippets;
+use crate::stats::TermStats;
+use crate::stored::StoredTexts;
+use crate::top::{TopCounted, TopScored, add_scores};
 
 /// Longest query text considered, in characters; the rest is ignored.
 pub const MAX_QUERY_CHARS: usize = 500;
@@ -224,7 +229,7 @@ impl SearchIndex {
     /// The text query of a request; `None` when it has no text to search.
     fn text_query(
         &self,
-        searcher: &Searcher,
+        stats: &TermStats,
         request: &SearchRequest,
         ranking: &Ranking,
     ) -> Option<TextQuery> {
@@ -243,7 +248,17 @@ impl SearchIndex {
         // A word in a large share of the catalogue (研究, 技术 …) decides nothing: it only adds to
         // the score of listings that match by rarer words, unless the query has no rarer word.
         // A word no listing has (a typo, a number) is not a rarer word: it finds nothing.
-        let frequency = self.term_frequencies(searcher, ranking, &terms);
+        let mut frequency = self.term_frequencies(stats, ranking, &terms);
+        // Terms no listing has only cost lookups, unless they are all the query has (then it
+        // must find nothing).
+        if frequency.iter().any(|f| *f != Frequency::Absent) {
+            let present: Vec<_> = terms
+                .into_iter()
+                .zip(frequency)
+                .filter(|(_, f)| *f != Frequency::Absent)
+                .collect();
+            (terms, frequency) = present.into_iter().unzip();
+        }
         let mut scoring_only = Vec::new();
         if frequency.contains(&Frequency::Rare) {
             let (frequent, rare): (Vec<_>, Vec<_>) = terms
@@ -297,7 +312,8 @@ impl SearchIndex {
         // Bigrams only add to the score of listings that match by words: as a condition of their
         // own, a common bigram would match a large part of the catalogue.
         if ranking.bigram > 0.0 {
-            let bigrams = self.field_terms(&words, &[(f.text_bigram, ranking.bigram)], false);
+            let mut bigrams = self.field_terms(&words, &[(f.text_bigram, ranking.bigram)], false);
+            bigrams.retain(|(field, _, bigram)| stats.doc_freq_of(*field, bigram) > 0);
             extra.extend(term_queries(&bigrams));
         }
         if ranking.proximity > 0.0
@@ -310,13 +326,13 @@ impl SearchIndex {
     }
 
     /// The exact conditions of a request, checked on fast columns.
-    fn filter_of(request: &SearchRequest) -> DocFilter {
-        let mut filter = DocFilter::default().require("kind", &request.kind);
+    fn filter_of(&self, request: &SearchRequest) -> DocFilter {
+        let mut filter = DocFilter::new(&self.codes).require(CodeColumn::Kind, &request.kind);
         for (column, code) in [
-            ("industry_codes", &request.industry),
-            ("tech_field_code", &request.tech_field),
-            ("stage_code", &request.maturity_stage),
-            ("district_codes", &request.district),
+            (CodeColumn::Industry, &request.industry),
+            (CodeColumn::TechField, &request.tech_field),
+            (CodeColumn::Stage, &request.maturity_stage),
+            (CodeColumn::District, &request.district),
         ] {
             if let Some(code) = code {
                 filter = filter.require(column, code);
@@ -350,13 +366,15 @@ impl SearchIndex {
             .collect();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, Box::new(BooleanQuery::new(keys)))];
-        if let Some(text) = self.text_query(&searcher, request, &Ranking::default()) {
+        if let Some(text) =
+            self.text_query(&TermStats::new(&searcher), request, &Ranking::default())
+        {
             clauses.push((Occur::Must, text.matching));
         }
         let found = searcher.search(
             &BooleanQuery::new(clauses),
             &Filtered {
-                filter: Self::filter_of(request),
+                filter: self.filter_of(request),
                 inner: DocSetCollector,
             },
         )?;
@@ -373,14 +391,14 @@ impl SearchIndex {
 
     /// Runs a search with the product's ranking; a search repeated before the next commit is
     /// answered from memory.
-    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+    pub fn search(&self, request: &SearchRequest) -> Result<Arc<SearchResults>, SearchError> {
         let searcher = self.reader.searcher();
         let generation = searcher.generation().generation_id();
         let key = format!("{request:?}");
         if let Some(results) = self.results_cache.get(&key, generation) {
             return Ok(results);
         }
-        let results = self.search_with(&searcher, request, &Ranking::default())?;
+        let results = Arc::new(self.search_with(&searcher, request, &Ranking::default())?);
         self.results_cache.put(key, generation, &results);
         Ok(results)
     }
@@ -404,8 +422,9 @@ impl SearchIndex {
         request: &SearchRequest,
         ranking: &Ranking,
     ) -> Result<SearchResults, SearchError> {
-        let text = self.text_query(searcher, request, ranking);
-        let filter = Self::filter_of(request);
+        let stats = TermStats::new(searcher);
+        let text = self.text_query(&stats, request, ranking);
+        let filter = self.filter_of(request);
         let limit = request.limit.max(1);
         let generation = searcher.generation().generation_id();
         // What matches depends on the text, the filters and the ranking (its common-word rule),
@@ -420,35 +439,48 @@ impl SearchIndex {
             request.district
         );
         let cached = self.counts_cache.get(&counts_key, generation);
-        let facets = || {
-            (
-                Count,
-                CodeCounts::of(&["industry_codes", "tech_field_code", "stage_code"]),
+        let code_counts = || {
+            CodeCounts::of(
+                &self.codes,
+                &[
+                    CodeColumn::Industry,
+                    CodeColumn::TechField,
+                    CodeColumn::Stage,
+                ],
             )
         };
+        let facets = || (Count, code_counts());
 
         let mut counted = None;
         let addresses: Vec<(f32, DocAddress)> = match (&text, request.sort) {
             (Some(text), Sort::Relevance) => {
-                if cached.is_none() {
-                    counted = Some(searcher.search(
+                let wanted = request.offset.saturating_add(limit).max(RERANK_DEPTH);
+                let mut top = if cached.is_none() {
+                    // The counts are needed: one pass scores and counts every match.
+                    let (top, facets) = searcher.search_with_statistics_provider(
                         &*text.matching,
-                        &Filtered {
-                            filter: filter.clone(),
-                            inner: facets(),
+                        &TopCounted {
+                            filter,
+                            limit: wanted,
+                            counts: code_counts(),
                         },
-                    )?);
-                }
-                let wanted = request.offset.saturating_add(limit);
-                let mut top = searcher.search(
-                    &*text.matching,
-                    &TopScored {
-                        filter,
-                        limit: wanted.max(RERANK_DEPTH),
-                    },
-                )?;
+                        &stats,
+                    )?;
+                    counted = Some(facets);
+                    top
+                } else {
+                    // Only the page: block-max WAND skips what cannot reach it.
+                    searcher.search_with_statistics_provider(
+                        &*text.matching,
+                        &TopScored {
+                            filter,
+                            limit: wanted,
+                        },
+                        &stats,
+                    )?
+                };
                 let depth = top.len().min(RERANK_DEPTH);
-                add_scores(searcher, &text.extra, &mut top[..depth])?;
+                add_scores(searcher, &stats, &text.extra, &mut top[..depth])?;
                 top.into_iter().skip(request.offset).take(limit).collect()
             }
             (_, sort) => {
@@ -480,10 +512,11 @@ impl SearchIndex {
         };
         let (total, counts) = match (counted, cached) {
             (Some(counted), _) => {
+                let counted = Arc::new(counted);
                 self.counts_cache.put(counts_key, generation, &counted);
-                counted
+                Arc::unwrap_or_clone(counted)
             }
-            (None, Some(cached)) => cached,
+            (None, Some(cached)) => Arc::unwrap_or_clone(cached),
             (None, None) => (0, Vec::new()),
         };
         let mut counts = counts.into_iter();
@@ -493,9 +526,10 @@ impl SearchIndex {
         } else {
             Vec::new()
         };
+        let snippets = Snippets::new(&terms);
         let mut hits = Vec::with_capacity(addresses.len());
         for (score, address) in addresses {
-            hits.push(self.hit(searcher, address, score, &terms)?);
+            hits.push(self.hit(searcher, address, score, &snippets)?);
         }
         Ok(SearchResults {
             hits,
@@ -551,12 +585,12 @@ impl SearchIndex {
     /// its frequency in `text`, which holds them, so that all three fields agree on it.
     fn term_frequencies(
         &self,
-        searcher: &Searcher,
+        stats: &TermStats,
         ranking: &Ranking,
         terms: &[(Field, f32, String)],
     ) -> Vec<Frequency> {
         let f = self.fields;
-        let limit = ranking.common_limit(searcher.num_docs());
+        let limit = ranking.common_limit(stats.num_docs());
         terms
             .iter()
             .map(|(field, _, term)| {
@@ -565,10 +599,10 @@ impl SearchIndex {
                 } else {
                     f.text
                 };
-                match searcher.doc_freq(&Term::from_field_text(judged_in, term)) {
-                    Ok(0) | Err(_) => Frequency::Absent,
-                    Ok(df) if df > limit => Frequency::Common,
-                    Ok(_) => Frequency::Rare,
+                match stats.doc_freq_of(judged_in, term) {
+                    0 => Frequency::Absent,
+                    df if df > limit => Frequency::Common,
+                    _ => Frequency::Rare,
                 }
             })
             .collect()
@@ -649,30 +683,20 @@ impl SearchIndex {
         searcher: &Searcher,
         address: DocAddress,
         score: f32,
-        terms: &[String],
+        snippets: &Snippets,
     ) -> Result<SearchHit, SearchError> {
         let f = self.fields;
-        let doc: TantivyDocument = searcher.doc(address)?;
-        let text = |field: Field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let body = text(f.body);
-        let snippet = crate::snippet::snippet(&body, terms);
+        let mut doc: StoredTexts = searcher.doc(address)?;
+        let snippet = snippets.of(&doc.take(f.body));
         Ok(SearchHit {
-            id: text(f.id),
-            kind: text(f.kind),
-            title: text(f.title),
+            id: doc.take(f.id),
+            kind: doc.take(f.kind),
+            title: doc.take(f.title),
             snippet,
             score,
-            industry_codes: doc
-                .get_all(f.industry_codes)
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            org_id: text(f.org_id),
-            org_name: text(f.org_name),
+            industry_codes: doc.take_all(f.industry_codes),
+            org_id: doc.take(f.org_id),
+            org_name: doc.take(f.org_name),
         })
     }
 }

@@ -7,12 +7,12 @@
 //! they were part of the query, so [`add_scores`] evaluates them on the candidates alone.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::{EnableScoring, Query, Weight};
+use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Query, Weight};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED};
 
+use crate::counts::{CodeCounts, Counts};
 use crate::filter::DocFilter;
 
 /// The `limit` best-scoring documents that the filter accepts, best first.
@@ -37,7 +37,7 @@ impl PartialOrd for Candidate {
     }
 }
 impl Ord for Candidate {
-    /// "Greater" is better, so that a min-heap of `Reverse` keeps the best.
+    /// "Greater" is better.
     fn cmp(&self, other: &Self) -> Ordering {
         self.0
             .total_cmp(&other.0)
@@ -45,27 +45,28 @@ impl Ord for Candidate {
     }
 }
 
-/// The unused per-segment collector of [`TopScored`] (its `collect_segment` drives the weight).
-pub(crate) struct NoSegmentCollector;
+/// The unused per-segment collector of [`TopScored`] and [`TopCounted`] (their `collect_segment`
+/// drives the weight).
+pub(crate) struct NoSegmentCollector<F>(std::marker::PhantomData<F>);
 
-impl SegmentCollector for NoSegmentCollector {
-    type Fruit = Vec<(Score, DocAddress)>;
+impl<F: tantivy::collector::Fruit + Default> SegmentCollector for NoSegmentCollector<F> {
+    type Fruit = F;
     fn collect(&mut self, _doc: DocId, _score: Score) {}
-    fn harvest(self) -> Self::Fruit {
-        Vec::new()
+    fn harvest(self) -> F {
+        F::default()
     }
 }
 
 impl Collector for TopScored {
     type Fruit = Vec<(Score, DocAddress)>;
-    type Child = NoSegmentCollector;
+    type Child = NoSegmentCollector<Self::Fruit>;
 
     fn for_segment(
         &self,
         _segment: SegmentOrdinal,
         _reader: &SegmentReader,
-    ) -> tantivy::Result<NoSegmentCollector> {
-        Ok(NoSegmentCollector)
+    ) -> tantivy::Result<Self::Child> {
+        Ok(NoSegmentCollector(std::marker::PhantomData))
     }
 
     fn requires_scoring(&self) -> bool {
@@ -76,14 +77,7 @@ impl Collector for TopScored {
         &self,
         segments: Vec<Vec<(Score, DocAddress)>>,
     ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
-        let mut all: Vec<Candidate> = segments
-            .into_iter()
-            .flatten()
-            .map(|(score, address)| Candidate(score, address))
-            .collect();
-        all.sort_by(|a, b| b.cmp(a));
-        all.truncate(self.limit);
-        Ok(all.into_iter().map(|c| (c.0, c.1)).collect())
+        Ok(merge_best(segments, self.limit))
     }
 
     fn collect_segment(
@@ -95,30 +89,155 @@ impl Collector for TopScored {
         let Some(filter) = self.filter.for_segment(segment, reader)? else {
             return Ok(Vec::new());
         };
-        let limit = self.limit.max(1);
-        let mut heap: BinaryHeap<std::cmp::Reverse<Candidate>> = BinaryHeap::with_capacity(limit);
-        let mut threshold = Score::MIN;
+        let mut best = Best::new(self.limit);
         // `for_each_pruning` only offers documents scoring above the threshold it is given back,
         // so a rejected document must hand back the unchanged threshold.
         weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
-            if !filter.accepts(doc) {
-                return threshold;
+            if filter.accepts(doc) {
+                best.offer(score, DocAddress::new(segment, doc));
             }
-            heap.push(std::cmp::Reverse(Candidate(
-                score,
-                DocAddress::new(segment, doc),
-            )));
-            if heap.len() > limit {
-                heap.pop();
-            }
-            if heap.len() == limit {
-                threshold = heap.peek().map_or(Score::MIN, |c| c.0.0);
-            }
-            threshold
+            best.threshold
         })?;
-        Ok(heap.into_iter().map(|c| (c.0.0, c.0.1)).collect())
+        Ok(best.into_vec())
     }
 }
+
+/// The `limit` best of the documents offered, and the score a document must beat to enter.
+///
+/// Candidates pile up in a buffer of twice the limit, which is cut down to the best `limit` when
+/// full (a selection, linear time): cheaper than keeping a heap in order on every entry.
+struct Best {
+    kept: Vec<Candidate>,
+    limit: usize,
+    threshold: Score,
+}
+
+impl Best {
+    fn new(limit: usize) -> Self {
+        let limit = limit.max(1);
+        Self {
+            kept: Vec::with_capacity(2 * limit),
+            limit,
+            threshold: Score::MIN,
+        }
+    }
+
+    /// Offers a document; documents come in increasing order of address, so one that only ties
+    /// the threshold is worse than those that set it.
+    #[inline]
+    fn offer(&mut self, score: Score, address: DocAddress) {
+        if score <= self.threshold {
+            return;
+        }
+        self.kept.push(Candidate(score, address));
+        if self.kept.len() == 2 * self.limit {
+            self.cut();
+            self.threshold = self.kept.last().map_or(Score::MIN, |c| c.0);
+        }
+    }
+
+    /// Keeps the best `limit`: after the selection, the worst of them is last.
+    fn cut(&mut self) {
+        if self.kept.len() > self.limit {
+            self.kept
+                .select_nth_unstable_by(self.limit - 1, |a, b| b.cmp(a));
+            self.kept.truncate(self.limit);
+        }
+    }
+
+    fn into_vec(mut self) -> Vec<(Score, DocAddress)> {
+        self.cut();
+        self.kept.into_iter().map(|c| (c.0, c.1)).collect()
+    }
+}
+
+/// Best candidates, best first, from the best of each segment.
+fn merge_best(segments: Vec<Vec<(Score, DocAddress)>>, limit: usize) -> Vec<(Score, DocAddress)> {
+    let mut all: Vec<Candidate> = segments
+        .into_iter()
+        .flatten()
+        .map(|(score, address)| Candidate(score, address))
+        .collect();
+    all.sort_by(|a, b| b.cmp(a));
+    all.truncate(limit);
+    all.into_iter().map(|c| (c.0, c.1)).collect()
+}
+
+/// [`TopScored`] and the total and facet counts of all the matches the filter accepts, in one
+/// pass that scores every match: what a search costs when its counts are not known yet.
+///
+/// Counting visits every match anyway; scoring each one on the way costs less than a second,
+/// pruned pass over the same postings.
+pub(crate) struct TopCounted {
+    pub(crate) filter: DocFilter,
+    pub(crate) limit: usize,
+    pub(crate) counts: CodeCounts,
+}
+
+impl Collector for TopCounted {
+    type Fruit = (Vec<(Score, DocAddress)>, (usize, Counts));
+    type Child = NoSegmentCollector<Self::Fruit>;
+
+    fn for_segment(
+        &self,
+        _segment: SegmentOrdinal,
+        _reader: &SegmentReader,
+    ) -> tantivy::Result<Self::Child> {
+        Ok(NoSegmentCollector(std::marker::PhantomData))
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, segments: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        let mut best = Vec::with_capacity(segments.len());
+        let mut counts = Vec::with_capacity(segments.len());
+        let mut total = 0;
+        for (segment_best, (segment_total, segment_counts)) in segments {
+            best.push(segment_best);
+            total += segment_total;
+            counts.push(segment_counts);
+        }
+        Ok((
+            merge_best(best, self.limit),
+            (total, self.counts.merge_fruits(counts)?),
+        ))
+    }
+
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Self::Fruit> {
+        let mut counts = self.counts.for_segment(segment, reader)?;
+        let Some(filter) = self.filter.for_segment(segment, reader)? else {
+            return Ok((Vec::new(), (0, counts.harvest())));
+        };
+        let mut best = Best::new(self.limit);
+        let mut total = 0;
+        // Accepted documents are counted a block at a time.
+        let mut accepted: Vec<DocId> = Vec::with_capacity(COUNT_BLOCK);
+        weight.for_each(reader, &mut |doc, score| {
+            if filter.accepts(doc) {
+                best.offer(score, DocAddress::new(segment, doc));
+                accepted.push(doc);
+                if accepted.len() == COUNT_BLOCK {
+                    counts.collect_block(&accepted);
+                    total += accepted.len();
+                    accepted.clear();
+                }
+            }
+        })?;
+        counts.collect_block(&accepted);
+        total += accepted.len();
+        Ok((best.into_vec(), (total, counts.harvest())))
+    }
+}
+
+/// Documents counted at a time by [`TopCounted`].
+const COUNT_BLOCK: usize = 64;
 
 /// Adds to each candidate's score what each of the `extra` clauses scores for it (nothing where
 /// one does not match), with the statistics of the whole searcher, exactly as if they had been
@@ -129,13 +248,14 @@ impl Collector for TopScored {
 /// scores every posting of every clause inside each window it enters.
 pub(crate) fn add_scores(
     searcher: &Searcher,
+    stats: &dyn Bm25StatisticsProvider,
     extra: &[Box<dyn Query>],
     candidates: &mut [(Score, DocAddress)],
 ) -> tantivy::Result<()> {
     if candidates.is_empty() || extra.is_empty() {
         return Ok(());
     }
-    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    let scoring = EnableScoring::enabled_from_statistics_provider(stats, searcher);
     let weights = extra
         .iter()
         .map(|clause| clause.weight(scoring))
@@ -170,4 +290,30 @@ pub(crate) fn add_scores(
     }
     candidates.sort_by_key(|c| std::cmp::Reverse(Candidate(c.0, c.1)));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_best_are_those_a_full_sort_finds_ties_to_the_lower_address() {
+        for limit in [1, 3, 7, 100] {
+            let mut best = Best::new(limit);
+            let mut all = Vec::new();
+            let mut seed: u32 = 12_345;
+            for doc in 0..1_000 {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                // Few distinct scores: many ties.
+                let score = ((seed >> 16) % 13) as Score;
+                let address = DocAddress::new(0, doc);
+                best.offer(score, address);
+                all.push(Candidate(score, address));
+            }
+            all.sort_by(|a, b| b.cmp(a));
+            let expected: Vec<(Score, DocAddress)> =
+                all.iter().take(limit).map(|c| (c.0, c.1)).collect();
+            assert_eq!(merge_best(vec![best.into_vec()], limit), expected);
+        }
+    }
 }

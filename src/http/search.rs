@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use axum::extract::State;
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -63,42 +64,45 @@ struct SearchQuery {
     sort: Option<SortParam>,
 }
 
+// The views borrow from the index's answer, which is shared with the cache of recent searches:
+// a popular search is serialized straight from memory, never copied.
+
 /// The owner shown with a hit.
 #[derive(Debug, Serialize, ToSchema)]
-struct HitOrganization {
-    id: String,
-    name: String,
+struct HitOrganization<'a> {
+    id: &'a str,
+    name: &'a str,
 }
 
 /// One hit.
 #[derive(Debug, Serialize, ToSchema)]
-struct SearchItem {
-    id: String,
-    kind: String,
-    title: String,
+struct SearchItem<'a> {
+    id: &'a str,
+    kind: &'a str,
+    title: &'a str,
     /// About 80 characters around the matches; HTML-escaped, matched words in `<em>`.
-    snippet: String,
+    snippet: &'a str,
     score: f32,
-    industry_codes: Vec<String>,
-    organization: HitOrganization,
+    industry_codes: &'a [String],
+    organization: HitOrganization<'a>,
 }
 
 /// Facet counts over all matching listings.
 #[derive(Debug, Serialize, ToSchema)]
-struct Facets {
-    industry: BTreeMap<String, u64>,
-    tech_field: BTreeMap<String, u64>,
-    maturity_stage: BTreeMap<String, u64>,
+struct Facets<'a> {
+    industry: &'a BTreeMap<String, u64>,
+    tech_field: &'a BTreeMap<String, u64>,
+    maturity_stage: &'a BTreeMap<String, u64>,
 }
 
 /// The answer.
 #[derive(Debug, Serialize, ToSchema)]
-struct SearchAnswer {
-    items: Vec<SearchItem>,
+struct SearchAnswer<'a> {
+    items: Vec<SearchItem<'a>>,
     total: usize,
     page: u64,
     per_page: u64,
-    facets: Facets,
+    facets: Facets<'a>,
     /// Time spent searching, in milliseconds.
     took_ms: u64,
 }
@@ -117,7 +121,7 @@ async fn search(
     ClientIp(client): ClientIp,
     AppQuery(query): AppQuery<SearchQuery>,
     AppQuery(pagination): AppQuery<Pagination>,
-) -> AppResult<axum::Json<SearchAnswer>> {
+) -> AppResult<axum::response::Response> {
     state.search_limiter.check(&client)?;
     let started = Instant::now();
     let (page, per_page) = pagination.resolve()?;
@@ -154,17 +158,17 @@ async fn search(
         .map_err(|e| AppError::Internal(e.into()))?;
     let items = results
         .hits
-        .into_iter()
+        .iter()
         .map(|hit| SearchItem {
-            id: hit.id,
-            kind: hit.kind,
-            title: hit.title,
-            snippet: hit.snippet,
+            id: &hit.id,
+            kind: &hit.kind,
+            title: &hit.title,
+            snippet: &hit.snippet,
             score: hit.score,
-            industry_codes: hit.industry_codes,
+            industry_codes: &hit.industry_codes,
             organization: HitOrganization {
-                id: hit.org_id,
-                name: hit.org_name,
+                id: &hit.org_id,
+                name: &hit.org_name,
             },
         })
         .collect();
@@ -174,10 +178,11 @@ async fn search(
         page,
         per_page,
         facets: Facets {
-            industry: results.industry,
-            tech_field: results.tech_field,
-            maturity_stage: results.maturity_stage,
+            industry: &results.industry,
+            tech_field: &results.tech_field,
+            maturity_stage: &results.maturity_stage,
         },
         took_ms: started.elapsed().as_millis() as u64,
-    }))
+    })
+    .into_response())
 }
