@@ -7,7 +7,8 @@
 //! `BENCH_DOCS` takes a comma-separated list (default `22874,100000`); `BENCH_CORPUS` another path.
 //! Queries are 1–2 of the records' own keywords ("机器视觉 缺陷检测"), as users type them.
 //! `BENCH_INDEX=DIR` instead times the same queries on an existing index (for instance a server's,
-//! kept by `BENCH_KEEP` of the catalogue benchmark): the quick way to compare two builds.
+//! kept by `BENCH_KEEP` of the catalogue benchmark): the quick way to compare two builds
+//! (`BENCH_SORT=newest` times newest-first searches instead of relevance).
 //! It prints a Markdown report for BENCHMARKS.md.
 
 use std::path::PathBuf;
@@ -439,11 +440,19 @@ fn run(size: usize, records: &[Record], queries: &[String]) {
     }
 }
 
-/// Times distinct relevance searches (20 hits, facets, snippets) on the index in `dir`, in rounds
+/// Times distinct searches (20 hits, facets, snippets) on the index in `dir`, in rounds
 /// of different queries so that the caches never answer, and prints p50 / p99 / mean per round.
 fn on_existing(dir: &std::path::Path, queries: &[String]) {
     let index = SearchIndex::open_or_create(dir).expect("open the index");
-    println!("{} listings in {}", index.num_docs(), dir.display());
+    let sort = match std::env::var("BENCH_SORT").as_deref() {
+        Ok("newest") => Sort::Newest,
+        _ => Sort::Relevance,
+    };
+    println!(
+        "{} listings in {}, {sort:?}",
+        index.num_docs(),
+        dir.display()
+    );
     let rounds = queries.len() / (QUERIES + 200);
     for round in 0..rounds {
         let started = Instant::now();
@@ -452,6 +461,7 @@ fn on_existing(dir: &std::path::Path, queries: &[String]) {
             let request = SearchRequest {
                 q: queries[round * (QUERIES + 200) + i].clone(),
                 kind: "result".into(),
+                sort,
                 limit: 20,
                 ..SearchRequest::default()
             };

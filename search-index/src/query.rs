@@ -308,6 +308,14 @@ impl SearchIndex {
                 Box::new(BooleanQuery::new(clauses))
             }
         };
+        // What only refines the order of relevance is not built (nor its terms looked up) for
+        // another order.
+        if request.sort != Sort::Relevance {
+            return Some(TextQuery {
+                matching,
+                extra: Vec::new(),
+            });
+        }
         let mut extra = term_queries(&scoring_only);
         // Bigrams only add to the score of listings that match by words: as a condition of their
         // own, a common bigram would match a large part of the catalogue.
