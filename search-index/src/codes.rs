@@ -46,7 +46,7 @@ pub(crate) struct Codes {
     /// Each listing's ordinals.
     per_doc: PerDoc,
     /// How many listings (deleted ones included) have each ordinal.
-    holders: Vec<u32>,
+    holders: Vec<u64>,
 }
 
 /// Each listing's ordinals: a bit mask while a column has at most 32 codes in the segment (all of
@@ -97,19 +97,15 @@ impl Codes {
             starts.push(ordinals.len() as u32);
             PerDoc::Lists { starts, ordinals }
         };
-        let mut holders = vec![0; names.len()];
-        let all: Vec<DocId> = (0..max_doc).collect();
-        let mut counts = vec![0u64; names.len()];
-        let codes = Self {
+        let mut codes = Self {
             names,
             per_doc,
             holders: Vec::new(),
         };
-        codes.count(&all, &mut counts);
-        for (held, n) in holders.iter_mut().zip(counts) {
-            *held = n as u32;
-        }
-        Ok(Self { holders, ..codes })
+        let mut holders = vec![0; codes.len()];
+        codes.count(&(0..max_doc).collect::<Vec<_>>(), &mut holders);
+        codes.holders = holders;
+        Ok(codes)
     }
 
     /// The number of codes in the segment.
@@ -132,7 +128,7 @@ impl Codes {
 
     /// Whether every listing of the segment (`max_doc` of them) has the code of `ordinal`.
     pub(crate) fn all_have(&self, ordinal: u32, max_doc: DocId) -> bool {
-        self.holders.get(ordinal as usize) == Some(&max_doc)
+        self.holders.get(ordinal as usize) == Some(&u64::from(max_doc))
     }
 
     /// Whether listing `doc` has the code of `ordinal`.
@@ -291,13 +287,19 @@ mod tests {
         Ok((results.hits.len(), results.industry.clone()))
     }
 
-    #[test]
-    fn filters_and_counts_read_masks_and_lists_alike() -> Result<(), SearchError> {
+    /// An empty index in a temporary directory (kept alive by the returned guard).
+    fn empty_index() -> Result<(tempfile::TempDir, SearchIndex), SearchError> {
         let tmp = tempfile::tempdir().map_err(|source| SearchError::Io {
             path: "tmp".into(),
             source,
         })?;
         let index = SearchIndex::open_or_create(tmp.path())?;
+        Ok((tmp, index))
+    }
+
+    #[test]
+    fn filters_and_counts_read_masks_and_lists_alike() -> Result<(), SearchError> {
+        let (_tmp, index) = empty_index()?;
         // 70 results and a demand: each of the writer's threads makes a segment of more than 32.
         let mut docs: Vec<ListingDoc> = (0..71).map(listing).collect();
         docs[70].kind = "demand".into();
@@ -366,11 +368,7 @@ mod tests {
 
     #[test]
     fn tables_follow_the_live_segments() -> Result<(), SearchError> {
-        let tmp = tempfile::tempdir().map_err(|source| SearchError::Io {
-            path: "tmp".into(),
-            source,
-        })?;
-        let index = SearchIndex::open_or_create(tmp.path())?;
+        let (_tmp, index) = empty_index()?;
         for round in 0..3 {
             index.apply(&[listing(round)], &[])?;
             index.commit(round as i64 + 1)?;

@@ -71,7 +71,7 @@ pub struct SearchIndex {
     /// Who the index belongs to (the database installation it projects), stored with every commit.
     owner: Mutex<String>,
     /// Totals and counts of recent searches (text and filters, any page), until the next commit.
-    pub(crate) counts_cache: GenerationCache<Arc<(usize, Counts)>>,
+    pub(crate) counts_cache: GenerationCache<(usize, Counts)>,
     /// Answers of recent searches, until the next commit.
     pub(crate) results_cache: GenerationCache<Arc<SearchResults>>,
     /// The listings' codes per segment, for filters and facet counts (the reader's warmer).

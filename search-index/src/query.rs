@@ -333,7 +333,7 @@ impl SearchIndex {
         Some(TextQuery { matching, extra })
     }
 
-    /// The exact conditions of a request, checked on fast columns.
+    /// The exact conditions of a request, checked on the code tables.
     fn filter_of(&self, request: &SearchRequest) -> DocFilter {
         let mut filter = DocFilter::new(&self.codes).require(CodeColumn::Kind, &request.kind);
         for (column, code) in [
@@ -520,11 +520,10 @@ impl SearchIndex {
         };
         let (total, counts) = match (counted, cached) {
             (Some(counted), _) => {
-                let counted = Arc::new(counted);
                 self.counts_cache.put(counts_key, generation, &counted);
-                Arc::unwrap_or_clone(counted)
+                counted
             }
-            (None, Some(cached)) => Arc::unwrap_or_clone(cached),
+            (None, Some(cached)) => cached,
             (None, None) => (0, Vec::new()),
         };
         let mut counts = counts.into_iter();

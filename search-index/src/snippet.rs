@@ -5,8 +5,7 @@
 //! search itself (about 1 ms for 20 hits), and reports ranges that can wrap below zero with
 //! search-mode segmentation. The query's terms are already known, so the body is scanned for them
 //! as plain substrings instead: the same words are marked, in microseconds. One Aho-Corasick
-//! automaton per search finds every term in one pass over each body (searching each term on its
-//! own read the body once per term, a tenth of a search's time).
+//! automaton per search finds every term in one pass over each body.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -112,7 +111,8 @@ enum Case {
 /// What lower-casing the UTF-8 `bytes` involves, from their lead bytes: the characters beyond ASCII
 /// that have a lower case are those of two-byte sequences led by C3–C9 and CD–D5, of a few blocks
 /// of 64 three-byte characters (told by their first two bytes; the fullwidth capitals by all
-/// three), and, to be safe, every four-byte one. A test checks this against `char::to_lowercase` for every character.
+/// three), and, to be safe, every four-byte one. A test checks this against `char::to_lowercase`
+/// for every character.
 fn case_of(bytes: &[u8]) -> Case {
     let mut case = Case::Lower;
     for (at, &byte) in bytes.iter().enumerate() {
