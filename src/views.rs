@@ -186,6 +186,8 @@ pub struct ResultView {
     pub price_negotiable: bool,
     /// Lifecycle status.
     pub status: String,
+    /// The revision of the text (goes up with every edit); a review names the one it decides on.
+    pub revision: i32,
     /// The owner.
     pub organization: OrganizationRef,
     /// When it was published.
@@ -241,6 +243,7 @@ impl ResultView {
             price_negotiable: r.price_fen.is_none(),
             price_fen: r.price_fen,
             status: r.status,
+            revision: r.revision,
             organization: (&record.organization).into(),
             published_at: r.published_at,
             created_at: r.created_at,
@@ -329,6 +332,8 @@ pub struct DemandView {
     pub challenge: Option<ChallengeView>,
     /// Lifecycle status.
     pub status: String,
+    /// The revision of the text (goes up with every edit); a review names the one it decides on.
+    pub revision: i32,
     /// The posting organization.
     pub organization: OrganizationRef,
     /// When it was published.
@@ -375,6 +380,7 @@ impl DemandView {
             deadline: d.deadline,
             challenge,
             status: d.status,
+            revision: d.revision,
             organization: (&record.organization).into(),
             published_at: d.published_at,
             created_at: d.created_at,

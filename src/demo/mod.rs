@@ -62,13 +62,35 @@ pub struct DemoSummary {
     pub qualifications: u64,
 }
 
-/// Loads the demo data when the database has no user at all; returns what it loaded.
+/// Whether the database holds any market data: an account, an organization, a listing, a deal,
+/// a contract or a qualification. Demo data goes only into a database with none of them — an
+/// imported catalogue (`techmarket import … --publish` into a new database has organizations and
+/// results but no user) must never be mixed with invented listings and contracts.
+pub async fn has_market_data(db: &DatabaseConnection) -> AppResult<bool> {
+    use crate::entity::{
+        contracts as contract_rows, deals, demands, organization_qualifications, organizations,
+        results,
+    };
+    Ok(users::Entity::find().count(db).await? > 0
+        || organizations::Entity::find().count(db).await? > 0
+        || results::Entity::find().count(db).await? > 0
+        || demands::Entity::find().count(db).await? > 0
+        || deals::Entity::find().count(db).await? > 0
+        || contract_rows::Entity::find().count(db).await? > 0
+        || organization_qualifications::Entity::find()
+            .count(db)
+            .await?
+            > 0)
+}
+
+/// Loads the demo data when the database has no market data at all ([`has_market_data`]);
+/// returns what it loaded.
 pub async fn load_if_empty(
     db: &DatabaseConnection,
     reference: &ReferenceData,
     registration_point: u8,
 ) -> AppResult<DemoSummary> {
-    if users::Entity::find().count(db).await? > 0 {
+    if has_market_data(db).await? {
         return Ok(DemoSummary::default());
     }
     let mut summary = DemoSummary {

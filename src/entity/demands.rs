@@ -58,6 +58,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Last change.
     pub updated_at: DateTimeUtc,
+    /// Goes up with every edit of the text (from 1).
+    pub revision: i32,
+    /// The revision the owner last submitted for review.
+    pub submitted_revision: i32,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

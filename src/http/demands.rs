@@ -204,7 +204,7 @@ async fn review_demand(
     AppPath(id): AppPath<Uuid>,
     AppJson(review): AppJson<Review>,
 ) -> AppResult<axum::Json<DemandView>> {
-    let transition = review.into_transition(Transition::Approve, Transition::Reject)?;
+    let transition = review.into_transition()?;
     let record = demands::transition(&state.db, &user, id, transition).await?;
     Ok(axum::Json(render(Some(&user), record)))
 }

@@ -60,8 +60,10 @@ where
     }
 }
 
-/// Parses JSON, naming the failing field.
+/// Parses JSON, naming the failing field. A string holding NUL is refused here, for every body:
+/// PostgreSQL cannot store it in text (an error deep in a write), and no field of ours means it.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    refuse_nul_in_json(bytes)?;
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -82,6 +84,68 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     Ok(value)
 }
 
+/// `422` naming the first field whose key or string value holds NUL. JSON can only carry NUL
+/// escaped (`\u0000`), so bodies without that escape are not parsed twice.
+fn refuse_nul_in_json(bytes: &[u8]) -> Result<(), AppError> {
+    const ESCAPE: &[u8] = b"\\u0000";
+    if !bytes.windows(ESCAPE.len()).any(|w| w == ESCAPE) {
+        return Ok(());
+    }
+    // Malformed bodies are left to the typed parse, which names the problem.
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(());
+    };
+    match path_to_nul(&value, String::new()) {
+        Some(path) => Err(AppError::Validation(vec![FieldError::new(
+            if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path
+            },
+            "must not contain NUL characters (U+0000)",
+        )])),
+        None => Ok(()),
+    }
+}
+
+/// The path (`a.b[2]`) of the first key or string under `value` that holds NUL.
+fn path_to_nul(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0').then_some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| path_to_nul(item, format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let path = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if key.contains('\0') {
+                Some(path)
+            } else {
+                path_to_nul(item, path)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// `422` naming the first query parameter whose name or value holds NUL (`%00`).
+fn refuse_nul_in_query(query: &str) -> Result<(), AppError> {
+    match form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        Some((key, _)) => Err(AppError::Validation(vec![FieldError::new(
+            key.replace('\0', "\\0"),
+            "must not contain NUL characters (%00)",
+        )])),
+        None => Ok(()),
+    }
+}
+
 /// Query parameters, with `400`-free failures: a bad value is a `422` naming the parameter.
 pub struct AppQuery<T>(pub T);
 
@@ -94,6 +158,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        refuse_nul_in_query(query)?;
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer)

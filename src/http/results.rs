@@ -227,7 +227,7 @@ async fn review_result(
     AppPath(id): AppPath<Uuid>,
     AppJson(review): AppJson<Review>,
 ) -> AppResult<axum::Json<ResultView>> {
-    let transition = review.into_transition(Transition::Approve, Transition::Reject)?;
+    let transition = review.into_transition()?;
     let record = results::transition(&state.db, &user, id, transition).await?;
     Ok(axum::Json(view(&user, record)))
 }

@@ -20,7 +20,7 @@ use crate::entity::{challenge_applications, demands, results};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::demands as demand_service;
 use crate::services::demands::{DemandRecord, today};
-use crate::services::listings::{Listing, ListingKind, Standing, Status, ensure_visible};
+use crate::services::listings::{self, Listing, ListingKind, Standing, Status, ensure_visible};
 use crate::services::sessions::CurrentUser;
 
 /// `POST /api/v1/demands/{id}/applications`.
@@ -134,7 +134,9 @@ async fn open_challenge<C: sea_orm::ConnectionTrait>(
     user: Option<&CurrentUser>,
     demand_id: Uuid,
 ) -> AppResult<DemandRecord> {
-    let demand = demand_service::find(db, demand_id).await?;
+    // Locked: a selection waits for this application to be written, or this application sees the
+    // selection — never an undecided application left behind a selection.
+    let demand = listings::find_locked::<demands::Entity, _>(db, demand_id).await?;
     let standing = Standing::of(user, demand.item.organization_id);
     ensure_visible(ListingKind::Demand, standing, demand.item.status()?)?;
     if demand.item.status()? != Status::Published {
@@ -208,7 +210,7 @@ pub async fn select(
     application_id: Uuid,
 ) -> AppResult<challenge_applications::Model> {
     let txn = crate::db::begin_write(db).await?;
-    let demand = demand_service::find(&txn, demand_id).await?;
+    let demand = listings::find_locked::<demands::Entity, _>(&txn, demand_id).await?;
     let standing = Standing::of(Some(user), demand.item.organization_id);
     ensure_visible(ListingKind::Demand, standing, demand.item.status()?)?;
     if standing != Standing::Owner {

@@ -321,7 +321,7 @@ pub async fn update(
     patch: DemandPatch,
 ) -> AppResult<DemandRecord> {
     let txn = crate::db::begin_write(db).await?;
-    let record = find(&txn, id).await?;
+    let record = listings::find_locked::<demands::Entity, _>(&txn, id).await?;
     let standing = Standing::of(Some(user), record.item.organization_id);
     let from = record.item.status()?;
     ensure_visible(KIND, standing, from)?;
@@ -336,13 +336,25 @@ pub async fn update(
     let input = DemandInput::from_model(&record.item).apply(patch);
     input.validate(reference, dates_change.then(today))?;
     let industries = input.industry_codes.clone();
+    let revisions = record.item.revisions();
     let mut model: demands::ActiveModel = record.item.into();
     input.write_into(&mut model);
+    let revisions = listings::revisions_after_edit(revisions, from, to);
     model.status = Set(to.as_str().to_owned());
+    model.revision = Set(revisions.current);
+    model.submitted_revision = Set(revisions.submitted);
     model.updated_at = Set(Utc::now());
     model.update(&txn).await?;
     listings::replace_industries(&txn, KIND, id, &industries, to == Status::Published).await?;
-    listings::after_edit(&txn, KIND, id, Some(user.user.id), from, to).await?;
+    listings::after_edit(
+        &txn,
+        KIND,
+        id,
+        Some(user.user.id),
+        (from, to),
+        revisions.current,
+    )
+    .await?;
     let record = find(&txn, id).await?;
     txn.commit().await?;
     Ok(record)
@@ -363,25 +375,7 @@ pub async fn transition(
     id: Uuid,
     transition: Transition,
 ) -> AppResult<DemandRecord> {
-    let txn = crate::db::begin_write(db).await?;
-    let record = find(&txn, id).await?;
-    let standing = Standing::of(Some(user), record.item.organization_id);
-    let from = record.item.status()?;
-    ensure_visible(KIND, standing, from)?;
-    let (to, reason) = listings::decide(KIND, standing, from, transition)?;
-    listings::write_transition::<demands::Entity, _>(
-        &txn,
-        id,
-        Some(user.user.id),
-        from,
-        to,
-        reason,
-    )
-    .await?;
-    listings::audit_registrar_move(&txn, user, KIND, id, from, to).await?;
-    let record = find(&txn, id).await?;
-    txn.commit().await?;
-    Ok(record)
+    listings::transition::<demands::Entity>(db, user, id, transition).await
 }
 
 /// Filters of the demand list.

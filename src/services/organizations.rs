@@ -1,6 +1,7 @@
 //! Organizations and their members.
 
 use chrono::Utc;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -183,7 +184,20 @@ pub async fn approve_member(
     if user.membership == Membership::Active.as_str() {
         return Ok(user);
     }
-    let mut active: users::ActiveModel = user.into();
-    active.membership = Set(Membership::Active.as_str().to_owned());
-    Ok(active.update(db).await?)
+    // Compare-and-set on "pending": the update writes only the membership, so it cannot undo a
+    // concurrent change of the user's other fields, and approving twice is harmless.
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::Membership,
+            Expr::value(Membership::Active.as_str()),
+        )
+        .filter(users::Column::Id.eq(user_id))
+        .filter(users::Column::OrganizationId.eq(organization_id))
+        .filter(users::Column::Membership.eq(Membership::Pending.as_str()))
+        .exec(db)
+        .await?;
+    users::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("this organization has no member with this id".into()))
 }

@@ -10,7 +10,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -125,7 +125,7 @@ pub async fn record(
 ) -> AppResult<QualificationView> {
     ensure_registrar(user)?;
     check(reference, &input)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     ensure_organization(&txn, organization_id).await?;
     let model = qualifications::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -186,7 +186,7 @@ pub async fn withdraw(
     input: WithdrawalInput,
 ) -> AppResult<QualificationView> {
     ensure_registrar(user)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let found = qualifications::Entity::find_by_id(id)
         .filter(qualifications::Column::OrganizationId.eq(organization_id))
         .one(&txn)
@@ -199,9 +199,21 @@ pub async fn withdraw(
     if on < found.valid_from {
         return Err(AppError::field("withdrawn_on", "on or after valid_from"));
     }
-    let mut active: qualifications::ActiveModel = found.into();
-    active.withdrawn_on = Set(Some(on));
-    let model = active.update(&txn).await?;
+    // Compare-and-set on "not withdrawn": of two concurrent withdrawals one is written (and
+    // audited), the other is `409`.
+    let withdrawn = qualifications::Entity::update_many()
+        .col_expr(qualifications::Column::WithdrawnOn, Expr::value(Some(on)))
+        .filter(qualifications::Column::Id.eq(id))
+        .filter(qualifications::Column::WithdrawnOn.is_null())
+        .exec(&txn)
+        .await?;
+    if withdrawn.rows_affected != 1 {
+        return Err(AppError::Conflict("already withdrawn".into()));
+    }
+    let model = qualifications::Model {
+        withdrawn_on: Some(on),
+        ..found
+    };
     crate::services::audit::record(
         &txn,
         user.user.id,

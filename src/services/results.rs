@@ -12,6 +12,7 @@ use crate::domain::Role;
 use crate::entity::results;
 use crate::error::AppResult;
 use crate::reference::ReferenceData;
+pub use crate::services::listings::Transition;
 use crate::services::listings::{
     self, CodeChecks, Listed, Listing, ListingKind, Standing, Status, acting_organization,
     ensure_owner, ensure_visible,
@@ -376,7 +377,7 @@ pub async fn update(
     patch: ResultPatch,
 ) -> AppResult<ResultRecord> {
     let txn = crate::db::begin_write(db).await?;
-    let record = find(&txn, id).await?;
+    let record = listings::find_locked::<results::Entity, _>(&txn, id).await?;
     let standing = Standing::of(Some(user), record.item.organization_id);
     ensure_visible(KIND, standing, record.item.status()?)?;
     ensure_owner(KIND, standing)?;
@@ -385,28 +386,28 @@ pub async fn update(
     let input = ResultInput::from_model(&record.item).apply(patch);
     input.validate(reference)?;
     let industries = input.industry_codes.clone();
+    let revisions = record.item.revisions();
     let mut model: results::ActiveModel = record.item.into();
     input.write_into(&mut model);
+    let revisions = listings::revisions_after_edit(revisions, from, to);
     model.status = Set(to.as_str().to_owned());
+    model.revision = Set(revisions.current);
+    model.submitted_revision = Set(revisions.submitted);
     model.updated_at = Set(Utc::now());
     model.update(&txn).await?;
     listings::replace_industries(&txn, KIND, id, &industries, to == Status::Published).await?;
-    listings::after_edit(&txn, KIND, id, Some(user.user.id), from, to).await?;
+    listings::after_edit(
+        &txn,
+        KIND,
+        id,
+        Some(user.user.id),
+        (from, to),
+        revisions.current,
+    )
+    .await?;
     let record = find(&txn, id).await?;
     txn.commit().await?;
     Ok(record)
-}
-
-/// What a lifecycle action does.
-pub enum Transition {
-    /// Owner submits for review.
-    Submit,
-    /// Registrar approves.
-    Approve,
-    /// Registrar rejects with a reason.
-    Reject(String),
-    /// Owner or registrar archives.
-    Archive,
 }
 
 /// Moves a result through its lifecycle.
@@ -416,25 +417,7 @@ pub async fn transition(
     id: Uuid,
     transition: Transition,
 ) -> AppResult<ResultRecord> {
-    let txn = crate::db::begin_write(db).await?;
-    let record = find(&txn, id).await?;
-    let standing = Standing::of(Some(user), record.item.organization_id);
-    let from = record.item.status()?;
-    ensure_visible(KIND, standing, from)?;
-    let (to, reason) = listings::decide(KIND, standing, from, transition)?;
-    listings::write_transition::<results::Entity, _>(
-        &txn,
-        id,
-        Some(user.user.id),
-        from,
-        to,
-        reason,
-    )
-    .await?;
-    listings::audit_registrar_move(&txn, user, KIND, id, from, to).await?;
-    let record = find(&txn, id).await?;
-    txn.commit().await?;
-    Ok(record)
+    listings::transition::<results::Entity>(db, user, id, transition).await
 }
 
 /// Filters of the result list.

@@ -19,6 +19,7 @@ mod lifecycle;
 mod nodes;
 mod organizations;
 mod qualifications;
+mod races;
 mod reference;
 mod reports;
 mod search;
