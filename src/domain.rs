@@ -1,7 +1,13 @@
-//! Domain vocabulary shared by services and views: roles, organization kinds, memberships.
+//! Domain vocabulary shared by services and views: roles, organization kinds, memberships, the
+//! bound on amounts of money.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+/// The largest amount of money any field takes, in fen: 10¹³ fen = 1,000 亿元, above any single
+/// technology contract, price, budget or reward. With it, a sum of up to 900,000 amounts cannot
+/// overflow `i64` (9.2 × 10¹⁸), and sums over more rows are checked where they are made.
+pub const MAX_AMOUNT_FEN: i64 = 10_000_000_000_000;
 
 /// What a user does in the market.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -690,7 +690,7 @@ pub async fn write_transition<E: ListingTable, C: ConnectionTrait>(
             update = update.col_expr(E::rejection_reason(), Expr::value(reason.clone()));
         }
         Status::Submitted => {
-            update = update.col_expr(E::submitted_revision(), Expr::col(E::revision()).into());
+            update = update.col_expr(E::submitted_revision(), Expr::col(E::revision()));
         }
         _ => {}
     }
@@ -1158,12 +1158,13 @@ impl<'a> CodeChecks<'a> {
         }
     }
 
-    /// An amount of money in fen: not negative.
+    /// An amount of money in fen: from 0 to [`MAX_AMOUNT_FEN`](crate::domain::MAX_AMOUNT_FEN).
     pub fn money(&mut self, field: &str, fen: Option<i64>) {
-        if fen.is_some_and(|f| f < 0) {
+        use crate::domain::MAX_AMOUNT_FEN;
+        if fen.is_some_and(|f| !(0..=MAX_AMOUNT_FEN).contains(&f)) {
             self.errors.push(FieldError::new(
                 field,
-                "must be a whole number of fen, 0 or more",
+                format!("must be a whole number of fen from 0 to {MAX_AMOUNT_FEN} (1,000 亿元)"),
             ));
         }
     }

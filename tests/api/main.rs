@@ -14,6 +14,7 @@ mod crash;
 mod errors;
 mod faults;
 mod helpers;
+mod hostile_text;
 mod imports;
 mod lifecycle;
 mod nodes;
