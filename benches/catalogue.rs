@@ -486,6 +486,8 @@ async fn main() {
             published_at: Set(Some(now)),
             created_at: Set(now),
             updated_at: Set(now),
+            revision: Set(1),
+            submitted_revision: Set(1),
         });
         results::Entity::insert_many(models)
             .exec_without_returning(&db)
