@@ -158,11 +158,12 @@ fn scan_part<R: Read>(name: &str, part: R) -> Result<(), String> {
     let mut strings = 0u128;
     loop {
         buf.clear();
-        let event = xml.read_event_into(&mut buf).map_err(|e| {
-            format!(
+        let event = xml.read_event_into(&mut buf).map_err(|e| match e {
+            quick_xml::Error::Io(e) => format!("{name} cannot be inflated: {e}"),
+            e => format!(
                 "{name}: not well-formed XML at byte {}: {e}",
                 xml.buffer_position()
-            )
+            ),
         })?;
         match event {
             Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {

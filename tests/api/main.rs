@@ -14,6 +14,7 @@ mod crash;
 mod errors;
 mod faults;
 mod helpers;
+mod hostile_uploads;
 mod imports;
 mod lifecycle;
 mod nodes;
