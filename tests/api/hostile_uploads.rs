@@ -185,6 +185,28 @@ fn declare_size(zip: &mut [u8], part: &str, size: u32) {
     assert_eq!(patched, 2, "local and central header of {part}");
 }
 
+/// The workbook with `kib` KiB of extra shared strings (no cell uses them) in a few KiB of zip.
+pub fn shared_strings_bomb(kib: usize) -> Vec<u8> {
+    rezip(
+        &good_workbook(),
+        |name, bytes| {
+            if name != "xl/sharedStrings.xml" {
+                return bytes;
+            }
+            let text = String::from_utf8(bytes).expect("utf-8");
+            let held = text.matches("<si>").count();
+            let filler = format!("<si><t>{}</t></si>", "字".repeat(336)).repeat(kib);
+            text.replace(
+                &format!("uniqueCount=\"{held}\""),
+                &format!("uniqueCount=\"{}\"", held + kib),
+            )
+            .replace("</sst>", &format!("{filler}</sst>"))
+            .into_bytes()
+        },
+        Vec::new(),
+    )
+}
+
 async fn researcher(app: &TestApp) -> String {
     let answer = app
         .register_with_new_org("r@chd.edu.cn", "researcher", "长安大学", "university")
@@ -370,17 +392,7 @@ async fn a_workbook_that_inflates_beyond_the_limits_is_refused_before_parsing() 
     })
     .await;
     let token = researcher(&app).await;
-    // 6 MiB of shared strings in a few KiB of upload.
-    let strings = 6 * 1024 * 1024 / 1024;
-    let bomb_strings = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{strings}" uniqueCount="{strings}">{}</sst>"#,
-        format!("<si><t>{}</t></si>", "字".repeat(336)).repeat(strings)
-    );
-    let bomb = replace_part(
-        &good_workbook(),
-        "xl/sharedStrings.xml",
-        bomb_strings.into_bytes(),
-    );
+    let bomb = shared_strings_bomb(6 * 1024);
     assert!(bomb.len() < 256 * 1024, "{} bytes", bomb.len());
     // Parts each under the part limit, together over the total.
     let spread = rezip(
