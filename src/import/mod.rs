@@ -168,7 +168,7 @@ pub async fn import_file(
     let (tx, rx) = mpsc::channel(BATCH_ROWS * 2);
     let limits = options.limits;
     let reader = tokio::task::spawn_blocking(move || {
-        read(format, kind, &mut file, &limits, None, &|_| {})?;
+        check_file(format, kind, &mut file, &limits)?;
         std::io::Seek::rewind(&mut file).map_err(|e| format!("cannot read the file: {e}"))?;
         let mut send = |row| tx.blocking_send(row).is_ok();
         read(format, kind, &mut file, &limits, Some(&mut send), &progress)
@@ -194,7 +194,7 @@ pub async fn import_bytes(
     let limits = options.limits;
     let reader = tokio::task::spawn_blocking(move || {
         let mut source = std::io::Cursor::new(bytes);
-        read(format, kind, &mut source, &limits, None, &|_| {})?;
+        check_file(format, kind, &mut source, &limits)?;
         source.set_position(0);
         let mut send = |row| tx.blocking_send(row).is_ok();
         read(format, kind, &mut source, &limits, Some(&mut send), &|_| {})
@@ -205,6 +205,21 @@ pub async fn import_bytes(
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(|message| AppError::field("file", message))?;
     Ok(report)
+}
+
+/// The first pass over a file: everything that can make it unreadable is found here, before any
+/// row is written. A workbook is first checked for what calamine would trust
+/// ([`workbook::check`]); the second pass reads the same bytes and needs no second check.
+fn check_file<R: std::io::Read + std::io::Seek>(
+    format: Format,
+    kind: ImportKind,
+    source: &mut R,
+    limits: &ImportLimits,
+) -> Result<(), String> {
+    if format == Format::Xlsx {
+        workbook::check(source, limits)?;
+    }
+    read(format, kind, source, limits, None, &|_| {})
 }
 
 /// Reads `source` to its end, handing rows to `rows` (none: only checks the file).
@@ -221,7 +236,7 @@ fn read<R: std::io::Read + std::io::Seek>(
             sources::read_jsonl(std::io::BufReader::new(source), limits, rows, progress)
         }
         Format::Csv => sources::read_csv(source, kind.columns(), limits, rows, progress),
-        Format::Xlsx => sources::read_xlsx(source, kind.columns(), limits, rows, progress),
+        Format::Xlsx => sources::read_xlsx(source, kind.columns(), rows, progress),
     }
 }
 
@@ -281,7 +296,10 @@ fn check_row(
     let mut value = raw.fields.map_err(|message| fail("row", message))?;
     // PostgreSQL refuses NUL in text (the whole batch would fail); SQLite would store it.
     if let Some(field) = nul_field(&value, String::new()) {
-        return Err(fail(&field, "must not contain NUL characters (U+0000)".into()));
+        return Err(fail(
+            &field,
+            "must not contain NUL characters (U+0000)".into(),
+        ));
     }
     fields::labels_to_codes(&mut value, reference);
     let Value::Object(object) = &mut value else {
@@ -371,7 +389,13 @@ fn check_row(
 
 /// The path of the first key or text in `value` that holds a NUL character.
 fn nul_field(value: &Value, path: String) -> Option<String> {
-    let path_or_row = |path: String| if path.is_empty() { "row".to_owned() } else { path };
+    let path_or_row = |path: String| {
+        if path.is_empty() {
+            "row".to_owned()
+        } else {
+            path
+        }
+    };
     match value {
         Value::String(text) => text.contains('\0').then(|| path_or_row(path)),
         Value::Array(items) => items

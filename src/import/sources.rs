@@ -6,11 +6,10 @@
 use std::io::{BufRead, Read, Seek};
 use std::path::Path;
 
-use calamine::{DataRef, Reader, Xlsx};
-use serde_json::{Map, Value};
 use super::fields::{Column, convert, map_headers, set_path};
 use super::limits::{ImportLimits, mib};
-use super::workbook;
+use calamine::{DataRef, Reader, Xlsx};
+use serde_json::{Map, Value};
 
 /// A file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,17 +295,15 @@ fn row_from_cells<'a>(cells: impl Iterator<Item = (&'a &'a Column, String)>) -> 
     Value::Object(row)
 }
 
-/// Reads the first sheet of an Excel workbook, cell by cell (the sheet is never loaded whole),
-/// after [`workbook::check`] found nothing in it that calamine would trust too far.
+/// Reads the first sheet of an Excel workbook, cell by cell (the sheet is never loaded whole).
+/// Call [`super::workbook::check`] on the bytes first: calamine trusts what the file declares.
 /// `progress` gets the number of rows read.
 pub fn read_xlsx<RS: Read + Seek>(
-    mut source: RS,
+    source: RS,
     columns: &'static [Column],
-    limits: &ImportLimits,
     mut rows: Rows<'_>,
     progress: &dyn Fn(u64),
 ) -> Result<(), String> {
-    workbook::check(&mut source, limits)?;
     let mut workbook: Xlsx<RS> =
         Xlsx::new(source).map_err(|e| format!("not a readable .xlsx workbook: {e}"))?;
     let sheet = workbook

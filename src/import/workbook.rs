@@ -29,7 +29,8 @@ const MAX_COLUMNS: u32 = 16_384;
 
 /// Checks the workbook in `source` (rewound afterwards); the error is a message for the uploader.
 pub fn check<R: Read + Seek>(source: &mut R, limits: &ImportLimits) -> Result<(), String> {
-    let headers = count_central_headers(source).map_err(|e| format!("cannot read the file: {e}"))?;
+    let headers =
+        count_central_headers(source).map_err(|e| format!("cannot read the file: {e}"))?;
     if headers > limits.zip_entries {
         return Err(format!(
             "the workbook holds {headers} zip entries, more than the {} allowed \
@@ -176,7 +177,10 @@ fn scan_part<R: Read>(name: &str, part: R) -> Result<(), String> {
                 }
                 "row" => {
                     if let Some(row) = attribute(&e, "r") {
-                        if !row.parse::<u32>().is_ok_and(|r| (1..=MAX_ROWS).contains(&r)) {
+                        if !row
+                            .parse::<u32>()
+                            .is_ok_and(|r| (1..=MAX_ROWS).contains(&r))
+                        {
                             return Err(format!(
                                 "{name}: row {row:?} lies outside the sheet (rows 1 to {MAX_ROWS})"
                             ));
@@ -255,7 +259,9 @@ fn check_range(name: &str, range: &str) -> Result<(), String> {
     };
     let end = check_cell(name, end)?;
     if corners.next().is_some() || end.0 < start.0 || end.1 < start.1 {
-        return Err(format!("{name}: the sheet's dimension {range:?} is not a range"));
+        return Err(format!(
+            "{name}: the sheet's dimension {range:?} is not a range"
+        ));
     }
     Ok(())
 }
@@ -268,7 +274,16 @@ mod tests {
     fn cell_references_inside_the_sheet_only() {
         assert_eq!(cell_position("A1"), Some((1, 1)));
         assert_eq!(cell_position("xfd1048576"), Some((1_048_576, 16_384)));
-        for outside in ["XFE1", "A1048577", "A0", "ZZZZZZZZ1", "A99999999999", "1A", "$A$1", ""] {
+        for outside in [
+            "XFE1",
+            "A1048577",
+            "A0",
+            "ZZZZZZZZ1",
+            "A99999999999",
+            "1A",
+            "$A$1",
+            "",
+        ] {
             assert_eq!(cell_position(outside), None, "{outside}");
         }
         assert!(check_range("s", "A1:XFD1048576").is_ok());
@@ -283,7 +298,12 @@ mod tests {
         };
         assert!(scan_part("s", sst("2").as_bytes()).is_ok());
         assert!(scan_part("s", sst("1").as_bytes()).is_ok());
-        for huge in ["3", "100000000000000000", "18446744073709551615", "9".repeat(60).as_str()] {
+        for huge in [
+            "3",
+            "100000000000000000",
+            "18446744073709551615",
+            "9".repeat(60).as_str(),
+        ] {
             assert!(scan_part("s", sst(huge).as_bytes()).is_err(), "{huge}");
         }
     }

@@ -251,7 +251,10 @@ async fn refused(response: Response, case: &str, says: &str) {
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(problem["errors"][0]["field"], "file", "{case}: {problem}");
     let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
-    assert!(message.contains(says), "{case}: {message:?} should say {says:?}");
+    assert!(
+        message.contains(says),
+        "{case}: {message:?} should say {says:?}"
+    );
 }
 
 #[tokio::test]
@@ -261,7 +264,11 @@ async fn the_good_files_of_this_corpus_import() {
     let token = researcher(&app).await;
     let cases: [(&str, &str, Vec<u8>); 4] = [
         ("workbook", XLSX, good_workbook()),
-        ("hand-written sheet", XLSX, with_sheet(sheet_xml("A1:K3", 2, ""))),
+        (
+            "hand-written sheet",
+            XLSX,
+            with_sheet(sheet_xml("A1:K3", 2, "")),
+        ),
         ("csv", "text/csv", good_csv(2).into_bytes()),
         (
             "json lines",
@@ -456,8 +463,7 @@ async fn hostile_text_files_write_nothing_or_only_their_good_rows() {
         (
             "json lines with one huge line",
             jsonl,
-            (good_json(1) + &format!("{{\"title\": \"{}\"}}\n", "长".repeat(400_000)))
-                .into_bytes(),
+            (good_json(1) + &format!("{{\"title\": \"{}\"}}\n", "长".repeat(400_000))).into_bytes(),
             "line 2 is longer",
         ),
         ("empty json lines", jsonl, b"\n\n".to_vec(), "empty"),
@@ -480,7 +486,12 @@ async fn hostile_text_files_write_nothing_or_only_their_good_rows() {
     let nul_json = good_json(1).replace("巡检系统", "巡检\\u0000系统");
     let rows: Vec<(&str, &str, Vec<u8>, &str)> = vec![
         ("json nested 100,000 deep", jsonl, deep.into_bytes(), "row"),
-        ("a NUL byte in a csv field", csv, nul_csv.into_bytes(), "title"),
+        (
+            "a NUL byte in a csv field",
+            csv,
+            nul_csv.into_bytes(),
+            "title",
+        ),
         (
             "a NUL character in a json field",
             jsonl,
