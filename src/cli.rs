@@ -443,6 +443,7 @@ async fn import(settings: Settings, what: ImportWhat) -> anyhow::Result<ExitCode
         organization_id: args.org,
         publish: args.publish,
         actor: None,
+        limits: crate::import::ImportLimits::from_settings(&settings),
     };
     let report = import_file(
         &db,

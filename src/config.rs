@@ -47,6 +47,14 @@ pub struct Settings {
     pub search_rate_per_second: u32,
     /// How many searches a client may make at once before the average applies.
     pub search_burst: u32,
+    /// Most bytes the parts of one imported workbook (`.xlsx`, a zip) may inflate to, in total.
+    pub max_import_inflated_bytes: u64,
+    /// Most bytes one part of an imported workbook (a sheet, the shared strings) may inflate to.
+    pub max_import_part_bytes: u64,
+    /// Most entries the zip of an imported workbook may hold.
+    pub max_import_zip_entries: usize,
+    /// Longest line of an imported JSON-lines file, or row of a CSV file, in bytes.
+    pub max_import_row_bytes: usize,
 }
 
 impl Default for Settings {
@@ -69,6 +77,10 @@ impl Default for Settings {
             registration_point: 1,
             search_rate_per_second: 20,
             search_burst: 60,
+            max_import_inflated_bytes: 128 * 1024 * 1024,
+            max_import_part_bytes: 32 * 1024 * 1024,
+            max_import_zip_entries: 1000,
+            max_import_row_bytes: 1024 * 1024,
         }
     }
 }

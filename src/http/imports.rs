@@ -57,6 +57,7 @@ async fn run(
         organization_id: Some(organization_id),
         publish: false,
         actor: Some(user.user.id),
+        limits: crate::import::ImportLimits::from_settings(&state.settings),
     };
     let report = import_bytes(&state.db, &state.reference, kind, format, body, options).await?;
     Ok(axum::Json(report))

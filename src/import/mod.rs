@@ -4,9 +4,17 @@
 //! in batches of [`BATCH_ROWS`], one transaction per batch. A bad row is reported with its line,
 //! field and message and never stops the good rows. A row with an `external_id` that the owning
 //! organization already has updates that listing instead of adding a duplicate.
+//!
+//! A file-level error (text that is not UTF-8, a quote that never closes, a broken zip or XML, a
+//! limit of [`ImportLimits`] exceeded) writes nothing: every file is read twice, first only to
+//! check that it can be read to its end (no row is converted or written), then to import. The first
+//! pass costs a fraction of the second (no validation, no database), and it keeps the batches of
+//! the second: one transaction for a whole file would hold SQLite's write lock for minutes.
 
 pub mod fields;
+pub mod limits;
 pub mod sources;
+pub mod workbook;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -31,7 +39,8 @@ use crate::services::listings::{self, ListingKind, Status};
 use crate::services::organizations::{NewOrganization, insert_organization};
 use crate::services::results::ResultInput;
 
-use sources::{Format, RawRow};
+pub use limits::ImportLimits;
+use sources::{Format, RawRow, Rows};
 
 /// Rows written per transaction.
 pub const BATCH_ROWS: usize = 500;
@@ -72,6 +81,8 @@ pub struct ImportOptions {
     pub publish: bool,
     /// The user importing, for the history (`None` from the command line).
     pub actor: Option<Uuid>,
+    /// What the file may cost to read.
+    pub limits: ImportLimits,
 }
 
 /// One rejected row.
@@ -152,10 +163,16 @@ pub async fn import_file(
     progress: impl Fn(u64) + Send + Sync + 'static,
 ) -> anyhow::Result<ImportReport> {
     let format = Format::from_path(&path).map_err(anyhow::Error::msg)?;
-    let file = std::fs::File::open(&path)
+    let mut file = std::fs::File::open(&path)
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
     let (tx, rx) = mpsc::channel(BATCH_ROWS * 2);
-    let reader = tokio::task::spawn_blocking(move || read(format, kind, file, &tx, &progress));
+    let limits = options.limits;
+    let reader = tokio::task::spawn_blocking(move || {
+        check_file(format, kind, &mut file, &limits)?;
+        std::io::Seek::rewind(&mut file).map_err(|e| format!("cannot read the file: {e}"))?;
+        let mut send = |row| tx.blocking_send(row).is_ok();
+        read(format, kind, &mut file, &limits, Some(&mut send), &progress)
+    });
     let report = import_rows(db, reference, kind, rx, options).await?;
     reader
         .await
@@ -174,8 +191,13 @@ pub async fn import_bytes(
     options: ImportOptions,
 ) -> AppResult<ImportReport> {
     let (tx, rx) = mpsc::channel(BATCH_ROWS * 2);
+    let limits = options.limits;
     let reader = tokio::task::spawn_blocking(move || {
-        read(format, kind, std::io::Cursor::new(bytes), &tx, &|_| {})
+        let mut source = std::io::Cursor::new(bytes);
+        check_file(format, kind, &mut source, &limits)?;
+        source.set_position(0);
+        let mut send = |row| tx.blocking_send(row).is_ok();
+        read(format, kind, &mut source, &limits, Some(&mut send), &|_| {})
     });
     let report = import_rows(db, reference, kind, rx, options).await?;
     reader
@@ -185,17 +207,36 @@ pub async fn import_bytes(
     Ok(report)
 }
 
+/// The first pass over a file: everything that can make it unreadable is found here, before any
+/// row is written. A workbook is first checked for what calamine would trust
+/// ([`workbook::check`]); the second pass reads the same bytes and needs no second check.
+fn check_file<R: std::io::Read + std::io::Seek>(
+    format: Format,
+    kind: ImportKind,
+    source: &mut R,
+    limits: &ImportLimits,
+) -> Result<(), String> {
+    if format == Format::Xlsx {
+        workbook::check(source, limits)?;
+    }
+    read(format, kind, source, limits, None, &|_| {})
+}
+
+/// Reads `source` to its end, handing rows to `rows` (none: only checks the file).
 fn read<R: std::io::Read + std::io::Seek>(
     format: Format,
     kind: ImportKind,
     source: R,
-    tx: &mpsc::Sender<RawRow>,
+    limits: &ImportLimits,
+    rows: Rows<'_>,
     progress: &dyn Fn(u64),
 ) -> Result<(), String> {
     match format {
-        Format::JsonLines => sources::read_jsonl(std::io::BufReader::new(source), tx, progress),
-        Format::Csv => sources::read_csv(source, kind.columns(), tx, progress),
-        Format::Xlsx => sources::read_xlsx(source, kind.columns(), tx, progress),
+        Format::JsonLines => {
+            sources::read_jsonl(std::io::BufReader::new(source), limits, rows, progress)
+        }
+        Format::Csv => sources::read_csv(source, kind.columns(), limits, rows, progress),
+        Format::Xlsx => sources::read_xlsx(source, kind.columns(), rows, progress),
     }
 }
 
@@ -253,6 +294,13 @@ fn check_row(
     let line = raw.line;
     let fail = |field: &str, message: String| (line, vec![FieldError::new(field, message)]);
     let mut value = raw.fields.map_err(|message| fail("row", message))?;
+    // PostgreSQL refuses NUL in text (the whole batch would fail); SQLite would store it.
+    if let Some(field) = nul_field(&value, String::new()) {
+        return Err(fail(
+            &field,
+            "must not contain NUL characters (U+0000)".into(),
+        ));
+    }
     fields::labels_to_codes(&mut value, reference);
     let Value::Object(object) = &mut value else {
         return Err(fail("row", "a row must be an object".into()));
@@ -337,6 +385,36 @@ fn check_row(
         organization,
         input,
     })
+}
+
+/// The path of the first key or text in `value` that holds a NUL character.
+fn nul_field(value: &Value, path: String) -> Option<String> {
+    let path_or_row = |path: String| {
+        if path.is_empty() {
+            "row".to_owned()
+        } else {
+            path
+        }
+    };
+    match value {
+        Value::String(text) => text.contains('\0').then(|| path_or_row(path)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_field(item, format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let inner = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if key.contains('\0') {
+                return Some(path_or_row(path.clone()));
+            }
+            nul_field(item, inner)
+        }),
+        _ => None,
+    }
 }
 
 fn deserialize<T: serde::de::DeserializeOwned>(

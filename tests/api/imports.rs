@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, assert_problem, spawn_app};
 
 /// `techmarket` pointed at the test app's database.
-fn techmarket(app: &TestApp) -> Command {
+pub fn techmarket(app: &TestApp) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_techmarket"));
     command
         .arg("--data-dir")

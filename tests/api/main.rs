@@ -15,6 +15,7 @@ mod errors;
 mod faults;
 mod helpers;
 mod hostile_text;
+mod hostile_uploads;
 mod imports;
 mod lifecycle;
 mod nodes;
