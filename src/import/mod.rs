@@ -517,6 +517,24 @@ async fn write_batch(
                         }
                     }
                 };
+                let counted = match kind {
+                    ImportKind::Results => {
+                        listings::count_edit::<results::Entity, _>(&txn, id, from, to).await?
+                    }
+                    ImportKind::Demands => {
+                        listings::count_edit::<demands::Entity, _>(&txn, id, from, to).await?
+                    }
+                };
+                if !counted {
+                    report.reject(
+                        row.line,
+                        [FieldError::new(
+                            "external_id",
+                            "the listing changed while the file was imported: import this row again",
+                        )],
+                    );
+                    continue;
+                }
                 update_existing(&txn, id, row.input, to, from).await?;
                 listings::replace_industries(
                     &txn,
@@ -526,7 +544,12 @@ async fn write_batch(
                     to == Status::Published,
                 )
                 .await?;
-                if from != to {
+                if from != to || from == Status::Submitted {
+                    let reason = if from == to {
+                        "re-imported during review"
+                    } else {
+                        "re-imported"
+                    };
                     listings::record_event(
                         &txn,
                         listing,
@@ -534,7 +557,7 @@ async fn write_batch(
                         options.actor,
                         Some(from),
                         to,
-                        Some("re-imported".into()),
+                        Some(reason.into()),
                     )
                     .await?;
                 }

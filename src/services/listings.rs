@@ -937,6 +937,30 @@ pub fn revisions_after_edit(before: Revisions, from: Status, to: Status) -> Revi
     }
 }
 
+/// Counts an edit of listing `id` read in state `from` that leaves it in `to`, as a compare-and-set
+/// on `from` for writers that did not lock the row (a re-import): the revision goes up, and a move
+/// to review or publication makes the new revision the submitted one. `false` when the listing is
+/// no longer in `from`.
+pub async fn count_edit<E: ListingTable, C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    from: Status,
+    to: Status,
+) -> AppResult<bool> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let next = Expr::col(E::revision()).add(1);
+    let mut update = E::update_many().col_expr(E::revision(), next.clone());
+    if (from != to && to == Status::Submitted) || to == Status::Published {
+        update = update.col_expr(E::submitted_revision(), next);
+    }
+    let counted = update
+        .filter(E::id().eq(id))
+        .filter(E::status().eq(from.as_str()))
+        .exec(db)
+        .await?;
+    Ok(counted.rows_affected == 1)
+}
+
 /// What every listing model tells about itself.
 pub trait Listing {
     /// The owning organization.

@@ -486,3 +486,80 @@ async fn a_qualification_is_withdrawn_once() {
         assert_eq!(for_this, 1, "one withdrawal on the record: {audit}");
     }
 }
+
+/// A re-import of a listing under review is an edit like a `PATCH`: it counts a revision, is in
+/// the history, and an approval of the text read before it is `409`.
+#[tokio::test]
+async fn a_reimport_during_review_counts_as_an_edit() {
+    let m = market().await;
+    let row = |summary: &str| {
+        json!({
+            "external_id": "XJTU-2026-7",
+            "title": "风电齿轮箱早期故障诊断系统",
+            "summary": summary,
+            "industry_codes": ["high_end_equipment"],
+            "tech_field": "new_energy",
+            "maturity_stage": "pilot_scale",
+            "cooperation_modes": ["licence"]
+        })
+        .to_string()
+            + "\n"
+    };
+    let import = |summary: &str| {
+        m.app
+            .client
+            .post(m.app.url("/api/v1/results/import"))
+            .bearer_auth(&m.researcher)
+            .header("content-type", "application/x-ndjson")
+            .body(row(summary))
+    };
+    let first = import("基于深度学习的风电齿轮箱早期故障诊断，提前两周预警。")
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(first.status(), StatusCode::OK, "{:?}", first.text().await);
+    let listed = m
+        .json("/api/v1/results?status=draft&per_page=5", &m.researcher)
+        .await;
+    let id = listed["items"][0]["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/results/{id}");
+    let submitted = m
+        .post(&format!("{path}/submit"), &m.researcher, &json!({}))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(submitted.status(), StatusCode::OK);
+    let read = m.json(&path, &m.registrar).await["revision"]
+        .as_i64()
+        .expect("revision");
+
+    let again = import("重新导入的摘要：审核期间换了一段不同的文字。")
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(again.status(), StatusCode::OK);
+    let now = m.json(&path, &m.registrar).await;
+    assert_eq!(now["status"], "submitted");
+    assert_eq!(now["revision"].as_i64(), Some(read + 1));
+    let stale = m
+        .post(
+            &format!("{path}/review"),
+            &m.registrar,
+            &json!({"decision": "approve", "revision": read}),
+        )
+        .send()
+        .await
+        .expect("review");
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    let unnamed = m
+        .post(
+            &format!("{path}/review"),
+            &m.registrar,
+            &json!({"decision": "approve"}),
+        )
+        .send()
+        .await
+        .expect("review");
+    assert_eq!(unnamed.status(), StatusCode::CONFLICT);
+    m.history_chain(&id).await;
+}
