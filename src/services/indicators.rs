@@ -158,6 +158,15 @@ fn rollup_keys(contract: &contracts::Model) -> Vec<RollupKey> {
     keys
 }
 
+/// The most a roll-up row may hold, in fen (and in contracts). Any figure read from the roll-ups
+/// sums at most the twelve months of one row key (a year, a quarter, one group of a breakdown;
+/// the breakdown groups of one dimension together count each contract once, like its `all`
+/// row), so twelve rows at this ceiling stay below `i64::MAX`: no sum of stored rows overflows.
+/// One contract adds at most `MAX_AMOUNT_FEN` (10¹³), so the guarded addition itself cannot
+/// overflow either. Reaching it takes 7.6 万亿元 of contracts in one month: the registration
+/// that would cross it is refused instead.
+pub const ROLLUP_CEILING_FEN: i64 = i64::MAX / 12;
+
 /// Sums per roll-up row: contracts, total fen, technical fen.
 type Sums = std::collections::BTreeMap<RollupKey, (i64, i64, i64)>;
 
