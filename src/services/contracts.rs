@@ -465,8 +465,9 @@ async fn check_links<C: ConnectionTrait>(
         let deal = deals::Entity::find_by_id(id).one(db).await?;
         match deal.filter(|d| may_name_deal(user, d)) {
             None => errors.push(FieldError::new("deal_id", "no deal of yours has this id")),
-            Some(deal) if input.seller.organization_id != Some(deal.seller_org_id)
-                || input.buyer.organization_id != Some(deal.buyer_org_id) =>
+            Some(deal)
+                if input.seller.organization_id != Some(deal.seller_org_id)
+                    || input.buyer.organization_id != Some(deal.buyer_org_id) =>
             {
                 errors.push(FieldError::new(
                     "deal_id",
@@ -926,7 +927,10 @@ async fn close_deal(
         ));
     }
     let closed = deals::Entity::update_many()
-        .col_expr(deals::Column::Stage, Expr::value(Stage::Registered.as_str()))
+        .col_expr(
+            deals::Column::Stage,
+            Expr::value(Stage::Registered.as_str()),
+        )
         .col_expr(deals::Column::ContractId, Expr::value(contract_id))
         .col_expr(deals::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(deals::Column::Id.eq(deal_id))

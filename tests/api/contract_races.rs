@@ -89,7 +89,11 @@ async fn get(app: &TestApp, path: &str, token: &str) -> Value {
 
 /// A submitted contract's id.
 async fn submitted(app: &TestApp, m: &Market, body: &Value) -> String {
-    let created = json_of(submit(app, &m.seller, None, body).await, StatusCode::CREATED).await;
+    let created = json_of(
+        submit(app, &m.seller, None, body).await,
+        StatusCode::CREATED,
+    )
+    .await;
     created["id"].as_str().expect("id").to_owned()
 }
 
@@ -133,7 +137,12 @@ async fn concurrent_amendments_without_a_version_are_applied_one_after_the_other
     let statuses = fire(&app, shots).await;
     assert!(statuses.iter().all(StatusCode::is_success), "{statuses:?}");
     // Each amendment kept the version it replaced: versions 1..=N, each once.
-    let versions = get(&app, &format!("/api/v1/contracts/{id}/versions"), &m.registrar).await;
+    let versions = get(
+        &app,
+        &format!("/api/v1/contracts/{id}/versions"),
+        &m.registrar,
+    )
+    .await;
     let numbers: Vec<i64> = versions
         .as_array()
         .expect("versions")
@@ -159,10 +168,21 @@ async fn concurrent_amendments_of_one_version_have_one_winner() {
     let id = registered(&app, &m, 1_000).await;
     let path = format!("/api/v1/contracts/{id}/amend");
     let shots = (0..N)
-        .map(|i| post(&path, amendment(&m, 2_000 + i as i64, Some(1)), &m.registrar))
+        .map(|i| {
+            post(
+                &path,
+                amendment(&m, 2_000 + i as i64, Some(1)),
+                &m.registrar,
+            )
+        })
         .collect();
     let winner = one_winner(&fire(&app, shots).await);
-    let versions = get(&app, &format!("/api/v1/contracts/{id}/versions"), &m.registrar).await;
+    let versions = get(
+        &app,
+        &format!("/api/v1/contracts/{id}/versions"),
+        &m.registrar,
+    )
+    .await;
     assert_eq!(versions.as_array().map(Vec::len), Some(1), "{versions}");
     let contract = get(&app, &format!("/api/v1/contracts/{id}"), &m.registrar).await;
     assert_eq!(contract["version"], 2);
@@ -274,7 +294,12 @@ async fn concurrent_corrections_make_one_new_version() {
         })
         .collect();
     let winner = one_winner(&fire(&app, shots).await);
-    let versions = get(&app, &format!("/api/v1/contracts/{id}/versions"), &m.registrar).await;
+    let versions = get(
+        &app,
+        &format!("/api/v1/contracts/{id}/versions"),
+        &m.registrar,
+    )
+    .await;
     assert_eq!(versions.as_array().map(Vec::len), Some(1), "{versions}");
     let contract = get(&app, &format!("/api/v1/contracts/{id}"), &m.registrar).await;
     assert_eq!(contract["status"], "submitted");
@@ -313,7 +338,10 @@ async fn deal_history(app: &TestApp, m: &Market, id: &str) -> (Value, Vec<(Strin
         })
         .collect();
     for pair in events.windows(2) {
-        assert_eq!(pair[0].1, pair[1].0, "each move starts where the last ended: {events:?}");
+        assert_eq!(
+            pair[0].1, pair[1].0,
+            "each move starts where the last ended: {events:?}"
+        );
     }
     assert_eq!(
         events.last().map(|e| e.1.as_str()),
@@ -342,7 +370,13 @@ async fn a_deal_moves_out_of_intent_once() {
     let id = deal(&app, &m).await;
     let path = format!("/api/v1/deals/{id}/stage");
     let shots = (0..N)
-        .map(|i| post(&path, json!({"stage": (["signed", "lost"][i % 2])}), &m.broker))
+        .map(|i| {
+            post(
+                &path,
+                json!({"stage": (["signed", "lost"][i % 2])}),
+                &m.broker,
+            )
+        })
         .collect();
     let statuses = fire(&app, shots).await;
     assert!(
