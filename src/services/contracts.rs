@@ -1117,6 +1117,7 @@ pub async fn amend(
             "only a registered contract is amended".into(),
         ));
     }
+    check_amended_links(&txn, &contract, &input.contract).await?;
     if input.version.is_some_and(|v| v != contract.version) {
         return Err(AppError::Conflict(format!(
             "the contract is at version {}: read it again before amending it",
@@ -1163,6 +1164,74 @@ pub async fn amend(
     .await?;
     txn.commit().await?;
     Ok(contract)
+}
+
+/// The links an amendment states: the deal stays the one the registration closed (moving the
+/// contract to another deal would leave that deal open and this one closed by nothing), and every
+/// other link names something that exists (a broker for `broker_id`), each field named.
+async fn check_amended_links(
+    txn: &DatabaseTransaction,
+    contract: &contracts::Model,
+    input: &ContractInput,
+) -> AppResult<()> {
+    let mut errors = Vec::new();
+    if input.deal_id != contract.deal_id {
+        errors.push(FieldError::new(
+            "contract.deal_id",
+            "an amendment keeps the deal the registration closed",
+        ));
+    }
+    if let Some(id) = input.broker_id
+        && users::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .is_none_or(|b| b.role != Role::Broker.as_str())
+    {
+        errors.push(FieldError::new(
+            "contract.broker_id",
+            "no broker has this id",
+        ));
+    }
+    for (field, id) in [
+        (
+            "contract.seller.organization_id",
+            input.seller.organization_id,
+        ),
+        (
+            "contract.buyer.organization_id",
+            input.buyer.organization_id,
+        ),
+    ] {
+        if let Some(id) = id
+            && organizations::Entity::find_by_id(id)
+                .one(txn)
+                .await?
+                .is_none()
+        {
+            errors.push(FieldError::new(field, "no organization has this id"));
+        }
+    }
+    if let Some(id) = input.result_id
+        && results::Entity::find_by_id(id).one(txn).await?.is_none()
+    {
+        errors.push(FieldError::new(
+            "contract.result_id",
+            "no result has this id",
+        ));
+    }
+    if let Some(id) = input.demand_id
+        && demands::Entity::find_by_id(id).one(txn).await?.is_none()
+    {
+        errors.push(FieldError::new(
+            "contract.demand_id",
+            "no demand has this id",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
 
 /// An earlier version of a contract.

@@ -862,7 +862,42 @@ async fn a_contract_cannot_take_over_another_brokers_deal() {
     )
     .await;
     refused("deal_id")(problem);
-    // Nor can the other broker's contracts be registered into it.
+    // The deal records the contract that closed it; an amendment cannot move the contract to
+    // another deal, nor credit an account that is not a broker's.
+    let other_deal = json_of(
+        app.post_json(
+            "/api/v1/deals",
+            &json!({"title": "另一项对接", "seller_org_id": m.seller_org,
+                    "buyer_org_id": m.buyer_org}),
+            Some(&m.broker),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let amend = format!("/api/v1/contracts/{id}/amend");
+    for (field, body) in [
+        (
+            "contract.deal_id",
+            with(other_deal["id"].as_str(), Some(&m.broker_id)),
+        ),
+        (
+            "contract.broker_id",
+            with(Some(&deal_id), Some(&uuid::Uuid::new_v4().to_string())),
+        ),
+    ] {
+        let problem = assert_problem(
+            app.post_json(
+                &amend,
+                &json!({"contract": body, "note": "更正"}),
+                Some(&m.registrar),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(error_fields(&problem), vec![field], "{problem}");
+    }
     let deal = json_of(
         app.get(&format!("/api/v1/deals/{deal_id}"), Some(&m.broker))
             .await,
