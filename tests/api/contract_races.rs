@@ -205,7 +205,7 @@ async fn registration_races(other: &str, other_status: &str, other_action: &str)
     let reason = json!({"reason_code": "unclear_price", "detail": "价款约定不明确"});
     let shots = (0..N)
         .map(|i| {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 post(
                     &format!("/api/v1/contracts/{id}/register"),
                     json!({}),
@@ -222,7 +222,11 @@ async fn registration_races(other: &str, other_status: &str, other_action: &str)
         .collect();
     let winner = one_winner(&fire(&app, shots).await);
     let contract = get(&app, &format!("/api/v1/contracts/{id}"), &m.registrar).await;
-    let (registers, others) = if winner % 2 == 0 { (1, 0) } else { (0, 1) };
+    let (registers, others) = if winner.is_multiple_of(2) {
+        (1, 0)
+    } else {
+        (0, 1)
+    };
     let expected = if registers == 1 {
         "registered"
     } else {
