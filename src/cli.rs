@@ -476,10 +476,12 @@ async fn import(settings: Settings, what: ImportWhat) -> anyhow::Result<ExitCode
             csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
         writer.write_record(["line", "field", "message"])?;
         for error in &report.errors {
+            // The field and the message can quote the imported file: no formula runs from them.
+            let safe = crate::services::reports::spreadsheet_safe;
             writer.write_record([
                 error.line.to_string(),
-                error.field.clone(),
-                error.message.clone(),
+                safe(&error.field).into_owned(),
+                safe(&error.message).into_owned(),
             ])?;
         }
         writer.flush()?;

@@ -289,7 +289,8 @@ async fn correct_contract(
     responses(
         (status = 200, description = "amended", body = ContractView),
         (status = 403, description = "not the registrar", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "not registered", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "not registered, or not at the `version` named (amended meanwhile)", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "invalid fields", body = Problem, content_type = PROBLEM),
     ))]
 async fn amend_contract(
     State(state): State<AppState>,

@@ -103,7 +103,7 @@ async fn get_deal(
         (status = 200, description = "moved", body = DealView),
         (status = 403, description = "a party, not its broker", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "unknown, or not yours to read", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "a move the stages do not allow", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "a move the stages do not allow, or the deal moved meanwhile", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn move_deal(
     State(state): State<AppState>,

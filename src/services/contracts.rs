@@ -11,7 +11,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition,
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -27,9 +27,27 @@ use crate::services::deals::{Stage, record_event};
 use crate::services::sessions::CurrentUser;
 use crate::services::{audit, indicators};
 
-/// The largest amount one contract may state: 1,000 亿元. Far above any real technology contract,
-/// and small enough that a million of them still sum within `i64`.
+/// The largest amount one contract may state: 1,000 亿元 (10¹³ fen), two thirds of Xi'an's whole
+/// yearly 技术合同交易额 target and far above the largest technology contracts reported (tens of
+/// 亿元). Sums stay within `i64` because of it: a roll-up row holds at most
+/// [`indicators::ROLLUP_CEILING_FEN`] (checked when a contract is added, so the addition of one
+/// contract cannot overflow), and every other sum over contracts (a broker's yearly totals) uses
+/// checked arithmetic and answers `409` where it would overflow. The export writes each amount by
+/// itself and sums nothing.
 pub const MAX_AMOUNT_FEN: i64 = 10_000_000_000_000;
+/// The earliest date a contract may state: 技术合同 as a registered category date from the reforms
+/// of 1985 and the 技术合同法 of 1987; a few years before them covers any older contract, and
+/// anything earlier is a typing error (or `-0001`).
+pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1980, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+/// The latest date a contract may state: a licence of a patent granted today runs 20 years at
+/// most, and the registration number has a 4-digit year; 2100 leaves room for either.
+pub const LATEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2100, 12, 31) {
+    Some(d) => d,
+    None => NaiveDate::MAX,
+};
 /// The longest `Idempotency-Key` accepted.
 pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 
@@ -312,8 +330,27 @@ pub fn validate(reference: &ReferenceData, input: &ContractInput) -> AppResult<(
             ));
         }
     }
-    if input.valid_from > input.valid_to {
+    let mut in_range = true;
+    for (field, date) in [
+        ("signed_on", input.signed_on),
+        ("valid_from", input.valid_from),
+        ("valid_to", input.valid_to),
+    ] {
+        if !(EARLIEST_DATE..=LATEST_DATE).contains(&date) {
+            in_range = false;
+            errors.push(FieldError::new(
+                field,
+                format!("a date from {EARLIEST_DATE} to {LATEST_DATE}"),
+            ));
+        }
+    }
+    if in_range && input.valid_from > input.valid_to {
         errors.push(FieldError::new("valid_to", "must not be before valid_from"));
+    } else if in_range && input.signed_on > input.valid_to {
+        errors.push(FieldError::new(
+            "signed_on",
+            "must not be after valid_to: a contract is signed before its validity ends",
+        ));
     }
     let total_valid = (0..=MAX_AMOUNT_FEN).contains(&input.total_amount_fen);
     if !total_valid {
@@ -384,11 +421,18 @@ pub fn visible_to(user: &CurrentUser) -> Condition {
 }
 
 /// Checks the links of a contract (organizations, broker, deal, result, demand) and that `user`
-/// may submit it: a broker, or an active member of the seller's organization.
+/// may submit it: a broker, or an active member of the seller's organization. `contract` is the
+/// contract being corrected (`None` for a new one).
+///
+/// A contract names a deal only when the deal is the submitter's: its broker, or an active member
+/// of its seller or buyer organization submits; the deal's seller and buyer are the contract's
+/// parties; and no other contract has closed it. The credited broker is the submitting broker or
+/// the broker of the named deal: nobody credits a broker with work the market does not show.
 async fn check_links<C: ConnectionTrait>(
     db: &C,
     user: &CurrentUser,
     input: &ContractInput,
+    contract: Option<Uuid>,
 ) -> AppResult<()> {
     let is_broker = user.user.role == Role::Broker.as_str()
         && user.user.membership == Membership::Active.as_str();
@@ -415,16 +459,43 @@ async fn check_links<C: ConnectionTrait>(
             errors.push(FieldError::new(field, "no organization has this id"));
         }
     }
-    if let Some(id) = input.broker_id {
+    let mut deal_broker = None;
+    let mut deal_ok = true;
+    if let Some(id) = input.deal_id {
+        let deal = deals::Entity::find_by_id(id).one(db).await?;
+        match deal.filter(|d| may_name_deal(user, d)) {
+            None => errors.push(FieldError::new("deal_id", "no deal of yours has this id")),
+            Some(deal)
+                if input.seller.organization_id != Some(deal.seller_org_id)
+                    || input.buyer.organization_id != Some(deal.buyer_org_id) =>
+            {
+                errors.push(FieldError::new(
+                    "deal_id",
+                    "the deal's seller and buyer organizations must be the contract's parties",
+                ));
+            }
+            Some(deal) if deal.contract_id.is_some_and(|c| Some(c) != contract) => {
+                errors.push(FieldError::new(
+                    "deal_id",
+                    "another registered contract has closed this deal",
+                ));
+            }
+            Some(deal) => deal_broker = Some(deal.broker_id),
+        }
+        deal_ok = deal_broker.is_some();
+    }
+    if let Some(id) = input.broker_id
+        && deal_ok
+    {
         let broker = users::Entity::find_by_id(id).one(db).await?;
         if broker.is_none_or(|b| b.role != Role::Broker.as_str()) {
             errors.push(FieldError::new("broker_id", "no broker has this id"));
+        } else if !(is_broker && id == user.user.id) && deal_broker != Some(id) {
+            errors.push(FieldError::new(
+                "broker_id",
+                "the credited broker is the submitting broker or the broker of the deal",
+            ));
         }
-    }
-    if let Some(id) = input.deal_id
-        && deals::Entity::find_by_id(id).one(db).await?.is_none()
-    {
-        errors.push(FieldError::new("deal_id", "no deal has this id"));
     }
     if let Some(id) = input.result_id
         && results::Entity::find_by_id(id).one(db).await?.is_none()
@@ -441,6 +512,14 @@ async fn check_links<C: ConnectionTrait>(
     } else {
         Err(AppError::Validation(errors))
     }
+}
+
+/// Whether `user` may name `deal` in a contract: its broker, or an active member of either party.
+fn may_name_deal(user: &CurrentUser, deal: &deals::Model) -> bool {
+    deal.broker_id == user.user.id
+        || user
+            .active_organization()
+            .is_some_and(|org| org == deal.seller_org_id || org == deal.buyer_org_id)
 }
 
 /// Writes the fields of `input` into `active` (everything the submitter states).
@@ -509,7 +588,7 @@ pub async fn submit(
         return Ok(done);
     }
     let txn = begin_write(db).await?;
-    check_links(&txn, user, &input).await?;
+    check_links(&txn, user, &input, None).await?;
     let now = Utc::now();
     let broker = (user.user.role == Role::Broker.as_str()).then_some(user.user.id);
     let mut active = contracts::ActiveModel {
@@ -685,9 +764,13 @@ pub(crate) fn ensure_registrar(user: &CurrentUser) -> AppResult<()> {
     }
 }
 
-/// Finds a contract for the registrar, or `404`.
+/// Finds a contract and locks its row until the transaction ends (`SELECT … FOR UPDATE` on
+/// PostgreSQL; SQLite's `BEGIN IMMEDIATE` already holds every other writer off), or `404`. A
+/// concurrent move of the same contract waits, then reads what this one wrote: every state or
+/// money move checks the state it read here.
 async fn find_for_update(txn: &DatabaseTransaction, id: Uuid) -> AppResult<contracts::Model> {
     contracts::Entity::find_by_id(id)
+        .lock_exclusive()
         .one(txn)
         .await?
         .ok_or_else(|| AppError::NotFound("no contract has this id".into()))
@@ -803,25 +886,8 @@ pub async fn register(
     active.updated_at = Set(Utc::now());
     let contract = active.update(&txn).await?;
     indicators::apply(&txn, &contract, 1).await?;
-    if let Some(deal_id) = contract.deal_id
-        && let Some(deal) = deals::Entity::find_by_id(deal_id).one(&txn).await?
-        && deal.stage != Stage::Registered.as_str()
-    {
-        let from = deal.stage.clone();
-        let mut active: deals::ActiveModel = deal.into();
-        active.stage = Set(Stage::Registered.as_str().into());
-        active.contract_id = Set(Some(contract.id));
-        active.updated_at = Set(Utc::now());
-        active.update(&txn).await?;
-        record_event(
-            &txn,
-            deal_id,
-            Some(&from),
-            Stage::Registered,
-            Some(format!("合同已登记，登记编号 {number}")),
-            None,
-        )
-        .await?;
+    if let Some(deal_id) = contract.deal_id {
+        close_deal(&txn, deal_id, contract.id, &number).await?;
     }
     audit::record(
         &txn,
@@ -834,6 +900,58 @@ pub async fn register(
     .await?;
     txn.commit().await?;
     Ok(contract)
+}
+
+/// Closes the deal of a contract being registered: a compare-and-set on the stage it read, so a
+/// concurrent move of the deal either lands before (and the registration closes the deal from
+/// there) or finds the deal registered and gets `409`. A deal another contract closed stays
+/// closed by it: this registration gets `409`.
+async fn close_deal(
+    txn: &DatabaseTransaction,
+    deal_id: Uuid,
+    contract_id: Uuid,
+    number: &str,
+) -> AppResult<()> {
+    let Some(deal) = deals::Entity::find_by_id(deal_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+    else {
+        return Ok(());
+    };
+    if deal.contract_id.is_some_and(|c| c != contract_id)
+        || deal.stage == Stage::Registered.as_str()
+    {
+        return Err(AppError::Conflict(
+            "another registered contract has closed this contract's deal: ask for a correction of deal_id".into(),
+        ));
+    }
+    let closed = deals::Entity::update_many()
+        .col_expr(
+            deals::Column::Stage,
+            Expr::value(Stage::Registered.as_str()),
+        )
+        .col_expr(deals::Column::ContractId, Expr::value(contract_id))
+        .col_expr(deals::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(deals::Column::Id.eq(deal_id))
+        .filter(deals::Column::Stage.eq(deal.stage.as_str()))
+        .exec(txn)
+        .await?;
+    if closed.rows_affected != 1 {
+        return Err(AppError::Conflict(
+            "the contract's deal moved meanwhile; try again".into(),
+        ));
+    }
+    record_event(
+        txn,
+        deal_id,
+        Some(&deal.stage),
+        Stage::Registered,
+        Some(format!("合同已登记，登记编号 {number}")),
+        None,
+    )
+    .await?;
+    Ok(())
 }
 
 /// `POST /api/v1/contracts/{id}/reject` and `/request-correction`.
@@ -942,7 +1060,7 @@ pub async fn correct(
             "only the submitter corrects a contract".into(),
         ));
     }
-    check_links(&txn, user, &input).await?;
+    check_links(&txn, user, &input, Some(id)).await?;
     claim(
         &txn,
         id,
@@ -971,6 +1089,10 @@ pub struct AmendmentInput {
     pub contract: ContractInput,
     /// Why it changed, 1–2,000 characters.
     pub note: String,
+    /// The version being amended, as read: when given, an amendment of any other version (one
+    /// somebody amended meanwhile) is a `409` instead of replacing the newer text unseen.
+    #[serde(default)]
+    pub version: Option<i32>,
 }
 
 /// Amends a registered contract: the earlier version is kept, the registration number and date
@@ -995,15 +1117,35 @@ pub async fn amend(
             "only a registered contract is amended".into(),
         ));
     }
+    check_amended_links(&txn, &contract, &input.contract).await?;
+    if input.version.is_some_and(|v| v != contract.version) {
+        return Err(AppError::Conflict(format!(
+            "the contract is at version {}: read it again before amending it",
+            contract.version
+        )));
+    }
     if contract.seller_region_code.get(..4) != input.contract.seller.region_code.get(..4) {
         return Err(AppError::field(
             "contract.seller.region_code",
             "an amendment keeps the seller's region: the registration number depends on it",
         ));
     }
+    // Under the row lock nobody else moves the version; the compare-and-set on it keeps an
+    // amendment exact even where the lock is not taken.
+    let version = contract.version + 1;
+    let moved = contracts::Entity::update_many()
+        .col_expr(contracts::Column::Version, Expr::value(version))
+        .filter(contracts::Column::Id.eq(id))
+        .filter(contracts::Column::Version.eq(contract.version))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(AppError::Conflict(
+            "the contract was amended meanwhile; read it again".into(),
+        ));
+    }
     keep_version(&txn, &contract, Some(note.clone()), user.user.id).await?;
     indicators::apply(&txn, &contract, -1).await?;
-    let version = contract.version + 1;
     let broker = contract.broker_id;
     let mut active: contracts::ActiveModel = contract.into();
     set_fields(&mut active, &input.contract, broker);
@@ -1022,6 +1164,74 @@ pub async fn amend(
     .await?;
     txn.commit().await?;
     Ok(contract)
+}
+
+/// The links an amendment states: the deal stays the one the registration closed (moving the
+/// contract to another deal would leave that deal open and this one closed by nothing), and every
+/// other link names something that exists (a broker for `broker_id`), each field named.
+async fn check_amended_links(
+    txn: &DatabaseTransaction,
+    contract: &contracts::Model,
+    input: &ContractInput,
+) -> AppResult<()> {
+    let mut errors = Vec::new();
+    if input.deal_id != contract.deal_id {
+        errors.push(FieldError::new(
+            "contract.deal_id",
+            "an amendment keeps the deal the registration closed",
+        ));
+    }
+    if let Some(id) = input.broker_id
+        && users::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .is_none_or(|b| b.role != Role::Broker.as_str())
+    {
+        errors.push(FieldError::new(
+            "contract.broker_id",
+            "no broker has this id",
+        ));
+    }
+    for (field, id) in [
+        (
+            "contract.seller.organization_id",
+            input.seller.organization_id,
+        ),
+        (
+            "contract.buyer.organization_id",
+            input.buyer.organization_id,
+        ),
+    ] {
+        if let Some(id) = id
+            && organizations::Entity::find_by_id(id)
+                .one(txn)
+                .await?
+                .is_none()
+        {
+            errors.push(FieldError::new(field, "no organization has this id"));
+        }
+    }
+    if let Some(id) = input.result_id
+        && results::Entity::find_by_id(id).one(txn).await?.is_none()
+    {
+        errors.push(FieldError::new(
+            "contract.result_id",
+            "no result has this id",
+        ));
+    }
+    if let Some(id) = input.demand_id
+        && demands::Entity::find_by_id(id).one(txn).await?.is_none()
+    {
+        errors.push(FieldError::new(
+            "contract.demand_id",
+            "no demand has this id",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
 
 /// An earlier version of a contract.

@@ -2,6 +2,7 @@
 //! registered contract. Every move is an event with a note, kept forever.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition,
     ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -198,10 +199,14 @@ pub async fn open(
     if title.is_empty() || title.chars().count() > 200 {
         errors.push(FieldError::new("title", "1 to 200 characters"));
     }
-    if input.expected_amount_fen.is_some_and(|a| a < 0) {
+    let max = crate::services::contracts::MAX_AMOUNT_FEN;
+    if input
+        .expected_amount_fen
+        .is_some_and(|a| !(0..=max).contains(&a))
+    {
         errors.push(FieldError::new(
             "expected_amount_fen",
-            "must not be negative",
+            format!("an integer number of fen from 0 to {max}, like a contract's amount"),
         ));
     }
     if input.seller_org_id == input.buyer_org_id {
@@ -315,10 +320,27 @@ pub async fn move_stage(
             input.stage.as_str()
         )));
     }
-    let mut active: deals::ActiveModel = deal.clone().into();
-    active.stage = Set(input.stage.as_str().into());
-    active.updated_at = Set(Utc::now());
-    let deal = active.update(&txn).await?;
+    // A compare-and-set on the stage read: of two concurrent moves (or a move and the
+    // registration that closes the deal) only the first moves it; the other gets `409`.
+    let now = Utc::now();
+    let moved = deals::Entity::update_many()
+        .col_expr(deals::Column::Stage, Expr::value(input.stage.as_str()))
+        .col_expr(deals::Column::UpdatedAt, Expr::value(now))
+        .filter(deals::Column::Id.eq(id))
+        .filter(deals::Column::Stage.eq(deal.stage.as_str()))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(AppError::Conflict(format!(
+            "the deal moved from {} meanwhile; read it again",
+            from.as_str()
+        )));
+    }
+    let deal = deals::Model {
+        stage: input.stage.as_str().into(),
+        updated_at: now,
+        ..deal
+    };
     record_event(
         &txn,
         id,
@@ -468,8 +490,20 @@ pub async fn performance(
             ..Default::default()
         });
         entry.registered_contracts += 1;
-        entry.total_amount_fen += contract.total_amount_fen;
-        entry.technical_amount_fen += contract.technical_amount_fen;
+        // Unbounded in count: checked, and a clear answer rather than a wrapped total.
+        let overflow = || {
+            AppError::Conflict(format!(
+                "the broker's contracts of {year} sum beyond what one figure holds"
+            ))
+        };
+        entry.total_amount_fen = entry
+            .total_amount_fen
+            .checked_add(contract.total_amount_fen)
+            .ok_or_else(overflow)?;
+        entry.technical_amount_fen = entry
+            .technical_amount_fen
+            .checked_add(contract.technical_amount_fen)
+            .ok_or_else(overflow)?;
     }
     Ok(BrokerPerformance {
         broker_id,

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::entity::contracts;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::reference::ReferenceData;
 
 /// The region-code prefix of Xi'an.
@@ -158,11 +158,35 @@ fn rollup_keys(contract: &contracts::Model) -> Vec<RollupKey> {
     keys
 }
 
+/// The most a roll-up row may hold, in fen (and in contracts). Any figure read from the roll-ups
+/// sums at most the twelve months of one row key (a year, a quarter, one group of a breakdown;
+/// the breakdown groups of one dimension together count each contract once, like its `all`
+/// row), so twelve rows at this ceiling stay below `i64::MAX`: no sum of stored rows overflows.
+/// One contract adds at most `MAX_AMOUNT_FEN` (10¹³), so the guarded addition itself cannot
+/// overflow either. Reaching it takes 7,686 万亿元 of contracts in one month (some fifty years of
+/// the whole country's GDP): the registration that would cross it is refused with `409` instead.
+pub const ROLLUP_CEILING_FEN: i64 = i64::MAX / 12;
+
 /// Sums per roll-up row: contracts, total fen, technical fen.
 type Sums = std::collections::BTreeMap<RollupKey, (i64, i64, i64)>;
 
-/// Writes `sums` into the roll-ups, adding to what is there.
-async fn add_to_rollups<C: ConnectionTrait>(db: &C, sums: &Sums) -> Result<(), DbErr> {
+/// Writes `sums` into the roll-ups, adding to what is there. A row that would pass
+/// [`ROLLUP_CEILING_FEN`] is not written (the upsert's condition refuses it in the database, atomic
+/// with concurrent additions) and the whole write answers `409`, for the caller's transaction to
+/// roll back.
+async fn add_to_rollups<C: ConnectionTrait>(db: &C, sums: &Sums) -> AppResult<()> {
+    let full = || {
+        AppError::Conflict(format!(
+            "an indicator roll-up would pass {ROLLUP_CEILING_FEN} fen; nothing was changed"
+        ))
+    };
+    let within = |v: i64| (-ROLLUP_CEILING_FEN..=ROLLUP_CEILING_FEN).contains(&v);
+    if sums
+        .values()
+        .any(|(count, total, technical)| !within(*count) || !within(*total) || !within(*technical))
+    {
+        return Err(full());
+    }
     let rows: Vec<_> = sums.iter().collect();
     // A few hundred rows per statement keeps every database under its bind-parameter limit.
     for chunk in rows.chunks(500) {
@@ -195,13 +219,28 @@ async fn add_to_rollups<C: ConnectionTrait>(db: &C, sums: &Sums) -> Result<(), D
                 Expr::col(("indicator_rollups", column)).add(Expr::col(("excluded", column))),
             )
         };
+        // Both sides are within the ceiling, so their sum cannot overflow while it is compared.
+        let fits = |column: &'static str| {
+            Expr::col(("indicator_rollups", column))
+                .add(Expr::col(("excluded", column)))
+                .lte(ROLLUP_CEILING_FEN)
+        };
         insert.on_conflict(
             OnConflict::columns(["year", "direction", "dimension", "key", "month"])
                 .values([add("contracts"), add("total_fen"), add("technical_fen")])
+                .action_and_where(
+                    fits("contracts")
+                        .and(fits("total_fen"))
+                        .and(fits("technical_fen")),
+                )
                 .to_owned(),
         );
-        db.execute_raw(db.get_database_backend().build(&insert))
+        let written = db
+            .execute_raw(db.get_database_backend().build(&insert))
             .await?;
+        if written.rows_affected() < chunk.len() as u64 {
+            return Err(full());
+        }
     }
     Ok(())
 }
@@ -211,7 +250,7 @@ pub async fn apply<C: ConnectionTrait>(
     db: &C,
     contract: &contracts::Model,
     sign: i64,
-) -> Result<(), DbErr> {
+) -> AppResult<()> {
     let sums: Sums = rollup_keys(contract)
         .into_iter()
         .map(|key| {
@@ -240,9 +279,16 @@ async fn recompute<C: ConnectionTrait + sea_orm::StreamTrait>(db: &C) -> Result<
     while let Some(contract) = stream.try_next().await? {
         for key in rollup_keys(&contract) {
             let entry = sums.entry(key).or_default();
-            entry.0 += 1;
-            entry.1 += contract.total_amount_fen;
-            entry.2 += contract.technical_amount_fen;
+            let overflow = || DbErr::Custom("a recomputed roll-up overflows i64".into());
+            entry.0 = entry.0.checked_add(1).ok_or_else(overflow)?;
+            entry.1 = entry
+                .1
+                .checked_add(contract.total_amount_fen)
+                .ok_or_else(overflow)?;
+            entry.2 = entry
+                .2
+                .checked_add(contract.technical_amount_fen)
+                .ok_or_else(overflow)?;
         }
     }
     Ok(sums)

@@ -128,6 +128,18 @@ pub fn yuan_text(fen: i64) -> String {
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
+/// Text for a CSV cell that no spreadsheet runs as a formula (CSV injection): a cell starting
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return (OWASP's list) gets a leading apostrophe,
+/// which Excel and LibreOffice show as text and which a reader can strip. Only text cells go
+/// through it: amounts and counts are our own digits and stay exact.
+pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 fn write_csv(sheet: &Sheet) -> AppResult<Vec<u8>> {
     let mut out = "\u{feff}".as_bytes().to_vec();
     {
@@ -137,7 +149,7 @@ fn write_csv(sheet: &Sheet) -> AppResult<Vec<u8>> {
         for row in &sheet.rows {
             writer
                 .write_record(row.iter().map(|cell| match cell {
-                    Cell::Text(text) => text.clone(),
+                    Cell::Text(text) => spreadsheet_safe(text).into_owned(),
                     Cell::Count(n) => n.to_string(),
                     Cell::Yuan(fen) => yuan_text(*fen),
                 }))
@@ -487,6 +499,16 @@ mod tests {
         assert_eq!(yuan_text(-101), "-1.01");
         assert_eq!(yuan_text(i64::MIN), "-92233720368547758.08");
         assert_eq!(yuan_text(10_000_000_000_000), "100000000000.00");
+    }
+
+    #[test]
+    fn formulas_are_written_as_text_and_other_text_as_it_is() {
+        for formula in ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1"] {
+            assert_eq!(super::spreadsheet_safe(formula), format!("'{formula}"));
+        }
+        for text in ["西安交通大学", "a=b", " =1", "'quoted", ""] {
+            assert_eq!(super::spreadsheet_safe(text), text);
+        }
     }
 
     #[test]

@@ -760,3 +760,276 @@ async fn every_breakdown_sums_to_the_total_of_the_registered_contracts() {
         "the roll-ups are reproducible from the contracts"
     );
 }
+
+#[tokio::test]
+async fn a_contract_cannot_take_over_another_brokers_deal() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let (other_broker, other_user) = member(
+        &app,
+        "k2@agency.test",
+        "broker",
+        "另一技术转移中心",
+        "transfer_agency",
+    )
+    .await;
+    let other_broker_id = other_user["id"].as_str().expect("id").to_owned();
+    let deal = json_of(
+        app.post_json(
+            "/api/v1/deals",
+            &json!({"title": "伺服电机控制技术对接", "seller_org_id": m.seller_org,
+                    "buyer_org_id": m.buyer_org}),
+            Some(&m.broker),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let deal_id = deal["id"].as_str().expect("id").to_owned();
+    let with = |deal: Option<&str>, broker: Option<&str>| {
+        let mut body = contract_body(&m, 1_000, 0);
+        if let Some(deal) = deal {
+            body["deal_id"] = json!(deal);
+        }
+        if let Some(broker) = broker {
+            body["broker_id"] = json!(broker);
+        }
+        body
+    };
+    let refused = |field: &'static str| {
+        move |problem: Value| assert_eq!(error_fields(&problem), vec![field], "{problem}")
+    };
+    // Another broker names the deal, with or without crediting its broker.
+    for body in [
+        with(Some(&deal_id), None),
+        with(Some(&deal_id), Some(&m.broker_id)),
+    ] {
+        let problem = assert_problem(
+            submit(&app, &other_broker, None, &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        refused("deal_id")(problem);
+    }
+    // The seller credits a broker that is neither the submitter nor the deal's broker.
+    for body in [
+        with(Some(&deal_id), Some(&other_broker_id)),
+        with(None, Some(&other_broker_id)),
+    ] {
+        let problem = assert_problem(
+            submit(&app, &m.seller, None, &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        refused("broker_id")(problem);
+    }
+    // The deal's parties are the contract's parties.
+    let mut wrong_buyer = with(Some(&deal_id), None);
+    wrong_buyer["buyer"]["organization_id"] = json!(null);
+    let problem = assert_problem(
+        submit(&app, &m.seller, None, &wrong_buyer).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    refused("deal_id")(problem);
+    // The seller names the deal and credits its broker; the registration closes the deal.
+    let contract = json_of(
+        submit(
+            &app,
+            &m.seller,
+            None,
+            &with(Some(&deal_id), Some(&m.broker_id)),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = contract["id"].as_str().expect("id").to_owned();
+    json_of(
+        app.post_json(
+            &format!("/api/v1/contracts/{id}/register"),
+            &json!({}),
+            Some(&m.registrar),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    // A deal closed by a contract cannot be claimed again, not even by its own broker.
+    let problem = assert_problem(
+        submit(&app, &m.broker, None, &with(Some(&deal_id), None)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    refused("deal_id")(problem);
+    // The deal records the contract that closed it; an amendment cannot move the contract to
+    // another deal, nor credit an account that is not a broker's.
+    let other_deal = json_of(
+        app.post_json(
+            "/api/v1/deals",
+            &json!({"title": "另一项对接", "seller_org_id": m.seller_org,
+                    "buyer_org_id": m.buyer_org}),
+            Some(&m.broker),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let amend = format!("/api/v1/contracts/{id}/amend");
+    for (field, body) in [
+        (
+            "contract.deal_id",
+            with(other_deal["id"].as_str(), Some(&m.broker_id)),
+        ),
+        (
+            "contract.broker_id",
+            with(Some(&deal_id), Some(&uuid::Uuid::new_v4().to_string())),
+        ),
+    ] {
+        let problem = assert_problem(
+            app.post_json(
+                &amend,
+                &json!({"contract": body, "note": "更正"}),
+                Some(&m.registrar),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(error_fields(&problem), vec![field], "{problem}");
+    }
+    let deal = json_of(
+        app.get(&format!("/api/v1/deals/{deal_id}"), Some(&m.broker))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(deal["contract_id"], json!(id));
+}
+
+#[tokio::test]
+async fn dates_and_amounts_out_of_range_are_named() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    for field in ["signed_on", "valid_from", "valid_to"] {
+        for date in ["-0001-01-01", "+262142-12-31", "1979-12-31", "2101-01-01"] {
+            let mut body = contract_body(&m, 100, 0);
+            body[field] = json!(date);
+            // Keep the other dates in order so that only the bound is at fault.
+            if field == "valid_from" && date > "2" {
+                body["valid_to"] = json!("2100-12-31");
+            }
+            let problem = assert_problem(
+                submit(&app, &m.seller, None, &body).await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+            assert!(
+                error_fields(&problem).contains(&field.to_owned()),
+                "{field}={date}: {problem}"
+            );
+        }
+    }
+    // Signed after the end of its validity.
+    let mut late = contract_body(&m, 100, 0);
+    late["signed_on"] = json!("2027-03-02");
+    let problem = assert_problem(
+        submit(&app, &m.seller, None, &late).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["signed_on"]);
+    // The widest range accepted.
+    let mut wide = contract_body(&m, 100, 0);
+    wide["signed_on"] = json!("1980-01-01");
+    wide["valid_from"] = json!("1980-01-01");
+    wide["valid_to"] = json!("2100-12-31");
+    assert_eq!(
+        submit(&app, &m.seller, None, &wide).await.status(),
+        StatusCode::CREATED
+    );
+    for (field, total, non_technical) in [
+        ("total_amount_fen", i64::MAX, 0),
+        ("total_amount_fen", contracts::MAX_AMOUNT_FEN + 1, 0),
+        ("non_technical_fen", 100, i64::MAX),
+        ("total_amount_fen", i64::MIN, 0),
+    ] {
+        let problem = assert_problem(
+            submit(
+                &app,
+                &m.seller,
+                None,
+                &contract_body(&m, total, non_technical),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(
+            error_fields(&problem).contains(&field.to_owned()),
+            "{problem}"
+        );
+    }
+    // A deal's expected amount is bounded like a contract's.
+    for expected in [i64::MAX, contracts::MAX_AMOUNT_FEN + 1, -1] {
+        let problem = assert_problem(
+            app.post_json(
+                "/api/v1/deals",
+                &json!({"title": "对接", "seller_org_id": m.seller_org,
+                        "buyer_org_id": m.buyer_org, "expected_amount_fen": expected}),
+                Some(&m.broker),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(error_fields(&problem), vec!["expected_amount_fen"]);
+    }
+}
+
+#[tokio::test]
+async fn a_registration_that_would_overflow_a_roll_up_is_refused_and_writes_nothing() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let created = json_of(
+        submit(
+            &app,
+            &m.seller,
+            None,
+            &contract_body(&m, contracts::MAX_AMOUNT_FEN, 0),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    // This month's outflow total is already at the ceiling of a roll-up row.
+    let today = contracts::today_in_china();
+    let ceiling = techmarket::services::indicators::ROLLUP_CEILING_FEN;
+    let insert = format!(
+        "INSERT INTO indicator_rollups (year, month, direction, dimension, key, contracts, \
+         total_fen, technical_fen) VALUES ({}, {}, 'outflow', 'all', '', 1, {ceiling}, 0)",
+        chrono::Datelike::year(&today),
+        chrono::Datelike::month(&today)
+    );
+    app.db().execute_unprepared(&insert).await.expect("insert");
+    assert_problem(
+        app.post_json(
+            &format!("/api/v1/contracts/{id}/register"),
+            &json!({}),
+            Some(&m.registrar),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let contract = json_of(
+        app.get(&format!("/api/v1/contracts/{id}"), Some(&m.registrar))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(contract["status"], "submitted");
+    assert!(contract["registration_no"].is_null());
+}

