@@ -47,6 +47,20 @@ pub struct Settings {
     pub search_rate_per_second: u32,
     /// How many searches a client may make at once before the average applies.
     pub search_burst: u32,
+    /// Milliseconds a client has to send a whole request head (request line and headers), from
+    /// the connection's start or from the first byte of each further request; a slower client is
+    /// answered `408` and disconnected. 0 turns the limit off.
+    pub header_read_timeout_ms: u64,
+    /// Milliseconds a keep-alive connection may stay open with no request in flight and nothing
+    /// sent either way before it is closed. 0 turns the limit off.
+    pub idle_timeout_ms: u64,
+    /// Connections served at once by this process; more wait in the kernel's backlog until one
+    /// closes. 0 turns the cap off.
+    pub max_connections: usize,
+    /// Longest request line (method, address with its query, version) in bytes; longer: `414`.
+    pub max_request_line_bytes: usize,
+    /// Largest request head (request line and all headers) in bytes; larger: `431`.
+    pub max_header_bytes: usize,
 }
 
 impl Default for Settings {
@@ -69,6 +83,11 @@ impl Default for Settings {
             registration_point: 1,
             search_rate_per_second: 20,
             search_burst: 60,
+            header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 512,
+            max_request_line_bytes: 16 * 1024,
+            max_header_bytes: 64 * 1024,
         }
     }
 }

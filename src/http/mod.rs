@@ -8,6 +8,7 @@ mod contracts;
 mod deals;
 mod demands;
 mod docs;
+pub mod edge;
 pub mod extract;
 mod health;
 mod imports;

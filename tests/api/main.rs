@@ -16,6 +16,7 @@ mod faults;
 mod helpers;
 mod imports;
 mod lifecycle;
+mod limits;
 mod nodes;
 mod organizations;
 mod qualifications;
