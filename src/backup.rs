@@ -139,8 +139,8 @@ pub async fn backup(settings: &Settings, out: &Path) -> anyhow::Result<BackupRep
             let db = crate::db::connect(settings).await?;
             // An absolute path never starts with `file:`, so SQLite cannot read it as a URI
             // (which it would percent-decode): the file written is the file named.
-            let absolute = std::path::absolute(out)
-                .with_context(|| format!("resolving {}", out.display()))?;
+            let absolute =
+                std::path::absolute(out).with_context(|| format!("resolving {}", out.display()))?;
             let target = absolute.to_str().context("the backup path is not UTF-8")?;
             // VACUUM INTO copies the database as one read transaction sees it, while writers go on.
             db.execute_raw(Statement::from_sql_and_values(
@@ -340,8 +340,14 @@ mod tests {
 
     #[test]
     fn operands_never_look_like_options() {
-        assert_eq!(operand(Path::new("--version")), PathBuf::from("./--version"));
-        assert_eq!(operand(Path::new("good%2Edb")), PathBuf::from("./good%2Edb"));
+        assert_eq!(
+            operand(Path::new("--version")),
+            PathBuf::from("./--version")
+        );
+        assert_eq!(
+            operand(Path::new("good%2Edb")),
+            PathBuf::from("./good%2Edb")
+        );
         assert_eq!(operand(Path::new("/tmp/-x")), PathBuf::from("/tmp/-x"));
         assert_eq!(
             sqlite_file("sqlite://data/tech%2Emarket.db?mode=rwc"),

@@ -86,8 +86,12 @@ impl Default for Settings {
             header_read_timeout_ms: 10_000,
             idle_timeout_ms: 60_000,
             max_connections: 512,
-            max_request_line_bytes: 16 * 1024,
-            max_header_bytes: 64 * 1024,
+            // Just under hyper's fixed 64 KiB limit on the address, so that every address too
+            // long gets our problem answer, and well above the longest the API needs (a search
+            // for 10 KB of Chinese text is 32 KB percent-encoded).
+            max_request_line_bytes: 60 * 1024,
+            // Under hyper's own buffer (about 408 KB), for the same reason.
+            max_header_bytes: 96 * 1024,
         }
     }
 }

@@ -253,6 +253,8 @@ pub struct EdgeStream {
     refusal: Option<(Vec<u8>, usize)>,
     /// After a refusal, how many bytes were read and dropped while closing.
     lingering: Option<usize>,
+    /// A flush found a deadline passed and woke the task for a read that has not come yet.
+    woke_for_read: bool,
 }
 
 /// How long a refused connection is read (and what it sends dropped) before it is closed.
@@ -281,6 +283,7 @@ impl EdgeStream {
             ended: false,
             refusal: None,
             lingering: None,
+            woke_for_read: false,
         }
     }
 
@@ -433,7 +436,9 @@ impl EdgeStream {
         let limit = self.limits.max_head;
         self.refuse(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            format!("the request's headers are too large: at most {limit} bytes (max_header_bytes)"),
+            format!(
+                "the request's headers are too large: at most {limit} bytes (max_header_bytes)"
+            ),
         );
     }
 
@@ -484,7 +489,10 @@ impl EdgeStream {
             if deadline <= Instant::now() {
                 return Poll::Ready(());
             }
-            if self.armed.is_none_or(|armed| armed > deadline || armed <= Instant::now()) {
+            if self
+                .armed
+                .is_none_or(|armed| armed > deadline || armed <= Instant::now())
+            {
                 self.timer.as_mut().reset(deadline);
                 self.armed = Some(deadline);
             }
@@ -609,6 +617,7 @@ impl AsyncRead for EdgeStream {
         out: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        this.woke_for_read = false;
         loop {
             if this.released_at < this.released.len() {
                 let n = out.remaining().min(this.released.len() - this.released_at);
@@ -676,8 +685,10 @@ impl AsyncWrite for EdgeStream {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        // A deadline that has passed is acted on by the next read, which the wake-up brings.
-        if this.poll_deadline(cx).is_ready() {
+        // A deadline that has passed is acted on by the next read, which the wake-up brings; once
+        // per read, so that a connection hyper does not read now cannot spin.
+        if !this.woke_for_read && this.poll_deadline(cx).is_ready() {
+            this.woke_for_read = true;
             cx.waker().wake_by_ref();
         }
         Pin::new(&mut this.tcp).poll_flush(cx)

@@ -330,7 +330,10 @@ mod tests {
                     )
                 }),
             )
-            .layer(middleware::from_fn_with_state(1024usize, problem_for_bare_errors))
+            .layer(middleware::from_fn_with_state(
+                1024usize,
+                problem_for_bare_errors,
+            ))
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
         let request = Request::builder()
             .uri("/big")
@@ -344,6 +347,10 @@ mod tests {
         assert!(bytes.len() > 64 * 1024, "{} bytes", bytes.len());
         let problem: serde_json::Value = serde_json::from_slice(&bytes).expect("problem json");
         assert_eq!(problem["errors"].as_array().map(Vec::len), Some(fields));
-        assert!(problem["request_id"].is_string(), "{}", problem["request_id"]);
+        assert!(
+            problem["request_id"].is_string(),
+            "{}",
+            problem["request_id"]
+        );
     }
 }

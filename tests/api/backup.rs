@@ -237,12 +237,23 @@ async fn restore_checks_and_installs_the_file_it_is_given_never_a_decoded_name()
     }
     let tmp = tempfile::tempdir().expect("tmp");
     let data_dir = tmp.path().join("data");
-    let good = tmp.path().join("good.db");
-    let migrated = techmarket(&data_dir, Some(&format!("sqlite://{}?mode=rwc", good.display())))
+    // A backup is one self-contained file (a database just migrated may still have a WAL beside it).
+    let source = format!(
+        "sqlite://{}?mode=rwc",
+        tmp.path().join("source.db").display()
+    );
+    let migrated = techmarket(&data_dir, Some(&source))
         .arg("migrate")
         .output()
         .expect("migrate");
     assert!(migrated.status.success(), "{migrated:?}");
+    let good = tmp.path().join("good.db");
+    let backup = techmarket(&data_dir, Some(&source))
+        .args(["backup", "--out"])
+        .arg(&good)
+        .output()
+        .expect("backup");
+    assert!(backup.status.success(), "{backup:?}");
     let mut damaged = b"SQLite format 3\0".to_vec();
     damaged.extend(std::iter::repeat_n(0xA5u8, 8192));
     std::fs::write(tmp.path().join("good%2Edb"), &damaged).expect("write");
