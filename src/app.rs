@@ -117,9 +117,14 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_indexer, stop) = tokio::sync::watch::channel(false);
         let mut indexer = tokio::spawn(run_indexer(self.state.clone(), stop));
+        use axum::serve::ListenerExt;
+        let limits = crate::http::edge::Limits::of(&self.state.settings);
         let router = crate::http::router(self.state);
+        // `tap_io` does nothing to the connection; it is what gives handlers the peer address
+        // (axum's `ConnectInfo`) for a listener of our own.
+        let listener = crate::http::edge::EdgeListener::new(self.listener, limits).tap_io(|_| {});
         let served = axum::serve(
-            self.listener,
+            listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)

@@ -58,12 +58,29 @@ impl BackupKind {
     }
 }
 
-/// The file of a `sqlite://FILE?…` URL.
+/// The file of a `sqlite://FILE?…` URL, percent-decoded as sqlx decodes it when it opens the
+/// database: a URL is a URL, and the file restored into must be the file the server opens.
 fn sqlite_file(url: &str) -> PathBuf {
     let rest = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
-    PathBuf::from(rest.split('?').next().unwrap_or(rest))
+    let encoded = rest.split('?').next().unwrap_or(rest);
+    PathBuf::from(
+        percent_encoding::percent_decode_str(encoded)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
+}
+
+/// `path` as a command-line operand that no tool can read as an option: a relative path gets a
+/// `./` prefix (`--version` becomes `./--version`), an absolute one already starts with `/`.
+/// Prefixing works with every getopt, where a `--` separator depends on the tool's parser.
+fn operand(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        Path::new(".").join(path)
+    }
 }
 
 /// A PostgreSQL URL without its password, and the password (percent-decoded).
@@ -120,7 +137,11 @@ pub async fn backup(settings: &Settings, out: &Path) -> anyhow::Result<BackupRep
     match kind {
         BackupKind::Sqlite => {
             let db = crate::db::connect(settings).await?;
-            let target = out.to_str().context("the backup path is not UTF-8")?;
+            // An absolute path never starts with `file:`, so SQLite cannot read it as a URI
+            // (which it would percent-decode): the file written is the file named.
+            let absolute =
+                std::path::absolute(out).with_context(|| format!("resolving {}", out.display()))?;
+            let target = absolute.to_str().context("the backup path is not UTF-8")?;
             // VACUUM INTO copies the database as one read transaction sees it, while writers go on.
             db.execute_raw(Statement::from_sql_and_values(
                 db.get_database_backend(),
@@ -132,7 +153,8 @@ pub async fn backup(settings: &Settings, out: &Path) -> anyhow::Result<BackupRep
             db.close().await.ok();
         }
         BackupKind::Postgres => {
-            let out = out.to_owned();
+            let mut file_arg = std::ffi::OsString::from("--file=");
+            file_arg.push(operand(out));
             tokio::task::spawn_blocking(move || {
                 pg_tool(
                     "pg_dump",
@@ -141,8 +163,7 @@ pub async fn backup(settings: &Settings, out: &Path) -> anyhow::Result<BackupRep
                         "--format=custom".as_ref(),
                         "--no-owner".as_ref(),
                         "--no-privileges".as_ref(),
-                        "--file".as_ref(),
-                        out.as_os_str(),
+                        &file_arg,
                     ],
                 )
             })
@@ -164,25 +185,26 @@ async fn has_users(db: &DatabaseConnection) -> bool {
     }
 }
 
-/// Checks a SQLite backup file: readable, intact, and a techmarket database.
-async fn check_sqlite_backup(from: &Path) -> anyhow::Result<()> {
-    let url = format!("sqlite://{}?mode=ro", from.display());
-    let db = sea_orm::Database::connect(&url)
+/// Checks a SQLite database file: readable, intact, and a techmarket database. `file` is opened by
+/// its path, never through a URL: a URL would percent-decode it (`good%2Edb` would open `good.db`)
+/// and the file checked would not be the file installed. `shown` names it in errors.
+async fn check_sqlite_backup(file: &Path, shown: &Path) -> anyhow::Result<()> {
+    use sea_orm::sqlx::{self, Connection};
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(file)
+        .read_only(true);
+    let mut db = sqlx::SqliteConnection::connect_with(&options)
         .await
-        .with_context(|| format!("opening {}", from.display()))?;
-    let backend = db.get_database_backend();
-    let row = db
-        .query_one_raw(Statement::from_string(backend, "PRAGMA integrity_check"))
-        .await?
-        .context("integrity_check answered nothing")?;
-    let verdict: String = row.try_get_by_index(0)?;
-    ensure!(verdict == "ok", "{} is damaged: {verdict}", from.display());
-    db.query_one_raw(Statement::from_string(
-        backend,
-        "SELECT COUNT(*) FROM seaql_migrations",
-    ))
-    .await
-    .with_context(|| format!("{} is not a techmarket database", from.display()))?;
+        .with_context(|| format!("opening {}", shown.display()))?;
+    let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut db)
+        .await
+        .with_context(|| format!("{} is not a readable SQLite database", shown.display()))?;
+    ensure!(verdict == "ok", "{} is damaged: {verdict}", shown.display());
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM seaql_migrations")
+        .fetch_one(&mut db)
+        .await
+        .with_context(|| format!("{} is not a techmarket database", shown.display()))?;
     db.close().await.ok();
     Ok(())
 }
@@ -200,7 +222,6 @@ pub async fn restore(settings: &Settings, from: &Path, force: bool) -> anyhow::R
     );
     match kind {
         BackupKind::Sqlite => {
-            check_sqlite_backup(from).await?;
             let file = sqlite_file(&url);
             if file.exists() && !force {
                 let db = crate::db::connect(settings).await?;
@@ -215,10 +236,22 @@ pub async fn restore(settings: &Settings, from: &Path, force: bool) -> anyhow::R
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
             }
+            // The copy is what is checked and what is installed: one file, so a check cannot pass
+            // on one file and another be installed.
             let staging = file.with_extension("restoring");
             std::fs::copy(from, &staging)
                 .with_context(|| format!("copying to {}", staging.display()))?;
             std::fs::File::open(&staging)?.sync_all()?;
+            let checked = check_sqlite_backup(&staging, from).await;
+            for suffix in ["-wal", "-shm"] {
+                let mut side = staging.clone().into_os_string();
+                side.push(suffix);
+                let _ = std::fs::remove_file(side);
+            }
+            if let Err(e) = checked {
+                let _ = std::fs::remove_file(&staging);
+                return Err(e);
+            }
             // The old write-ahead log belongs to the old database.
             for suffix in ["-wal", "-shm"] {
                 let mut side = file.clone().into_os_string();
@@ -229,7 +262,7 @@ pub async fn restore(settings: &Settings, from: &Path, force: bool) -> anyhow::R
                 .with_context(|| format!("replacing {}", file.display()))?;
         }
         BackupKind::Postgres => {
-            let list = from.to_owned();
+            let list = operand(from);
             let archive = list.clone();
             let check_url = url.clone();
             // pg_restore --list reads the whole table of contents: a damaged archive fails here,
@@ -238,7 +271,8 @@ pub async fn restore(settings: &Settings, from: &Path, force: bool) -> anyhow::R
                 let output = Command::new("pg_restore")
                     .arg("--list")
                     .arg(&list)
-                    .output()?;
+                    .output()
+                    .context("running pg_restore (install the PostgreSQL client tools)")?;
                 ensure!(
                     output.status.success(),
                     "{} is not a readable pg_dump archive: {}",
@@ -302,6 +336,23 @@ mod tests {
         let (url, password) = split_password("postgres://postgres@127.0.0.1/test").expect("url");
         assert_eq!(url, "postgres://postgres@127.0.0.1/test");
         assert_eq!(password, None);
+    }
+
+    #[test]
+    fn operands_never_look_like_options() {
+        assert_eq!(
+            operand(Path::new("--version")),
+            PathBuf::from("./--version")
+        );
+        assert_eq!(
+            operand(Path::new("good%2Edb")),
+            PathBuf::from("./good%2Edb")
+        );
+        assert_eq!(operand(Path::new("/tmp/-x")), PathBuf::from("/tmp/-x"));
+        assert_eq!(
+            sqlite_file("sqlite://data/tech%2Emarket.db?mode=rwc"),
+            PathBuf::from("data/tech.market.db")
+        );
     }
 
     #[test]

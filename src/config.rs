@@ -55,6 +55,20 @@ pub struct Settings {
     pub max_import_zip_entries: usize,
     /// Longest line of an imported JSON-lines file, or row of a CSV file, in bytes.
     pub max_import_row_bytes: usize,
+    /// Milliseconds a client has to send a whole request head (request line and headers), from
+    /// the connection's start or from the first byte of each further request; a slower client is
+    /// answered `408` and disconnected. 0 turns the limit off.
+    pub header_read_timeout_ms: u64,
+    /// Milliseconds a keep-alive connection may stay open with no request in flight and nothing
+    /// sent either way before it is closed. 0 turns the limit off.
+    pub idle_timeout_ms: u64,
+    /// Connections served at once by this process; more wait in the kernel's backlog until one
+    /// closes. 0 turns the cap off.
+    pub max_connections: usize,
+    /// Longest request line (method, address with its query, version) in bytes; longer: `414`.
+    pub max_request_line_bytes: usize,
+    /// Largest request head (request line and all headers) in bytes; larger: `431`.
+    pub max_header_bytes: usize,
 }
 
 impl Default for Settings {
@@ -81,6 +95,15 @@ impl Default for Settings {
             max_import_part_bytes: 32 * 1024 * 1024,
             max_import_zip_entries: 1000,
             max_import_row_bytes: 1024 * 1024,
+            header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 512,
+            // Just under hyper's fixed 64 KiB limit on the address, so that every address too
+            // long gets our problem answer, and well above the longest the API needs (a search
+            // for 10 KB of Chinese text is 32 KB percent-encoded).
+            max_request_line_bytes: 60 * 1024,
+            // Under hyper's own buffer (about 408 KB), for the same reason.
+            max_header_bytes: 96 * 1024,
         }
     }
 }

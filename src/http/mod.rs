@@ -8,6 +8,7 @@ mod contracts;
 mod deals;
 mod demands;
 mod docs;
+pub mod edge;
 pub mod extract;
 mod health;
 mod imports;
@@ -251,9 +252,15 @@ async fn with_request_id(response: Response, request_id: Option<String>) -> Resp
         return response;
     };
     let (mut parts, body) = response.into_parts();
-    // Problem bodies are small; a larger one is passed on as it is.
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return (parts, axum::body::Body::empty()).into_response();
+    // A problem body is one our code rendered in memory (`Problem::into_response_with`), so reading
+    // it whole costs no more than it already did; a limit here would drop the body of a large
+    // problem (a 422 naming hundreds of fields) and leave `Content-Length: 0`.
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            tracing::error!(error = %e, "reading a problem body failed");
+            return (parts, axum::body::Body::empty()).into_response();
+        }
     };
     let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(serde_json::Value::Object(mut problem)) => {
@@ -300,4 +307,50 @@ pub(crate) fn download(
 /// `204 No Content`.
 pub(crate) fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::FieldError;
+    use tower::ServiceExt;
+
+    /// A problem larger than any buffer the middleware might use arrives whole, with its request id.
+    #[tokio::test]
+    async fn a_problem_over_64_kib_arrives_whole_with_its_request_id() {
+        let fields = 3000;
+        let app = Router::new()
+            .route(
+                "/big",
+                axum::routing::get(move || async move {
+                    AppError::Validation(
+                        (0..fields)
+                            .map(|i| FieldError::new(format!("items[{i}]"), "is not a known code"))
+                            .collect(),
+                    )
+                }),
+            )
+            .layer(middleware::from_fn_with_state(
+                1024usize,
+                problem_for_bare_errors,
+            ))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
+        let request = Request::builder()
+            .uri("/big")
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let response = app.oneshot(request).await.expect("answer");
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        assert!(bytes.len() > 64 * 1024, "{} bytes", bytes.len());
+        let problem: serde_json::Value = serde_json::from_slice(&bytes).expect("problem json");
+        assert_eq!(problem["errors"].as_array().map(Vec::len), Some(fields));
+        assert!(
+            problem["request_id"].is_string(),
+            "{}",
+            problem["request_id"]
+        );
+    }
 }

@@ -226,3 +226,102 @@ async fn a_backup_taken_while_writing_restores_consistent_and_whole() {
         .expect("restore");
     assert!(forced.status.success(), "{forced:?}");
 }
+
+/// A path is a path: `good%2Edb` is the file of that name, never `good.db` decoded from it, so the
+/// file checked is the file installed; a damaged file next to a good one is refused.
+#[tokio::test]
+async fn restore_checks_and_installs_the_file_it_is_given_never_a_decoded_name() {
+    if fresh_database_url().await.is_some() {
+        // SQLite files only; PostgreSQL has its own test below.
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data_dir = tmp.path().join("data");
+    // A backup is one self-contained file (a database just migrated may still have a WAL beside it).
+    let source = format!(
+        "sqlite://{}?mode=rwc",
+        tmp.path().join("source.db").display()
+    );
+    let migrated = techmarket(&data_dir, Some(&source))
+        .arg("migrate")
+        .output()
+        .expect("migrate");
+    assert!(migrated.status.success(), "{migrated:?}");
+    let good = tmp.path().join("good.db");
+    let backup = techmarket(&data_dir, Some(&source))
+        .args(["backup", "--out"])
+        .arg(&good)
+        .output()
+        .expect("backup");
+    assert!(backup.status.success(), "{backup:?}");
+    let mut damaged = b"SQLite format 3\0".to_vec();
+    damaged.extend(std::iter::repeat_n(0xA5u8, 8192));
+    std::fs::write(tmp.path().join("good%2Edb"), &damaged).expect("write");
+
+    let target = tmp.path().join("target.db");
+    let target_url = format!("sqlite://{}?mode=rwc", target.display());
+    let refused = techmarket(&data_dir, Some(&target_url))
+        .current_dir(tmp.path())
+        .args(["restore", "--from", "good%2Edb"])
+        .output()
+        .expect("restore");
+    assert!(!refused.status.success(), "{refused:?}");
+    assert!(
+        !target.exists() || std::fs::read(&target).expect("read") != damaged,
+        "the damaged file was installed"
+    );
+
+    // And the file of that name is restored when it is the good one.
+    std::fs::rename(&good, tmp.path().join("good%2Edb")).expect("rename");
+    let restored = techmarket(&data_dir, Some(&target_url))
+        .current_dir(tmp.path())
+        .args(["restore", "--force", "--from", "good%2Edb"])
+        .output()
+        .expect("restore");
+    assert!(restored.status.success(), "{restored:?}");
+}
+
+/// A path that looks like an option reaches pg_dump and pg_restore as a path: `--from=--version`
+/// reads the file `--version` (here a damaged archive, refused) instead of asking for a version.
+#[tokio::test]
+async fn backup_and_restore_paths_never_reach_pg_tools_as_options() {
+    let Some(source) = fresh_database_url().await else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data_dir = tmp.path().join("data");
+    let migrated = techmarket(&data_dir, Some(&source))
+        .arg("migrate")
+        .output()
+        .expect("migrate");
+    assert!(migrated.status.success(), "{migrated:?}");
+    std::fs::write(tmp.path().join("--version"), b"PGDMP\x01\x0e\x00garbage").expect("write");
+    let target = fresh_database_url().await.expect("database");
+    let refused = techmarket(&data_dir, Some(&target))
+        .current_dir(tmp.path())
+        .arg("restore")
+        .arg("--from=--version")
+        .output()
+        .expect("restore");
+    assert!(!refused.status.success(), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not a readable pg_dump archive"),
+        "{refused:?}"
+    );
+
+    let backup = techmarket(&data_dir, Some(&source))
+        .current_dir(tmp.path())
+        .arg("backup")
+        .arg("--out=-techmarket.dump")
+        .output()
+        .expect("backup");
+    assert!(backup.status.success(), "{backup:?}");
+    assert!(tmp.path().join("-techmarket.dump").exists());
+    let restored = techmarket(&data_dir, Some(&target))
+        .current_dir(tmp.path())
+        .arg("restore")
+        .arg("--from=-techmarket.dump")
+        .output()
+        .expect("restore");
+    assert!(restored.status.success(), "{restored:?}");
+}

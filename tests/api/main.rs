@@ -19,6 +19,7 @@ mod hostile_text;
 mod hostile_uploads;
 mod imports;
 mod lifecycle;
+mod limits;
 mod nodes;
 mod organizations;
 mod qualifications;
