@@ -13,6 +13,7 @@ mod m20261130_000005_bulk_path_indexes;
 mod m20261130_000006_create_contracts;
 mod m20261130_000007_create_qualifications;
 mod m20261130_000008_contract_list_index;
+mod m20261201_000009_lookalike_names_and_throttles;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_create_contracts::Migration),
             Box::new(m20261130_000007_create_qualifications::Migration),
             Box::new(m20261130_000008_contract_list_index::Migration),
+            Box::new(m20261201_000009_lookalike_names_and_throttles::Migration),
         ]
     }
 }

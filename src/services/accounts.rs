@@ -37,9 +37,9 @@ pub struct Registration {
         message = "must be 10 to 256 characters long"
     ))]
     pub password: String,
-    /// Name shown to other users.
+    /// Name shown to other users; invisible and control characters are refused.
     #[validate(
-        custom(function = "not_blank"),
+        custom(function = "crate::text::validate_name"),
         length(max = 100, message = "must be at most 100 characters")
     )]
     pub display_name: String,
@@ -50,25 +50,6 @@ pub struct Registration {
     /// Or create this organization and become its first member.
     #[validate(nested)]
     pub organization: Option<NewOrganization>,
-}
-
-/// A required one-line text: not empty or only spaces, and without control characters.
-pub(crate) fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
-    let fail = |code: &'static str, message: &'static str| {
-        let mut error = validator::ValidationError::new(code);
-        error.message = Some(message.into());
-        Err(error)
-    };
-    if value.trim().is_empty() {
-        return fail("blank", "must not be empty");
-    }
-    if value.chars().any(char::is_control) {
-        return fail(
-            "control",
-            "must not contain control characters or line breaks",
-        );
-    }
-    Ok(())
 }
 
 /// A user with their organization, as returned by the account services.
