@@ -30,12 +30,16 @@ pub struct Registration {
         length(max = 254, message = "must be at most 254 characters")
     )]
     pub email: String,
-    /// At least 10 characters.
-    #[validate(length(
-        min = "MIN_PASSWORD_CHARS",
-        max = "MAX_PASSWORD_CHARS",
-        message = "must be 10 to 256 characters long"
-    ))]
+    /// 10 to 256 characters, not all spaces, at least 4 different characters, not a sequence, a
+    /// repetition or one of the most common passwords.
+    #[validate(
+        length(
+            min = "MIN_PASSWORD_CHARS",
+            max = "MAX_PASSWORD_CHARS",
+            message = "must be 10 to 256 characters long"
+        ),
+        custom(function = "passwords::validate_strength")
+    )]
     pub password: String,
     /// Name shown to other users; invisible and control characters are refused.
     #[validate(
@@ -254,7 +258,7 @@ pub async fn login(
             return Err(AppError::Unauthorized("wrong e-mail or password".into()));
         }
     };
-    login_throttle::clear(db, &email).await?;
+    login_throttle::clear(db, &email, ip).await?;
 
     let txn = crate::db::begin_write(db).await?;
     let mut active: users::ActiveModel = user.into();
@@ -288,6 +292,14 @@ pub async fn create_registrar(
             "password",
             "must be 10 to 256 characters long",
         ));
+    } else if let Some(reason) = passwords::weakness(&password) {
+        errors.push(FieldError::new(
+            "password",
+            passwords::weakness_message(reason),
+        ));
+    }
+    if let Err(error) = crate::text::check_name("display_name", display_name) {
+        errors.push(error);
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
