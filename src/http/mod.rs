@@ -9,7 +9,7 @@ mod deals;
 mod demands;
 mod docs;
 pub mod extract;
-mod health;
+pub(crate) mod health;
 mod imports;
 mod indicators;
 mod matching;

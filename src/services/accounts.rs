@@ -70,8 +70,13 @@ pub async fn register(
     reference: &ReferenceData,
     settings: &Settings,
     input: Registration,
+    ip: &str,
 ) -> AppResult<(Account, IssuedToken)> {
     validate_registration(reference, &input)?;
+    // Counted after validation (a typo costs nothing) and before the e-mail is looked up, so that
+    // each probe of an e-mail costs one attempt; the password is hashed before the lookup, so a
+    // taken e-mail answers as slowly as a new one.
+    login_throttle::check_registration(db, settings, ip).await?;
     let email = normalize_email(&input.email);
     let password_hash = passwords::hash(input.password).await?;
 
@@ -82,9 +87,9 @@ pub async fn register(
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(format!(
-            "an account with the e-mail {email} already exists; log in instead"
-        )));
+        return Err(AppError::Conflict(
+            "email: this e-mail cannot be registered; if it is yours, log in instead".into(),
+        ));
     }
     let (organization, membership) = match (input.organization_id, input.organization) {
         (Some(id), None) => {

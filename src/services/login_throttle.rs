@@ -19,7 +19,7 @@ use sea_orm::{
 };
 
 use crate::config::Settings;
-use crate::entity::login_failures;
+use crate::entity::{login_failures, registration_attempts};
 use crate::error::{AppError, AppResult};
 
 /// Refuses the attempt (`429` with the seconds to wait) when a limit above is reached.
@@ -31,9 +31,8 @@ pub async fn check(
 ) -> AppResult<()> {
     let window = Duration::minutes(settings.login_window_minutes);
     let now = Utc::now();
-    let recent = || {
-        login_failures::Entity::find().filter(login_failures::Column::FailedAt.gt(now - window))
-    };
+    let recent =
+        || login_failures::Entity::find().filter(login_failures::Column::FailedAt.gt(now - window));
     let from_ip = recent().filter(login_failures::Column::Ip.eq(ip));
     if let Some(wait) = limit(db, from_ip, settings.login_max_failures_per_ip, window, now).await? {
         return Err(refused("too many failed logins from this address", wait));
@@ -136,5 +135,50 @@ pub async fn clear(db: &DatabaseConnection, email: &str, ip: &str) -> AppResult<
         .filter(login_failures::Column::Ip.eq(ip))
         .exec(db)
         .await?;
+    Ok(())
+}
+
+/// Counts a registration attempt from `ip` and refuses it (`429`) when the address made
+/// `register_max_per_ip` attempts within `register_window_minutes`: every attempt counts, whether
+/// it created an account or answered `409`, so that probing which e-mails have accounts costs
+/// the prober one attempt each. Concurrent attempts may pass the count together; the limit is a
+/// bound on probing, not an exact quota.
+pub async fn check_registration(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    ip: &str,
+) -> AppResult<()> {
+    let max = settings.register_max_per_ip;
+    if max == 0 {
+        return Ok(());
+    }
+    let window = Duration::minutes(settings.register_window_minutes.max(1));
+    let now = Utc::now();
+    registration_attempts::Entity::delete_many()
+        .filter(registration_attempts::Column::AttemptedAt.lt(now - window))
+        .exec(db)
+        .await?;
+    let recent = registration_attempts::Entity::find()
+        .filter(registration_attempts::Column::Ip.eq(ip))
+        .filter(registration_attempts::Column::AttemptedAt.gt(now - window));
+    let count = recent.clone().count(db).await?;
+    if count >= max {
+        let decisive = recent
+            .order_by_asc(registration_attempts::Column::AttemptedAt)
+            .offset(count - max)
+            .one(db)
+            .await?;
+        let wait = decisive
+            .map(|a| (a.attempted_at + window - now).num_seconds().max(1))
+            .unwrap_or(1);
+        return Err(refused("too many registrations from this address", wait));
+    }
+    registration_attempts::ActiveModel {
+        ip: Set(ip.chars().take(64).collect()),
+        attempted_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
     Ok(())
 }

@@ -15,8 +15,8 @@ use crate::entity::{organizations, users};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::reference::ReferenceData;
 use crate::services::accounts::conflict_on_unique;
-use crate::text::{check_name, name_key, validate_name};
 use crate::services::sessions::CurrentUser;
+use crate::text::{check_name, name_key, validate_name};
 
 /// A new organization, given at registration.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
