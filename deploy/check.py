@@ -195,6 +195,8 @@ def run_node(binary, args, env, database_url, label):
         environment.update(env)
         environment["TECHMARKET_DATA_DIR"] = data
         environment["TECHMARKET_LISTEN"] = "127.0.0.1:0"
+        if environment.get("TECHMARKET_METRICS_LISTEN"):
+            environment["TECHMARKET_METRICS_LISTEN"] = "127.0.0.1:0"
         if database_url:
             environment["DATABASE_URL"] = database_url
         node = subprocess.Popen(

@@ -87,6 +87,8 @@ impl AppState {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// The `metrics_listen` listener, when configured.
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Application {
@@ -97,7 +99,28 @@ impl Application {
         let listener = TcpListener::bind(&listen)
             .await
             .with_context(|| format!("binding {listen}"))?;
-        Ok(Self { listener, state })
+        let metrics_listen = state.settings.metrics_listen.clone();
+        let metrics_listener = if metrics_listen.is_empty() {
+            None
+        } else {
+            Some(
+                TcpListener::bind(&metrics_listen)
+                    .await
+                    .with_context(|| format!("binding metrics_listen {metrics_listen}"))?,
+            )
+        };
+        Ok(Self {
+            listener,
+            state,
+            metrics_listener,
+        })
+    }
+
+    /// The address `/metrics` is served on by itself (`metrics_listen`), when configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// The address actually bound.
@@ -116,9 +139,20 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_indexer, stop) = tokio::sync::watch::channel(false);
-        let mut indexer = tokio::spawn(run_indexer(self.state.clone(), stop));
         use axum::serve::ListenerExt;
         let limits = crate::http::edge::Limits::of(&self.state.settings);
+        let mut indexer = tokio::spawn(run_indexer(self.state.clone(), stop.clone()));
+        if let Some(listener) = self.metrics_listener {
+            let mut stop = stop;
+            let token = self.state.settings.metrics_token.clone();
+            tokio::spawn(crate::http::health::serve_metrics(
+                listener,
+                token,
+                async move {
+                    let _ = stop.wait_for(|stopped| *stopped).await;
+                },
+            ));
+        }
         let router = crate::http::router(self.state);
         // `tap_io` does nothing to the connection; it is what gives handlers the peer address
         // (axum's `ConnectInfo`) for a listener of our own.

@@ -17,9 +17,11 @@ pub struct Settings {
     pub listen: String,
     /// How long a login token stays valid, in hours.
     pub token_ttl_hours: i64,
-    /// Failed logins for one e-mail address within the window before logins are refused.
+    /// Failed logins for one account from one client address within the window before that address
+    /// may not try that account again (other addresses, the owner's, are not affected).
     pub login_max_failures: u64,
-    /// Failed logins from one IP address within the window before logins are refused.
+    /// Failed logins from one client address, for any accounts, within the window before that address
+    /// may not log in at all.
     pub login_max_failures_per_ip: u64,
     /// The login-throttling window, in minutes.
     pub login_window_minutes: i64,
@@ -69,6 +71,19 @@ pub struct Settings {
     pub max_request_line_bytes: usize,
     /// Largest request head (request line and all headers) in bytes; larger: `431`.
     pub max_header_bytes: usize,
+    /// Failed logins for one account from all addresses together within the window after which an
+    /// address that has failed for it must wait (a distributed attack); 0 turns this off.
+    pub login_max_failures_per_account: u64,
+    /// Registration attempts one client address may make within `register_window_minutes`; 0 turns
+    /// the limit off.
+    pub register_max_per_ip: u64,
+    /// The registration-throttling window, in minutes.
+    pub register_window_minutes: i64,
+    /// Bearer token `/metrics` requires (`Authorization: Bearer …`); empty: no token.
+    pub metrics_token: String,
+    /// Separate address serving only `/metrics` (e.g. `0.0.0.0:9464`); when set, the main address
+    /// does not serve it. Empty: `/metrics` is on the main address, and only with `metrics_token`.
+    pub metrics_listen: String,
 }
 
 impl Default for Settings {
@@ -104,6 +119,11 @@ impl Default for Settings {
             max_request_line_bytes: 60 * 1024,
             // Under hyper's own buffer (about 408 KB), for the same reason.
             max_header_bytes: 96 * 1024,
+            login_max_failures_per_account: 100,
+            register_max_per_ip: 30,
+            register_window_minutes: 60,
+            metrics_token: String::new(),
+            metrics_listen: String::new(),
         }
     }
 }

@@ -123,12 +123,10 @@ impl Membership {
     }
 }
 
-/// Folds an organization name for uniqueness: trimmed, inner whitespace collapsed, lower-cased.
+/// Folds an organization name for uniqueness: see [`crate::text::name_key`] (NFKC, format
+/// characters removed, whitespace collapsed, lower-cased).
 pub fn organization_name_key(name: &str) -> String {
-    name.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    crate::text::name_key(name)
 }
 
 /// Longest e-mail address kept (RFC 5321 path limit).

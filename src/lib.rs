@@ -20,6 +20,7 @@ pub mod reference;
 pub mod search;
 pub mod services;
 pub mod telemetry;
+pub mod text;
 pub mod views;
 
 pub use app::{AppState, Application};

@@ -14,6 +14,7 @@ mod m20261130_000006_create_contracts;
 mod m20261130_000007_create_qualifications;
 mod m20261130_000008_contract_list_index;
 mod m20261201_000009_listing_revisions;
+mod m20261201_000010_lookalike_names_and_throttles;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_create_qualifications::Migration),
             Box::new(m20261130_000008_contract_list_index::Migration),
             Box::new(m20261201_000009_listing_revisions::Migration),
+            Box::new(m20261201_000010_lookalike_names_and_throttles::Migration),
         ]
     }
 }

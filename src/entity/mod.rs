@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod policy_targets;
 pub mod reference_codes;
 pub mod reference_versions;
+pub mod registration_attempts;
 pub mod results;
 pub mod saved_searches;
 pub mod search_outbox;

@@ -31,21 +31,25 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 201, description = "registered and logged in", body = SessionView),
         (status = 409, description = "e-mail or organization name taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too many registrations from this address", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn register(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     AppJson(input): AppJson<Registration>,
 ) -> AppResult<(StatusCode, axum::Json<SessionView>)> {
     let (account, token) =
-        accounts::register(&state.db, &state.reference, &state.settings, input).await?;
+        accounts::register(&state.db, &state.reference, &state.settings, input, &ip).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(SessionView::new(account, token)),
     ))
 }
 
-/// Log in with e-mail and password. After 5 failures for one account within 15 minutes (or many from
-/// one address), answers `429` with `Retry-After`.
+/// Log in with e-mail and password. After 5 failures for one account from one address within 15
+/// minutes, that address may not try that account (other addresses may); after 50 failures from one
+/// address it may not log in at all; once an account has 100 failures from all addresses, addresses
+/// that failed for it wait. Refusals are `429` with `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts",
     request_body = Credentials,
     responses(

@@ -1,7 +1,7 @@
 //! `/healthz`, `/readyz`, `/metrics`.
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -81,10 +81,37 @@ async fn readyz(State(state): State<AppState>) -> AppResult<axum::Json<Readiness
 }
 
 /// Prometheus metrics: `http_requests_total` and `http_request_duration_seconds` by method, route
-/// and status.
+/// and status. On the main address only when `metrics_listen` is empty and `metrics_token` is set,
+/// and then only with `Authorization: Bearer <metrics_token>`; otherwise `404`.
 #[utoipa::path(get, path = "/metrics", tag = "service",
-    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
-async fn metrics() -> AppResult<impl IntoResponse> {
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+        (status = 401, description = "missing or wrong metrics token", body = crate::error::Problem,
+         content_type = "application/problem+json"),
+        (status = 404, description = "metrics are not served on this address", body = crate::error::Problem,
+         content_type = "application/problem+json"),
+    ))]
+async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> AppResult<impl IntoResponse> {
+    let settings = &state.settings;
+    if !settings.metrics_listen.is_empty() || settings.metrics_token.is_empty() {
+        return Err(AppError::NotFound(
+            "metrics are not served on this address".into(),
+        ));
+    }
+    render_metrics(&settings.metrics_token, &headers)
+}
+
+/// The metrics answer, after checking the bearer token when `token` is not empty.
+fn render_metrics(token: &str, headers: &HeaderMap) -> AppResult<impl IntoResponse + use<>> {
+    if !token.is_empty() && !bearer_matches(headers, token) {
+        return Err(AppError::Unauthorized(
+            "metrics need Authorization: Bearer <metrics_token>".into(),
+        ));
+    }
     let handle = crate::telemetry::metrics_handle()
         .ok_or_else(|| AppError::Unavailable("metrics are not recorded in this process".into()))?;
     handle.run_upkeep();
@@ -95,4 +122,38 @@ async fn metrics() -> AppResult<impl IntoResponse> {
         )],
         handle.render(),
     ))
+}
+
+/// Whether the request carries `Bearer <token>`; compares digests, so the time taken does not
+/// tell how much of a guess was right.
+fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    Sha256::digest(given.trim().as_bytes()) == Sha256::digest(token.as_bytes())
+}
+
+/// Serves only `GET /metrics` on its own listener (`metrics_listen`), with the token when one is
+/// set, until `shutdown` completes. Meant for an address the public cannot reach.
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    token: String,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let token = std::sync::Arc::new(token);
+    let router = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move |headers: HeaderMap| {
+            let token = token.clone();
+            async move { render_metrics(&token, &headers) }
+        }),
+    );
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

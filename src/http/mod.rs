@@ -10,7 +10,7 @@ mod demands;
 mod docs;
 pub mod edge;
 pub mod extract;
-mod health;
+pub(crate) mod health;
 mod imports;
 mod indicators;
 mod matching;

@@ -30,16 +30,20 @@ pub struct Registration {
         length(max = 254, message = "must be at most 254 characters")
     )]
     pub email: String,
-    /// At least 10 characters.
-    #[validate(length(
-        min = "MIN_PASSWORD_CHARS",
-        max = "MAX_PASSWORD_CHARS",
-        message = "must be 10 to 256 characters long"
-    ))]
-    pub password: String,
-    /// Name shown to other users.
+    /// 10 to 256 characters, not all spaces, at least 4 different characters, not a sequence, a
+    /// repetition or one of the most common passwords.
     #[validate(
-        custom(function = "not_blank"),
+        length(
+            min = "MIN_PASSWORD_CHARS",
+            max = "MAX_PASSWORD_CHARS",
+            message = "must be 10 to 256 characters long"
+        ),
+        custom(function = "passwords::validate_strength")
+    )]
+    pub password: String,
+    /// Name shown to other users; invisible and control characters are refused.
+    #[validate(
+        custom(function = "crate::text::validate_name"),
         length(max = 100, message = "must be at most 100 characters")
     )]
     pub display_name: String,
@@ -50,25 +54,6 @@ pub struct Registration {
     /// Or create this organization and become its first member.
     #[validate(nested)]
     pub organization: Option<NewOrganization>,
-}
-
-/// A required one-line text: not empty or only spaces, and without control characters.
-pub(crate) fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
-    let fail = |code: &'static str, message: &'static str| {
-        let mut error = validator::ValidationError::new(code);
-        error.message = Some(message.into());
-        Err(error)
-    };
-    if value.trim().is_empty() {
-        return fail("blank", "must not be empty");
-    }
-    if value.chars().any(char::is_control) {
-        return fail(
-            "control",
-            "must not contain control characters or line breaks",
-        );
-    }
-    Ok(())
 }
 
 /// A user with their organization, as returned by the account services.
@@ -85,8 +70,13 @@ pub async fn register(
     reference: &ReferenceData,
     settings: &Settings,
     input: Registration,
+    ip: &str,
 ) -> AppResult<(Account, IssuedToken)> {
     validate_registration(reference, &input)?;
+    // Counted after validation (a typo costs nothing) and before the e-mail is looked up, so that
+    // each probe of an e-mail costs one attempt; the password is hashed before the lookup, so a
+    // taken e-mail answers as slowly as a new one.
+    login_throttle::check_registration(db, settings, ip).await?;
     let email = normalize_email(&input.email);
     let password_hash = passwords::hash(input.password).await?;
 
@@ -97,9 +87,9 @@ pub async fn register(
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(format!(
-            "an account with the e-mail {email} already exists; log in instead"
-        )));
+        return Err(AppError::Conflict(
+            "email: this e-mail cannot be registered; if it is yours, log in instead".into(),
+        ));
     }
     let (organization, membership) = match (input.organization_id, input.organization) {
         (Some(id), None) => {
@@ -273,7 +263,7 @@ pub async fn login(
             return Err(AppError::Unauthorized("wrong e-mail or password".into()));
         }
     };
-    login_throttle::clear(db, &email).await?;
+    login_throttle::clear(db, &email, ip).await?;
 
     let txn = crate::db::begin_write(db).await?;
     let mut active: users::ActiveModel = user.into();
@@ -307,6 +297,14 @@ pub async fn create_registrar(
             "password",
             "must be 10 to 256 characters long",
         ));
+    } else if let Some(reason) = passwords::weakness(&password) {
+        errors.push(FieldError::new(
+            "password",
+            passwords::weakness_message(reason),
+        ));
+    }
+    if let Err(error) = crate::text::check_name("display_name", display_name) {
+        errors.push(error);
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));

@@ -11,20 +11,22 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::domain::{Membership, OrgKind, Role, organization_name_key};
+use crate::domain::{Membership, OrgKind, Role};
 use crate::entity::{organizations, users};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::reference::ReferenceData;
-use crate::services::accounts::{conflict_on_unique, not_blank};
+use crate::services::accounts::conflict_on_unique;
 use crate::services::sessions::CurrentUser;
+use crate::text::{check_name, name_key, validate_name};
 
 /// A new organization, given at registration.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganization {
-    /// Full legal name, e.g. 西安电子科技大学.
+    /// Full legal name, e.g. 西安电子科技大学. Invisible and control characters are refused; names
+    /// that differ only in width, case, spacing or invisible characters are the same organization.
     #[validate(
-        custom(function = "not_blank"),
+        custom(function = "validate_name"),
         length(max = 200, message = "must be at most 200 characters")
     )]
     pub name: String,
@@ -68,20 +70,34 @@ impl NewOrganization {
     }
 }
 
-/// Inserts a validated new organization; `409` when the name is taken.
+/// Longest name key kept (the `name_key` column); NFKC may make a key longer than its name.
+const MAX_NAME_KEY_CHARS: usize = 200;
+
+/// Inserts a validated new organization; `409` naming `organization.name` when an organization
+/// with the same name key exists (the check before the insert answers with its id; the unique
+/// index answers a concurrent insert).
 pub async fn insert_organization<C: ConnectionTrait>(
     db: &C,
     new: NewOrganization,
 ) -> AppResult<organizations::Model> {
+    // Checked here too, not only by the validator: the import and the demo loader insert through
+    // this function.
+    check_name("organization.name", &new.name).map_err(|e| AppError::Validation(vec![e]))?;
     let name = new.name.split_whitespace().collect::<Vec<_>>().join(" ");
-    let name_key = organization_name_key(&name);
+    let name_key = name_key(&name);
+    if name_key.chars().count() > MAX_NAME_KEY_CHARS {
+        return Err(AppError::field(
+            "organization.name",
+            "is too long once normalized (at most 200 characters)",
+        ));
+    }
     let taken = organizations::Entity::find()
         .filter(organizations::Column::NameKey.eq(&name_key))
         .one(db)
         .await?;
     if let Some(existing) = taken {
         return Err(AppError::Conflict(format!(
-            "an organization named {} already exists (id {}); register with its organization_id to join it",
+            "organization.name: an organization named {} already exists (id {}); register with its organization_id to join it",
             existing.name, existing.id
         )));
     }
@@ -97,7 +113,12 @@ pub async fn insert_organization<C: ConnectionTrait>(
     }
     .insert(db)
     .await
-    .map_err(|e| conflict_on_unique(e, "an organization with this name already exists"))
+    .map_err(|e| {
+        conflict_on_unique(
+            e,
+            "organization.name: an organization with this name already exists",
+        )
+    })
 }
 
 /// Filters of the organization list.
@@ -118,7 +139,7 @@ pub async fn list(
 ) -> AppResult<(Vec<organizations::Model>, u64)> {
     let mut query = organizations::Entity::find().order_by_asc(organizations::Column::Name);
     if let Some(name) = filter.name.filter(|n| !n.trim().is_empty()) {
-        query = query.filter(organizations::Column::NameKey.contains(organization_name_key(&name)));
+        query = query.filter(organizations::Column::NameKey.contains(name_key(&name)));
     }
     if let Some(kind) = filter.kind {
         query = query.filter(organizations::Column::Kind.eq(kind.as_str()));

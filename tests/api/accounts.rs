@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use techmarket::entity::{sessions, users};
 
-use crate::helpers::{assert_problem, error_fields, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_problem, error_fields, spawn_app, spawn_app_with};
 
 fn registration(email: &str) -> Value {
     json!({
@@ -526,4 +526,189 @@ async fn concurrent_registrations_all_succeed_and_a_contested_email_registers_on
             .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
         "{statuses:?}"
     );
+}
+
+/// One login attempt from `address`, behind a proxy that appended it to `X-Forwarded-For`.
+async fn login_from(app: &TestApp, address: &str, email: &str, password: &str) -> StatusCode {
+    app.client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", address)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("request")
+        .status()
+}
+
+#[tokio::test]
+async fn an_attacker_is_locked_out_while_the_owner_logs_in_from_another_address() {
+    let app = spawn_app_with(|s| s.trust_forwarded_for = true).await;
+    app.register(&registration("victim@test.cn")).await;
+    for _ in 0..5 {
+        let status = login_from(&app, "203.0.113.7", "victim@test.cn", "wrong-password!").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // The attacker's address is refused even with the right password…
+    assert_eq!(
+        login_from(
+            &app,
+            "203.0.113.7",
+            "victim@test.cn",
+            "correct-horse-battery"
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // …the owner is not, and logging in does not reset the attacker's count.
+    assert_eq!(
+        login_from(
+            &app,
+            "198.51.100.4",
+            "victim@test.cn",
+            "correct-horse-battery"
+        )
+        .await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        login_from(&app, "203.0.113.7", "victim@test.cn", "wrong-password!").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn the_registrar_is_not_locked_out_by_guesses_from_elsewhere() {
+    let app = spawn_app_with(|s| s.trust_forwarded_for = true).await;
+    app.registrar_token().await;
+    for i in 0..12 {
+        let status = login_from(
+            &app,
+            &format!("203.0.113.{}", i % 2),
+            "registrar@market.test",
+            "guess-password-1",
+        )
+        .await;
+        assert!(
+            status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS,
+            "{status}"
+        );
+    }
+    assert_eq!(
+        login_from(
+            &app,
+            "203.0.113.0",
+            "registrar@market.test",
+            "registrar-password-1"
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        login_from(
+            &app,
+            "192.0.2.10",
+            "registrar@market.test",
+            "registrar-password-1"
+        )
+        .await,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn under_a_distributed_attack_an_address_that_failed_once_waits_and_the_owner_does_not() {
+    let app = spawn_app_with(|s| {
+        s.trust_forwarded_for = true;
+        s.login_max_failures = 2;
+        s.login_max_failures_per_account = 4;
+    })
+    .await;
+    app.register(&registration("target@test.cn")).await;
+    for address in ["203.0.113.1", "203.0.113.2"] {
+        for _ in 0..2 {
+            let status = login_from(&app, address, "target@test.cn", "wrong-password!").await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+    }
+    // The account has 4 failures: a fresh address gets one guess, then waits.
+    assert_eq!(
+        login_from(&app, "203.0.113.3", "target@test.cn", "wrong-password!").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login_from(
+            &app,
+            "203.0.113.3",
+            "target@test.cn",
+            "correct-horse-battery"
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        login_from(
+            &app,
+            "198.51.100.9",
+            "target@test.cn",
+            "correct-horse-battery"
+        )
+        .await,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn weak_passwords_are_refused_with_advice() {
+    let app = spawn_app().await;
+    for weak in [
+        "1234567890",
+        "          ",
+        "aaaaaaaaaa",
+        "abcabcabcabc",
+        "qwertyuiop",
+    ] {
+        let mut body = registration("weak@test.cn");
+        body["password"] = json!(weak);
+        let problem = assert_problem(
+            app.post_json("/api/v1/auth/register", &body, None).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(error_fields(&problem), vec!["password"], "{weak:?}");
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("好的密码")),
+            "{problem}"
+        );
+    }
+    let refused = techmarket::services::accounts::create_registrar(
+        app.db(),
+        "op@market.test",
+        "1234567890".into(),
+        "登记员",
+    )
+    .await;
+    assert!(refused.is_err());
+}
+
+#[tokio::test]
+async fn registrations_from_one_address_are_throttled_whatever_they_answer() {
+    let app = spawn_app_with(|s| s.register_max_per_ip = 3).await;
+    app.register(&registration("probe@test.cn")).await;
+    for _ in 0..2 {
+        let again = app
+            .post_json(
+                "/api/v1/auth/register",
+                &registration("probe@test.cn"),
+                None,
+            )
+            .await;
+        assert_eq!(again.status(), StatusCode::CONFLICT);
+    }
+    let mut fresh = registration("fresh@test.cn");
+    fresh["organization"]["name"] = json!("长安大学");
+    let response = app.post_json("/api/v1/auth/register", &fresh, None).await;
+    assert!(response.headers().contains_key("retry-after"));
+    assert_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
 }

@@ -208,3 +208,95 @@ async fn organizations_are_listed_by_name_with_pagination() {
     )
     .await;
 }
+
+fn with_org_name(email: &str, name: &str) -> Value {
+    json!({
+        "email": email,
+        "password": "a-long-password-1",
+        "display_name": "测试用户",
+        "role": "researcher",
+        "organization": {"name": name, "kind": "university", "region_code": "610113"}
+    })
+}
+
+#[tokio::test]
+async fn invisible_characters_in_an_organization_or_display_name_are_refused_by_code_point() {
+    let app = spawn_app().await;
+    for (i, (c, shown)) in [
+        ('\u{200B}', "U+200B"),
+        ('\u{2060}', "U+2060"),
+        ('\u{FEFF}', "U+FEFF"),
+        ('\u{00AD}', "U+00AD"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = with_org_name(&format!("i{i}@test.cn"), &format!("西安电子科技大学{c}"));
+        let problem = assert_problem(
+            app.post_json("/api/v1/auth/register", &body, None).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        let error = &problem["errors"][0];
+        assert_eq!(error["field"], "organization.name", "{problem}");
+        assert!(
+            error["message"].as_str().is_some_and(|m| m.contains(shown)),
+            "{problem}"
+        );
+
+        let mut body = with_org_name(&format!("d{i}@test.cn"), &format!("某某大学{i}"));
+        body["display_name"] = json!(format!("李{c}老师"));
+        let problem = assert_problem(
+            app.post_json("/api/v1/auth/register", &body, None).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(problem["errors"][0]["field"], "display_name", "{problem}");
+    }
+    let (_, total) = techmarket::services::organizations::list(app.db(), Default::default(), 1, 10)
+        .await
+        .expect("list");
+    assert_eq!(total, 0);
+}
+
+#[tokio::test]
+async fn a_full_width_or_double_spaced_name_is_the_existing_organization() {
+    let app = spawn_app().await;
+    app.register(&with_org_name(
+        "first@test.cn",
+        "西安电子科技大学 Xidian University",
+    ))
+    .await;
+    for (i, lookalike) in [
+        "西安电子科技大学　Ｘｉｄｉａｎ　Ｕｎｉｖｅｒｓｉｔｙ",
+        "西安电子科技大学  xidian  university",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let problem = assert_problem(
+            app.post_json(
+                "/api/v1/auth/register",
+                &with_org_name(&format!("again{i}@test.cn"), lookalike),
+                None,
+            )
+            .await,
+            StatusCode::CONFLICT,
+        )
+        .await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("organization.name")),
+            "{problem}"
+        );
+    }
+    let found = app
+        .get(
+            "/api/v1/organizations?name=%EF%BC%B8%EF%BD%89%EF%BD%84%EF%BD%89%EF%BD%81%EF%BD%8E",
+            None,
+        )
+        .await;
+    let found: Value = found.json().await.expect("json");
+    assert_eq!(found["total"], 1, "{found}");
+}

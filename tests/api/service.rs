@@ -58,10 +58,10 @@ async fn a_request_id_sent_by_the_client_is_echoed() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.metrics_token = "scrape-secret".into()).await;
     app.get("/api/v1/reference", None).await;
     app.get("/api/v1/organizations/not-a-uuid", None).await;
-    let response = app.get("/metrics", None).await;
+    let response = app.get("/metrics", Some("scrape-secret")).await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.expect("text");
     assert!(text.contains("http_requests_total"), "{text}");
@@ -324,4 +324,63 @@ async fn one_address_searching_too_fast_gets_429_and_others_do_not() {
         StatusCode::OK,
         "another address has its own bucket"
     );
+}
+
+#[tokio::test]
+async fn metrics_are_not_public_by_default_and_need_the_token_when_one_is_set() {
+    let app = spawn_app().await;
+    assert_problem(app.get("/metrics", None).await, StatusCode::NOT_FOUND).await;
+    let app = spawn_app_with(|s| s.metrics_token = "scrape-secret".into()).await;
+    assert_problem(app.get("/metrics", None).await, StatusCode::UNAUTHORIZED).await;
+    assert_problem(
+        app.get("/metrics", Some("scrape-secreT")).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(
+        app.get("/metrics", Some("scrape-secret")).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn metrics_listen_serves_metrics_there_only_with_the_token_if_set() {
+    for token in ["", "scrape-secret"] {
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut settings = crate::helpers::test_settings(&data).await;
+        settings.metrics_listen = "127.0.0.1:0".into();
+        settings.metrics_token = token.into();
+        let application = techmarket::Application::build(settings)
+            .await
+            .expect("build");
+        let main = application.local_addr().expect("main address");
+        let metrics = application.metrics_addr().expect("metrics address");
+        tokio::spawn(application.run_until(std::future::pending()));
+        let client = reqwest::Client::new();
+        let on_main = client
+            .get(format!("http://{main}/metrics"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("main");
+        assert_eq!(on_main.status(), StatusCode::NOT_FOUND, "token {token:?}");
+        let mut scrape = client.get(format!("http://{metrics}/metrics"));
+        if !token.is_empty() {
+            let refused = client
+                .get(format!("http://{metrics}/metrics"))
+                .send()
+                .await
+                .expect("metrics");
+            assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+            scrape = scrape.bearer_auth(token);
+        }
+        let scraped = scrape.send().await.expect("metrics");
+        assert_eq!(scraped.status(), StatusCode::OK, "token {token:?}");
+        let other = client
+            .get(format!("http://{metrics}/api/v1/reference"))
+            .send()
+            .await
+            .expect("other");
+        assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    }
 }
