@@ -4,9 +4,13 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// The largest amount of money any field takes, in fen: 10¹³ fen = 1,000 亿元, above any single
-/// technology contract, price, budget or reward. With it, a sum of up to 900,000 amounts cannot
-/// overflow `i64` (9.2 × 10¹⁸), and sums over more rows are checked where they are made.
+/// The largest amount of money any field takes (a contract, a deal's expected value, a price, a
+/// budget, a reward): 1,000 亿元 (10¹³ fen), two thirds of Xi'an's whole yearly 技术合同交易额 target
+/// and far above the largest technology contracts reported (tens of 亿元). Sums stay within `i64`
+/// because of it: a roll-up row holds at most `indicators::ROLLUP_CEILING_FEN` (checked when a
+/// contract is added, so adding one contract cannot overflow), every other sum over contracts (a
+/// broker's yearly totals) uses checked arithmetic and answers `409` where it would overflow, and
+/// the exports write each amount by itself and sum nothing.
 pub const MAX_AMOUNT_FEN: i64 = 10_000_000_000_000;
 
 /// What a user does in the market.

@@ -344,7 +344,10 @@ fn check_row(
         }
         (Some(named), None) => {
             let new: NewOrganization = deserialize(named, "organization", line)?;
-            let errors = new.reference_errors(reference, "organization");
+            let mut errors = new.reference_errors(reference, "organization");
+            if let Err(error) = crate::text::check_name("organization.name", &new.name) {
+                errors.push(error);
+            }
             if !errors.is_empty() {
                 return Err((line, errors));
             }

@@ -27,14 +27,7 @@ use crate::services::deals::{Stage, record_event};
 use crate::services::sessions::CurrentUser;
 use crate::services::{audit, indicators};
 
-/// The largest amount one contract may state: 1,000 亿元 (10¹³ fen), two thirds of Xi'an's whole
-/// yearly 技术合同交易额 target and far above the largest technology contracts reported (tens of
-/// 亿元). Sums stay within `i64` because of it: a roll-up row holds at most
-/// [`indicators::ROLLUP_CEILING_FEN`] (checked when a contract is added, so the addition of one
-/// contract cannot overflow), and every other sum over contracts (a broker's yearly totals) uses
-/// checked arithmetic and answers `409` where it would overflow. The export writes each amount by
-/// itself and sums nothing.
-pub const MAX_AMOUNT_FEN: i64 = 10_000_000_000_000;
+pub use crate::domain::MAX_AMOUNT_FEN;
 /// The earliest date a contract may state: 技术合同 as a registered category date from the reforms
 /// of 1985 and the 技术合同法 of 1987; a few years before them covers any older contract, and
 /// anything earlier is a typing error (or `-0001`).
@@ -293,6 +286,8 @@ pub fn validate(reference: &ReferenceData, input: &ContractInput) -> AppResult<(
         let n = value.trim().chars().count();
         if n == 0 || n > max {
             errors.push(FieldError::new(field, format!("1 to {max} characters")));
+        } else if let Err(error) = crate::text::check_name(field, value) {
+            errors.push(error);
         }
     };
     text("project_name", &input.project_name, 200);

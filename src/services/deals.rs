@@ -198,8 +198,10 @@ pub async fn open(
     let title = input.title.trim().to_owned();
     if title.is_empty() || title.chars().count() > 200 {
         errors.push(FieldError::new("title", "1 to 200 characters"));
+    } else if let Err(error) = crate::text::check_name("title", &title) {
+        errors.push(error);
     }
-    let max = crate::services::contracts::MAX_AMOUNT_FEN;
+    let max = crate::domain::MAX_AMOUNT_FEN;
     if input
         .expected_amount_fen
         .is_some_and(|a| !(0..=max).contains(&a))

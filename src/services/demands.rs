@@ -104,7 +104,7 @@ impl DemandInput {
     /// `check_dates`, i.e. on creation and when a patch changes them).
     pub fn validate(&self, reference: &ReferenceData, today: Option<NaiveDate>) -> AppResult<()> {
         let mut checks = CodeChecks::new(reference);
-        checks.text("title", &self.title, 2, 200);
+        checks.name("title", &self.title, 2, 200);
         checks.text("description", &self.description, 10, 5000);
         checks.keywords("keywords", &self.keywords);
         checks.many("industry_codes", "industries", &self.industry_codes, 1, 5);

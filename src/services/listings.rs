@@ -1171,6 +1171,17 @@ impl<'a> CodeChecks<'a> {
         }
     }
 
+    /// A name people read (a listing's title): [`text`](Self::text), and no invisible or control
+    /// character ([`crate::text::check_name`]).
+    pub fn name(&mut self, field: &str, value: &str, min: usize, max: usize) {
+        self.text(field, value, min, max);
+        if let Err(error) = crate::text::check_name(field, value)
+            && !value.contains('\0')
+        {
+            self.errors.push(error);
+        }
+    }
+
     /// Keywords: up to 10, each 1–30 characters, no repeats.
     pub fn keywords(&mut self, field: &str, keywords: &[String]) {
         if keywords.len() > 10 {

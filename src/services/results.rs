@@ -135,7 +135,7 @@ impl ResultInput {
     /// Checks every field; all problems are reported at once.
     pub fn validate(&self, reference: &ReferenceData) -> AppResult<()> {
         let mut checks = CodeChecks::new(reference);
-        checks.text("title", &self.title, 2, 200);
+        checks.name("title", &self.title, 2, 200);
         checks.text("summary", &self.summary, 10, 2000);
         if let Some(details) = &self.details {
             checks.text("details", details, 0, 20_000);

@@ -235,3 +235,64 @@ async fn demo_data_never_joins_an_imported_catalogue() {
         .expect("json");
     assert_eq!(listed["total"], 1, "only the imported result");
 }
+
+/// Names people read must be visible text: a title, an imported organization, a contract's
+/// project and parties. (Accounts and organizations are tested in `accounts` and `organizations`.)
+#[tokio::test]
+async fn invisible_characters_in_names_are_refused_by_code_point() {
+    let app = spawn_app().await;
+    let token = researcher(&app).await;
+    let mut body = result_body();
+    body["title"] = json!("风电\u{200B}齿轮箱早期故障诊断系统");
+    let response = app.post_json("/api/v1/results", &body, Some(&token)).await;
+    let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(error_fields(&problem), vec!["title".to_owned()]);
+    assert!(problem.to_string().contains("U+200B"), "{problem}");
+
+    let row = json!({
+        "organization": {"name": "西安电子科技大学\u{FEFF}", "kind": "university", "region_code": "610113"},
+        "title": "风电齿轮箱早期故障诊断系统",
+        "summary": "基于深度学习的风电齿轮箱早期故障诊断，提前两周预警。",
+        "industry_codes": ["high_end_equipment"],
+        "tech_field": "new_energy",
+        "maturity_stage": "pilot_scale",
+        "cooperation_modes": ["licence"]
+    });
+    let report = techmarket::import::import_bytes(
+        app.db(),
+        &app.state.reference,
+        techmarket::import::ImportKind::Results,
+        techmarket::import::sources::Format::JsonLines,
+        format!("{row}\n").into(),
+        techmarket::import::ImportOptions::default(),
+    )
+    .await
+    .expect("import");
+    assert_eq!(report.created, 0);
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert_eq!(report.errors[0].field, "organization.name");
+
+    let contract: techmarket::services::contracts::ContractInput = serde_json::from_value(json!({
+        "project_name": "高性能伺服电机\u{2060}控制技术开发",
+        "contract_type": "development",
+        "sub_type": "commissioned_development",
+        "seller": {"name": "西安交通大学\u{00AD}", "nature_code": "022", "region_code": "610113"},
+        "buyer": {"name": "陕西某装备有限公司", "nature_code": "150", "region_code": "610116"},
+        "signed_on": "2026-03-02",
+        "valid_from": "2026-03-02",
+        "valid_to": "2027-03-01",
+        "total_amount_fen": 100,
+        "non_technical_fen": 0,
+        "tech_field": "advanced_manufacturing",
+        "industry_codes": ["high_end_equipment"],
+        "ip_types": []
+    }))
+    .expect("contract input");
+    let Err(techmarket::error::AppError::Validation(errors)) =
+        techmarket::services::contracts::validate(&app.state.reference, &contract)
+    else {
+        panic!("invisible characters in a contract's names are refused");
+    };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, vec!["project_name", "seller.name"]);
+}
