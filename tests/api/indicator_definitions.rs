@@ -43,7 +43,7 @@ async fn organization(
             "email": email,
             "password": "a-long-password-1",
             "display_name": "测试用户",
-            "role": "researcher",
+            "role": "enterprise",
             "organization": {"name": name, "kind": "enterprise", "region_code": region, "zone": zone}
         }))
         .await;
