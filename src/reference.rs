@@ -321,7 +321,45 @@ impl ReferenceData {
         }
         true
     }
+
+    /// Checks the code filters of a list route: each `(parameter, list, value)` names a code
+    /// that must be in `list`, or with [`DISTRICT_FILTER`] a region code or a development-zone
+    /// code. An unknown code would otherwise match nothing and look like an empty market; it is
+    /// a `422` naming the parameter instead.
+    pub fn check_filters(
+        &self,
+        filters: &[(&str, &str, Option<&str>)],
+    ) -> Result<(), crate::error::AppError> {
+        let errors: Vec<crate::error::FieldError> = filters
+            .iter()
+            .filter_map(|(parameter, list, value)| {
+                let value = (*value)?;
+                let known = if *list == DISTRICT_FILTER {
+                    self.is_region_code(value) || self.contains("zones", value)
+                } else {
+                    self.contains(list, value)
+                };
+                (!known).then(|| {
+                    let message = if *list == DISTRICT_FILTER {
+                        "must be a 6-digit GB/T 2260 region code (e.g. 610113) or a development-zone code from GET /api/v1/reference (zones)".to_owned()
+                    } else {
+                        format!("unknown code: must be one of GET /api/v1/reference ({list})")
+                    };
+                    crate::error::FieldError::new(*parameter, message)
+                })
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::Validation(errors))
+        }
+    }
 }
+
+/// The pseudo-list of [`ReferenceData::check_filters`] for a district filter: a region code or a
+/// development-zone code.
+pub const DISTRICT_FILTER: &str = "district";
 
 #[cfg(test)]
 mod tests {

@@ -42,6 +42,7 @@ struct AuditQuery {
 async fn list_audit_log(
     State(state): State<AppState>,
     Auth(user): Auth,
+    _known: crate::http::extract::KnownParams<AuditQuery, Pagination>,
     AppQuery(query): AppQuery<AuditQuery>,
     AppQuery(pagination): AppQuery<Pagination>,
 ) -> AppResult<axum::Json<Page<AuditEntryView>>> {

@@ -88,14 +88,23 @@ struct ContractQuery {
 #[utoipa::path(get, path = "/api/v1/contracts", tag = "contracts",
     security(("bearer" = [])),
     params(ContractQuery, Pagination),
-    responses((status = 200, description = "a page of contracts", body = Page<ContractView>)))]
+    responses(
+        (status = 200, description = "a page of contracts", body = Page<ContractView>),
+        (status = 422, description = "unknown parameter or bad value", body = Problem, content_type = "application/problem+json"),
+    ))]
 async fn list_contracts(
     State(state): State<AppState>,
     Auth(user): Auth,
+    _known: crate::http::extract::KnownParams<ContractQuery, Pagination>,
     AppQuery(query): AppQuery<ContractQuery>,
     AppQuery(pagination): AppQuery<Pagination>,
 ) -> AppResult<axum::Json<Page<ContractView>>> {
     let (page, per_page) = pagination.resolve()?;
+    state.reference.check_filters(&[(
+        "contract_type",
+        "contract_types",
+        query.contract_type.as_deref(),
+    )])?;
     let year = match query.year {
         Some(year) => Some(crate::http::indicators::resolve_year(Some(year))?),
         None => None,
@@ -141,6 +150,7 @@ struct ExportQuery {
 async fn export_contracts(
     State(state): State<AppState>,
     Auth(user): Auth,
+    _known: crate::http::extract::KnownParams<ExportQuery>,
     AppQuery(query): AppQuery<ExportQuery>,
 ) -> AppResult<axum::response::Response> {
     let year = crate::http::indicators::resolve_year(query.year)?;

@@ -49,14 +49,19 @@ struct DealQuery {
     mine: Option<bool>,
 }
 
-/// Deals you may read, newest first.
+/// Deals you may read, newest first. A parameter the route does not take (e.g. `stage`) is a
+/// `422` naming it rather than an unfiltered list.
 #[utoipa::path(get, path = "/api/v1/deals", tag = "deals",
     security(("bearer" = [])),
     params(DealQuery, Pagination),
-    responses((status = 200, description = "a page of deals", body = Page<DealView>)))]
+    responses(
+        (status = 200, description = "a page of deals", body = Page<DealView>),
+        (status = 422, description = "unknown parameter or bad value", body = Problem, content_type = "application/problem+json"),
+    ))]
 async fn list_deals(
     State(state): State<AppState>,
     Auth(user): Auth,
+    _known: crate::http::extract::KnownParams<DealQuery, Pagination>,
     AppQuery(query): AppQuery<DealQuery>,
     AppQuery(pagination): AppQuery<Pagination>,
 ) -> AppResult<axum::Json<Page<DealView>>> {

@@ -79,7 +79,8 @@ struct DemandQuery {
     challenge: Option<bool>,
 }
 
-/// Demands, newest published first, with the same visibility rules as results.
+/// Demands, newest published first, with the same visibility rules as results. A code that is
+/// not in the reference data, or a parameter the route does not take, is a `422` naming it.
 #[utoipa::path(get, path = "/api/v1/demands", tag = "demands",
     params(DemandQuery, Pagination),
     responses(
@@ -89,10 +90,21 @@ struct DemandQuery {
 async fn list_demands(
     State(state): State<AppState>,
     MaybeAuth(user): MaybeAuth,
+    _known: crate::http::extract::KnownParams<DemandQuery, Pagination>,
     AppQuery(query): AppQuery<DemandQuery>,
     AppQuery(pagination): AppQuery<Pagination>,
 ) -> AppResult<axum::Json<Page<DemandView>>> {
     let (page, per_page) = pagination.resolve()?;
+    state.reference.check_filters(&[
+        ("industry", "industries", query.industry.as_deref()),
+        ("tech_field", "tech_fields", query.tech_field.as_deref()),
+        ("demand_type", "demand_types", query.demand_type.as_deref()),
+        (
+            "district",
+            crate::reference::DISTRICT_FILTER,
+            query.district.as_deref(),
+        ),
+    ])?;
     let filter = DemandFilter {
         industry: query.industry,
         tech_field: query.tech_field,

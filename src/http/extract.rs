@@ -334,3 +334,59 @@ where
             })
     }
 }
+
+/// Refuses query parameters a route does not know, naming each (`422`): a misspelt or unsupported
+/// filter (`?stage=` on a route without one) would otherwise be silently ignored and answer an
+/// unfiltered list. The known names are those of the route's `IntoParams` structs `A` and `B`, the
+/// same the OpenAPI document lists.
+pub struct KnownParams<A, B = NoParams>(std::marker::PhantomData<fn() -> (A, B)>);
+
+/// No further parameters (the default second half of [`KnownParams`]).
+pub struct NoParams;
+
+impl IntoParams for NoParams {
+    fn into_params(
+        _parameter_in_provider: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        Vec::new()
+    }
+}
+
+impl<A, B, S> FromRequestParts<S> for KnownParams<A, B>
+where
+    A: IntoParams,
+    B: IntoParams,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(query) = parts.uri.query() else {
+            return Ok(Self(std::marker::PhantomData));
+        };
+        let known: Vec<String> = A::into_params(|| None)
+            .into_iter()
+            .chain(B::into_params(|| None))
+            .map(|p| p.name)
+            .collect();
+        let mut errors: Vec<FieldError> = Vec::new();
+        for (name, _) in form_urlencoded::parse(query.as_bytes()) {
+            if known.iter().any(|k| *k == name) || errors.iter().any(|e| e.field == name) {
+                continue;
+            }
+            // A hostile name is named back only in part.
+            let shown: String = name.chars().take(64).collect();
+            let message = if known.is_empty() {
+                "unknown parameter: this route takes no query parameters".to_owned()
+            } else {
+                format!("unknown parameter: this route takes {}", known.join(", "))
+            };
+            errors.push(FieldError::new(shown, message));
+        }
+        if errors.is_empty() {
+            Ok(Self(std::marker::PhantomData))
+        } else {
+            Err(AppError::Validation(errors))
+        }
+    }
+}

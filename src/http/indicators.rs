@@ -30,18 +30,31 @@ struct ValueQuery {
     measure: Option<Measure>,
     /// `outflow` (技术输出: sellers in Xi'an, default) or `inflow` (技术吸纳: buyers in Xi'an).
     direction: Option<Direction>,
-    /// `month` (default), `quarter`, `contract_type`, `tech_field`, `industry`, `seller_nature` or
-    /// `district`.
+    /// `month` (default), `quarter`, `contract_type`, `tech_field`, `industry`, `seller_nature`,
+    /// `district` or `zone` (the Xi'an party's development zone; `none` = 未入园区).
     by: Option<Breakdown>,
 }
 
 /// 技术市场合同交易额: registered contracts of a year, broken down, against the policy's target.
 ///
 /// Only `registered` contracts count, in the year and month of their registration date, with their
-/// current (amended) amounts; a contract counts for Xi'an when the seller's region code starts with
-/// `6101` (outflow) or, with `direction=inflow`, the buyer's. A contract with several industries
-/// counts under its first (`unclassified` without one), so the groups of every breakdown sum to
-/// `count` and `value_fen`. Individual contracts are never shown.
+/// current (amended) amounts; a contract counts for Xi'an when the seller is in Xi'an (outflow)
+/// or, with `direction=inflow`, the buyer. A party is in Xi'an when its region code starts with
+/// `6101`, or when its organization on the market lies in one of Xi'an's development zones
+/// (`zones`): 西咸新区, whose organizations carry 咸阳 codes (6104xx), is the city's 秦创原总窗口
+/// (方案 二(二) "全力推动西咸新区秦创原总窗口建设") and counts for Xi'an. With `by=district` such a
+/// party is grouped under its zone's code; with `by=zone` a party outside every zone is `none`
+/// (未入园区). A contract with several industries counts under its first (`unclassified` without
+/// one), so the groups of every breakdown sum to `count` and `value_fen`. Individual contracts
+/// are never shown.
+///
+/// `target_fen` and `progress` are given only for `measure=total` and `direction=outflow`: the
+/// plan's "全市技术市场合同交易额达到1500亿元" (2021; 1550亿 2022, 1600亿 2023) is one figure, the
+/// 技术合同成交额 of the contracts registered in the city, and contracts are registered where
+/// the seller is (技术输出). 技术吸纳 and 技术交易额 have no target: `null`.
+///
+/// An unknown `by`, `measure` or `direction`, or a parameter the route does not take, is a
+/// `422` naming the parameter.
 #[utoipa::path(get, path = "/api/v1/indicators/transaction-value", tag = "indicators",
     params(ValueQuery),
     responses(
@@ -50,6 +63,7 @@ struct ValueQuery {
     ))]
 async fn transaction_value(
     State(state): State<AppState>,
+    _known: crate::http::extract::KnownParams<ValueQuery>,
     AppQuery(query): AppQuery<ValueQuery>,
 ) -> AppResult<axum::Json<TransactionValue>> {
     let year = resolve_year(query.year)?;
@@ -90,7 +104,9 @@ struct YearQuery {
 
 /// Every yearly indicator of the policy (秦创原 方案) with the value the market's data gives for
 /// it, its target and the progress; each says in `basis` exactly what is counted. Indicators the
-/// market does not record have `actual: null`.
+/// market does not record have `actual: null`. `contract_value` is the 技术输出 合同成交额
+/// (the measure and direction of the plan's 技术市场合同交易额 target); `brokers` counts the
+/// brokers credited with at least one contract registered in the year that counts for Xi'an.
 #[utoipa::path(get, path = "/api/v1/indicators/summary", tag = "indicators",
     params(YearQuery),
     responses(
@@ -99,6 +115,7 @@ struct YearQuery {
     ))]
 async fn summary(
     State(state): State<AppState>,
+    _known: crate::http::extract::KnownParams<YearQuery>,
     AppQuery(query): AppQuery<YearQuery>,
 ) -> AppResult<axum::Json<Summary>> {
     let year = resolve_year(query.year)?;
@@ -119,8 +136,10 @@ struct ChartQuery {
     direction: Option<Direction>,
 }
 
-/// The year's cumulative value by month against the policy's target, as an SVG image to paste
-/// into a report (the same numbers as `transaction-value?by=month`).
+/// The year's cumulative value by month, as an SVG image to paste into a report (the same
+/// numbers as `transaction-value?by=month`). The policy's target is drawn only for
+/// `measure=total` and `direction=outflow`, the figure it is set for; the other charts have no
+/// target line and no 完成目标 share.
 #[utoipa::path(get, path = "/api/v1/indicators/transaction-value.svg", tag = "indicators",
     params(ChartQuery),
     responses(
@@ -129,6 +148,7 @@ struct ChartQuery {
     ))]
 async fn transaction_value_chart(
     State(state): State<AppState>,
+    _known: crate::http::extract::KnownParams<ChartQuery>,
     AppQuery(query): AppQuery<ChartQuery>,
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
@@ -179,6 +199,7 @@ struct ExportQuery {
 async fn export_indicators(
     State(state): State<AppState>,
     Auth(user): Auth,
+    _known: crate::http::extract::KnownParams<ExportQuery>,
     AppQuery(query): AppQuery<ExportQuery>,
 ) -> AppResult<axum::response::Response> {
     let year = resolve_year(query.year)?;

@@ -41,6 +41,7 @@ struct OrganizationQuery {
     ))]
 async fn list_organizations(
     State(state): State<AppState>,
+    _known: crate::http::extract::KnownParams<OrganizationQuery, Pagination>,
     AppQuery(query): AppQuery<OrganizationQuery>,
     AppQuery(pagination): AppQuery<Pagination>,
 ) -> AppResult<axum::Json<Page<OrganizationView>>> {

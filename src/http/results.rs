@@ -76,6 +76,8 @@ struct ResultQuery {
 
 /// Research results, newest published first. Anonymous users and other organizations see only
 /// published results; members also see their organization's drafts; the registrar sees all.
+/// A code that is not in the reference data, or a parameter the route does not take, is a `422`
+/// naming the parameter.
 #[utoipa::path(get, path = "/api/v1/results", tag = "results",
     params(ResultQuery, Pagination),
     responses(
@@ -85,10 +87,25 @@ struct ResultQuery {
 async fn list_results(
     State(state): State<AppState>,
     MaybeAuth(user): MaybeAuth,
+    _known: crate::http::extract::KnownParams<ResultQuery, Pagination>,
     AppQuery(query): AppQuery<ResultQuery>,
     AppQuery(pagination): AppQuery<Pagination>,
 ) -> AppResult<axum::Json<Page<ResultView>>> {
     let (page, per_page) = pagination.resolve()?;
+    state.reference.check_filters(&[
+        ("industry", "industries", query.industry.as_deref()),
+        ("tech_field", "tech_fields", query.tech_field.as_deref()),
+        (
+            "maturity_stage",
+            "maturity_stages",
+            query.maturity_stage.as_deref(),
+        ),
+        (
+            "district",
+            crate::reference::DISTRICT_FILTER,
+            query.district.as_deref(),
+        ),
+    ])?;
     let filter = ResultFilter {
         industry: query.industry,
         tech_field: query.tech_field,

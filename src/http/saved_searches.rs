@@ -46,10 +46,14 @@ async fn create_saved_search(
 /// Your saved searches.
 #[utoipa::path(get, path = "/api/v1/saved-searches", tag = "search",
     security(("bearer" = [])),
-    responses((status = 200, description = "your saved searches", body = Vec<SavedSearchView>)))]
+    responses(
+        (status = 200, description = "your saved searches", body = Vec<SavedSearchView>),
+        (status = 422, description = "unknown parameter or bad value", body = Problem, content_type = "application/problem+json"),
+    ))]
 async fn list_saved_searches(
     State(state): State<AppState>,
     Auth(user): Auth,
+    _known: crate::http::extract::KnownParams<crate::http::extract::NoParams>,
 ) -> AppResult<axum::Json<Vec<SavedSearchView>>> {
     let list = saved_searches::list(&state.db, &user).await?;
     Ok(axum::Json(list.into_iter().map(Into::into).collect()))
@@ -76,7 +80,7 @@ async fn delete_saved_search(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct NotificationQuery {
-    /// Only unread notifications.
+    /// `true`: only unread notifications; `false` (default): all. Anything else is a `422`.
     unread: Option<bool>,
 }
 
@@ -84,10 +88,14 @@ struct NotificationQuery {
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "search",
     security(("bearer" = [])),
     params(NotificationQuery, Pagination),
-    responses((status = 200, description = "a page of notifications", body = Page<NotificationView>)))]
+    responses(
+        (status = 200, description = "a page of notifications", body = Page<NotificationView>),
+        (status = 422, description = "unknown parameter or bad value", body = Problem, content_type = "application/problem+json"),
+    ))]
 async fn list_notifications(
     State(state): State<AppState>,
     Auth(user): Auth,
+    _known: crate::http::extract::KnownParams<NotificationQuery, Pagination>,
     AppQuery(query): AppQuery<NotificationQuery>,
     AppQuery(pagination): AppQuery<Pagination>,
 ) -> AppResult<axum::Json<Page<NotificationView>>> {

@@ -108,23 +108,39 @@ struct SearchAnswer<'a> {
 }
 
 /// Search published results (or demands) by Chinese text, with filters, facet counts and snippets.
-/// Any `q` is valid: text the search cannot use is searched as plain words.
+/// Any `q` is valid: text the search cannot use is searched as plain words. A filter code that
+/// is not in the reference data, or a parameter the route does not take, is a `422` naming it.
 #[utoipa::path(get, path = "/api/v1/search", tag = "search",
     params(SearchQuery, Pagination),
     responses(
         (status = 200, description = "hits, facets and timing", body = SearchAnswer),
-        (status = 422, description = "bad kind, sort or pagination", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad kind, sort, filter code, pagination or unknown parameter", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "too many searches from this address (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn search(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
+    _known: crate::http::extract::KnownParams<SearchQuery, Pagination>,
     AppQuery(query): AppQuery<SearchQuery>,
     AppQuery(pagination): AppQuery<Pagination>,
 ) -> AppResult<axum::response::Response> {
     state.search_limiter.check(&client)?;
     let started = Instant::now();
     let (page, per_page) = pagination.resolve()?;
+    state.reference.check_filters(&[
+        ("industry", "industries", query.industry.as_deref()),
+        ("tech_field", "tech_fields", query.tech_field.as_deref()),
+        (
+            "maturity_stage",
+            "maturity_stages",
+            query.maturity_stage.as_deref(),
+        ),
+        (
+            "district",
+            crate::reference::DISTRICT_FILTER,
+            query.district.as_deref(),
+        ),
+    ])?;
     let offset = (page - 1).saturating_mul(per_page);
     if offset > 10_000 {
         return Err(AppError::field(

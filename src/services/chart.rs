@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::services::indicators::{Measure, TransactionValue};
+use crate::services::indicators::{Direction, Measure, TransactionValue};
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 400.0;
@@ -39,6 +39,10 @@ pub fn transaction_value_svg(value: &TransactionValue) -> String {
         Measure::Total => "技术合同成交额",
         Measure::Technical => "技术交易额",
     };
+    let direction = match value.direction {
+        Direction::Outflow => "技术输出",
+        Direction::Inflow => "技术吸纳",
+    };
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -46,8 +50,8 @@ pub fn transaction_value_svg(value: &TransactionValue) -> String {
     );
     let _ = write!(
         svg,
-        r##"<rect width="100%" height="100%" fill="#ffffff"/><text x="{LEFT}" y="28" font-size="16" font-weight="bold">{} 年{}累计（亿元）</text>"##,
-        value.year, measure
+        r##"<rect width="100%" height="100%" fill="#ffffff"/><text x="{LEFT}" y="28" font-size="16" font-weight="bold">{} 年{}{}累计（亿元）</text>"##,
+        value.year, direction, measure
     );
     // Grid and axis labels: five steps up to the top.
     for step in 0..=5 {
@@ -117,7 +121,7 @@ pub fn transaction_value_svg(value: &TransactionValue) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::services::indicators::{Direction, Group};
+    use crate::services::indicators::Group;
 
     #[test]
     fn the_chart_climbs_to_the_year_total_and_draws_the_target() {
@@ -145,5 +149,23 @@ mod tests {
         assert!(svg.contains("12月 累计 1200.00 亿元"), "{svg}");
         assert!(svg.contains("完成目标 75.0%"));
         assert_eq!(svg.matches("<circle").count(), 12);
+        assert!(svg.contains("2023 年技术输出技术合同成交额累计"), "{svg}");
+    }
+
+    #[test]
+    fn a_chart_without_a_target_draws_no_target_and_no_progress() {
+        let value = TransactionValue {
+            year: 2023,
+            measure: Measure::Total,
+            direction: Direction::Inflow,
+            count: 0,
+            value_fen: 0,
+            target_fen: None,
+            progress: None,
+            groups: Vec::new(),
+        };
+        let svg = transaction_value_svg(&value);
+        assert!(!svg.contains("目标"), "{svg}");
+        assert!(svg.contains("技术吸纳"), "{svg}");
     }
 }

@@ -864,11 +864,7 @@ pub async fn register(
     )
     .await?;
     let year = chrono::Datelike::year(&registered_on);
-    let prefix = contract
-        .seller_region_code
-        .get(..4)
-        .unwrap_or("0000")
-        .to_owned();
+    let prefix = indicators::registration_prefix(&txn, &contract).await?;
     let serial = next_serial(&txn, year, &prefix, point).await?;
     let number = registration_no(year, &prefix, point, serial);
     let mut active: contracts::ActiveModel = contract.into();

@@ -3,10 +3,14 @@
 //!
 //! What counts (the API documents the same): a contract counts once it is `registered`, in the
 //! year and month of its registration date (登记日期), with its current (amended) amounts. It
-//! counts for Xi'an as 技术输出 (`direction=outflow`) when the seller's region code starts with
-//! `6101`, and as 技术吸纳 (`inflow`) when the buyer's does. `measure=total` sums 合同成交额,
-//! `technical` sums 技术交易额. A contract with several industries counts under its first one
-//! (`unclassified` without any), so that every breakdown's groups sum to the total.
+//! counts for Xi'an as 技术输出 (`direction=outflow`) when the seller is in Xi'an, and as 技术吸纳
+//! (`inflow`) when the buyer is. A party is in Xi'an when its region code starts with `6101`, or
+//! when its organization on the market lies in one of Xi'an's development zones (`zones`): the
+//! 秦创原 方案 makes 西咸新区 — whose organizations carry 咸阳 codes (6104xx) — the city's
+//! 秦创原总窗口 ("全力推动西咸新区秦创原总窗口建设") and puts 西咸新区管委会 among the plan's
+//! responsible units, and a region code cannot tell 西咸 from the rest of 咸阳. `measure=total`
+//! sums 合同成交额, `technical` sums 技术交易额. A contract with several industries counts under
+//! its first one (`unclassified` without any), so that every breakdown's groups sum to the total.
 //!
 //! The sums are kept in `indicator_rollups`, one row per year, month, direction and breakdown
 //! value, updated in the transaction that registers or amends a contract: an indicator reads at
@@ -28,6 +32,10 @@ pub const XIAN_PREFIX: &str = "6101";
 pub const LOCAL_TRANSFORMATION: &str = "local_transformation";
 /// The key of a contract without an industry in the industry breakdown.
 pub const UNCLASSIFIED: &str = "unclassified";
+/// The key of a contract whose Xi'an party is in no development zone, in the zone breakdown.
+pub const NO_ZONE: &str = "none";
+/// The roll-up dimension of the brokers credited with registered contracts (key: the broker's id).
+pub const BROKER: &str = "broker";
 
 /// Which amount is summed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
@@ -78,8 +86,11 @@ pub enum Breakdown {
     Industry,
     /// The seller's nature code.
     SellerNature,
-    /// The Xi'an party's district (the seller's for outflow, the buyer's for inflow).
+    /// The Xi'an party's district (the seller's for outflow, the buyer's for inflow); a party in
+    /// Xi'an by its development zone only (西咸新区, 6104xx) is grouped under its zone's code.
     District,
+    /// The Xi'an party's development zone (organization `zone`); [`NO_ZONE`] outside every zone.
+    Zone,
 }
 
 impl Breakdown {
@@ -92,6 +103,7 @@ impl Breakdown {
             Self::Industry => "industry",
             Self::SellerNature => "seller_nature",
             Self::District => "district",
+            Self::Zone => "zone",
         }
     }
 
@@ -104,6 +116,7 @@ impl Breakdown {
             Self::Industry => "industries",
             Self::SellerNature => "nature_codes",
             Self::District => "districts",
+            Self::Zone => "zones",
         }
     }
 }
@@ -111,10 +124,69 @@ impl Breakdown {
 /// The roll-up rows one registered contract counts in: (year, month, direction, dimension, key).
 type RollupKey = (i32, i32, &'static str, &'static str, String);
 
+/// The development zones of a contract's parties: their organizations' `zone` on the market
+/// (`None` for a party without an organization here or outside every zone). An organization's
+/// zone is fixed when it is created, so the roll-ups stay reproducible from the contracts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Zones {
+    /// The seller's zone.
+    pub seller: Option<String>,
+    /// The buyer's zone.
+    pub buyer: Option<String>,
+}
+
+/// Whether a party counts for Xi'an: its region code is Xi'an's (`6101…`), or its organization
+/// lies in one of Xi'an's development zones (every `zones` code is one; 西咸新区 included).
+pub fn in_xian(region_code: &str, zone: Option<&str>) -> bool {
+    region_code.starts_with(XIAN_PREFIX) || zone.is_some_and(|z| !z.is_empty())
+}
+
+/// The zones of `contract`'s parties, read from their organizations.
+pub async fn zones_of<C: ConnectionTrait>(
+    db: &C,
+    contract: &contracts::Model,
+) -> Result<Zones, DbErr> {
+    use sea_orm::EntityTrait;
+    let zone = |id: Option<sea_orm::prelude::Uuid>| async move {
+        Ok::<_, DbErr>(match id {
+            Some(id) => crate::entity::organizations::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .and_then(|org| org.zone),
+            None => None,
+        })
+    };
+    Ok(Zones {
+        seller: zone(contract.seller_org_id).await?,
+        buyer: zone(contract.buyer_org_id).await?,
+    })
+}
+
+/// The region part (4 digits) of the contract's 合同登记编号: `6101` for a seller in Xi'an (by
+/// [`in_xian`]: a 西咸新区 seller registers with Xi'an, whose 秦创原总窗口 it is), otherwise
+/// the first four digits of the seller's region code.
+pub async fn registration_prefix<C: ConnectionTrait>(
+    db: &C,
+    contract: &contracts::Model,
+) -> Result<String, DbErr> {
+    let zones = zones_of(db, contract).await?;
+    Ok(
+        if in_xian(&contract.seller_region_code, zones.seller.as_deref()) {
+            XIAN_PREFIX.to_owned()
+        } else {
+            contract
+                .seller_region_code
+                .get(..4)
+                .unwrap_or("0000")
+                .to_owned()
+        },
+    )
+}
+
 /// Where a registered contract counts: for each direction whose party is in Xi'an, the period row
-/// (`all`) and one row per breakdown; a contract that transforms a listed result locally also
-/// counts once in [`LOCAL_TRANSFORMATION`].
-fn rollup_keys(contract: &contracts::Model) -> Vec<RollupKey> {
+/// (`all`) and one row per breakdown (and per credited broker); a contract that transforms a
+/// listed result locally also counts once in [`LOCAL_TRANSFORMATION`].
+fn rollup_keys(contract: &contracts::Model, zones: &Zones) -> Vec<RollupKey> {
     let Some(registered_on) = contract.registered_on else {
         return Vec::new();
     };
@@ -124,26 +196,48 @@ fn rollup_keys(contract: &contracts::Model) -> Vec<RollupKey> {
         .into_iter()
         .next()
         .unwrap_or_else(|| UNCLASSIFIED.to_owned());
-    let local = contract.result_id.is_some()
-        && contract.seller_region_code.starts_with(XIAN_PREFIX)
-        && contract.buyer_region_code.starts_with(XIAN_PREFIX);
-    let mut keys = Vec::with_capacity(13);
-    for (direction, district) in [
-        (Direction::Outflow, &contract.seller_region_code),
-        (Direction::Inflow, &contract.buyer_region_code),
+    let seller_in_xian = in_xian(&contract.seller_region_code, zones.seller.as_deref());
+    let buyer_in_xian = in_xian(&contract.buyer_region_code, zones.buyer.as_deref());
+    let local = contract.result_id.is_some() && seller_in_xian && buyer_in_xian;
+    let broker = contract.broker_id.map(|id| id.to_string());
+    let mut keys = Vec::with_capacity(17);
+    for (direction, counts, region, zone) in [
+        (
+            Direction::Outflow,
+            seller_in_xian,
+            &contract.seller_region_code,
+            &zones.seller,
+        ),
+        (
+            Direction::Inflow,
+            buyer_in_xian,
+            &contract.buyer_region_code,
+            &zones.buyer,
+        ),
     ] {
-        if !district.starts_with(XIAN_PREFIX) {
+        if !counts {
             continue;
         }
+        let zone = zone.as_deref().filter(|z| !z.is_empty());
+        // A party in Xi'an by its zone only (西咸新区, 6104xx) has no Xi'an district: its
+        // district group is its zone.
+        let district = match zone {
+            Some(zone) if !region.starts_with(XIAN_PREFIX) => zone,
+            _ => region.as_str(),
+        };
         for (dimension, key) in [
             ("all", ""),
             ("contract_type", contract.contract_type.as_str()),
             ("tech_field", contract.tech_field.as_str()),
             ("industry", industry.as_str()),
             ("seller_nature", contract.seller_nature_code.as_str()),
-            ("district", district.as_str()),
+            ("district", district),
+            ("zone", zone.unwrap_or(NO_ZONE)),
         ] {
             keys.push((year, month, direction.as_str(), dimension, key.to_owned()));
+        }
+        if let Some(broker) = &broker {
+            keys.push((year, month, direction.as_str(), BROKER, broker.clone()));
         }
         if local && direction == Direction::Outflow {
             keys.push((
@@ -251,7 +345,8 @@ pub async fn apply<C: ConnectionTrait>(
     contract: &contracts::Model,
     sign: i64,
 ) -> AppResult<()> {
-    let sums: Sums = rollup_keys(contract)
+    let zones = zones_of(db, contract).await?;
+    let sums: Sums = rollup_keys(contract, &zones)
         .into_iter()
         .map(|key| {
             (
@@ -271,13 +366,28 @@ pub async fn apply<C: ConnectionTrait>(
 async fn recompute<C: ConnectionTrait + sea_orm::StreamTrait>(db: &C) -> Result<Sums, DbErr> {
     use futures_util::TryStreamExt;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let mut zones = std::collections::HashMap::new();
+    for org in crate::entity::organizations::Entity::find()
+        .filter(crate::entity::organizations::Column::Zone.is_not_null())
+        .all(db)
+        .await?
+    {
+        if let Some(zone) = org.zone {
+            zones.insert(org.id, zone);
+        }
+    }
+    let zone_of = |id: Option<sea_orm::prelude::Uuid>| id.and_then(|id| zones.get(&id).cloned());
     let mut sums = Sums::new();
     let mut stream = contracts::Entity::find()
         .filter(contracts::Column::Status.eq("registered"))
         .stream(db)
         .await?;
     while let Some(contract) = stream.try_next().await? {
-        for key in rollup_keys(&contract) {
+        let parties = Zones {
+            seller: zone_of(contract.seller_org_id),
+            buyer: zone_of(contract.buyer_org_id),
+        };
+        for key in rollup_keys(&contract, &parties) {
             let entry = sums.entry(key).or_default();
             let overflow = || DbErr::Custom("a recomputed roll-up overflows i64".into());
             entry.0 = entry.0.checked_add(1).ok_or_else(overflow)?;
@@ -348,7 +458,7 @@ async fn stored<C: ConnectionTrait>(db: &C) -> Result<Sums, DbErr> {
 }
 
 /// Every roll-up dimension.
-const DIMENSIONS: [&str; 7] = [
+const DIMENSIONS: [&str; 9] = [
     "all",
     "contract_type",
     "tech_field",
@@ -356,6 +466,8 @@ const DIMENSIONS: [&str; 7] = [
     "seller_nature",
     "district",
     LOCAL_TRANSFORMATION,
+    "zone",
+    BROKER,
 ];
 
 /// What [`verify`] and [`rebuild`] found.
@@ -438,7 +550,9 @@ pub struct TransactionValue {
     pub count: i64,
     /// Their value in fen.
     pub value_fen: i64,
-    /// The policy's target for the year in fen (`null` when it sets none).
+    /// The policy's 技术市场合同交易额 target for the year in fen, only for `measure=total` and
+    /// `direction=outflow` (the measure and direction the target is set for); `null` otherwise
+    /// and in years the policy sets none.
     pub target_fen: Option<i64>,
     /// `value_fen / target_fen` (`null` without a target).
     pub progress: Option<f64>,
@@ -498,6 +612,27 @@ pub fn target(reference: &ReferenceData, code: &str, year: i32) -> Option<i64> {
         .map(|t| t.target)
 }
 
+/// Whether the policy's 技术市场合同交易额 target measures this: it is one figure, the
+/// 技术合同成交额 (the headline total, domain.md §1.4) of the contracts registered in the city,
+/// and contracts are registered where the seller is (按地域一次登记), so the figure is 技术输出.
+/// 技术吸纳 and 技术交易额 have no target in the plan.
+pub fn target_applies(measure: Measure, direction: Direction) -> bool {
+    measure == Measure::Total && direction == Direction::Outflow
+}
+
+/// The Chinese label of a group's key.
+fn group_label(reference: &ReferenceData, by: Breakdown, key: &str) -> String {
+    match key {
+        UNCLASSIFIED if by == Breakdown::Industry => "未分类".to_owned(),
+        NO_ZONE if by == Breakdown::Zone => "未入园区".to_owned(),
+        // A district group of a party in Xi'an by its zone only is labelled with the zone.
+        _ if by == Breakdown::District && !reference.contains("districts", key) => {
+            reference.label_or_code("zones", key)
+        }
+        _ => reference.label_or_code(by.labels(), key),
+    }
+}
+
 /// The value of the year's registered contracts with one breakdown.
 pub async fn transaction_value<C: ConnectionTrait>(
     db: &C,
@@ -536,11 +671,7 @@ pub async fn transaction_value<C: ConnectionTrait>(
         let group = match groups.iter().position(|g| g.key == key) {
             Some(i) => &mut groups[i],
             None => {
-                let label = if key == UNCLASSIFIED {
-                    "未分类".to_owned()
-                } else {
-                    reference.label_or_code(by.labels(), &key)
-                };
+                let label = group_label(reference, by, &key);
                 groups.push(Group {
                     key,
                     label,
@@ -561,7 +692,9 @@ pub async fn transaction_value<C: ConnectionTrait>(
     }
     let count = groups.iter().map(|g| g.count).sum();
     let value_fen: i64 = groups.iter().map(|g| g.value_fen).sum();
-    let target_fen = target(reference, "contract_value", year);
+    let target_fen = target_applies(measure, direction)
+        .then(|| target(reference, "contract_value", year))
+        .flatten();
     Ok(TransactionValue {
         year,
         measure,
@@ -618,19 +751,29 @@ pub(crate) async fn count<C: ConnectionTrait>(
     })
 }
 
+/// The brokers credited with at least one contract registered in `year` that counts for Xi'an
+/// (either direction), each once.
+pub async fn credited_brokers<C: ConnectionTrait>(db: &C, year: i32) -> Result<i64, DbErr> {
+    let select = Query::select()
+        .column("key")
+        .distinct()
+        .from("indicator_rollups")
+        .and_where(Expr::col("year").eq(year))
+        .and_where(Expr::col("dimension").eq(BROKER))
+        .and_where(Expr::col("contracts").gt(0))
+        .to_owned();
+    let found = db
+        .query_all_raw(db.get_database_backend().build(&select))
+        .await?;
+    Ok(found.len() as i64)
+}
+
 /// Every yearly indicator of the policy with what the market's data gives for it.
 pub async fn summary<C: ConnectionTrait>(
     db: &C,
     reference: &ReferenceData,
     year: i32,
 ) -> AppResult<Summary> {
-    use sea_orm::sea_query::Alias;
-    let end = year
-        .checked_add(1)
-        .and_then(|next| chrono::NaiveDate::from_ymd_opt(next, 1, 1))
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc());
-    let n = || Expr::col(Alias::new("id")).count();
     let value = transaction_value(
         db,
         reference,
@@ -640,17 +783,7 @@ pub async fn summary<C: ConnectionTrait>(
         Breakdown::Quarter,
     )
     .await?;
-    let brokers = count(
-        db,
-        Query::select()
-            .expr_as(n(), "n")
-            .from("users")
-            .and_where(Expr::col("role").eq("broker"))
-            .and_where(Expr::col("membership").eq("active"))
-            .and_where(Expr::col("created_at").lt(end))
-            .to_owned(),
-    )
-    .await?;
+    let brokers = credited_brokers(db, year).await?;
     let local: i64 = rows(
         db,
         year,
@@ -691,11 +824,11 @@ pub async fn summary<C: ConnectionTrait>(
             let (actual, basis) = match code.as_str() {
                 "contract_value" => (
                     Some(value.value_fen),
-                    "合同成交额 of contracts registered in the year whose seller's region code starts with 6101 (技术输出), with their current amounts".to_owned(),
+                    "合同成交额 (技术合同成交额, the headline total) of the contracts registered in the year whose seller is in Xi'an (技术输出: contracts are registered where the seller is), with their current amounts. A party is in Xi'an when its region code starts with 6101 or its organization lies in one of Xi'an's development zones, 西咸新区 (秦创原总窗口, 6104xx codes) included. The target (全市技术市场合同交易额达到…亿元) is compared with this figure only".to_owned(),
                 ),
                 "brokers" => (
                     Some(brokers),
-                    "active broker accounts (技术经理人/经纪人) created before the end of the year".to_owned(),
+                    "brokers (技术经理人/科技经纪人 accounts) credited with at least one contract registered in the year that counts for Xi'an (seller or buyer in Xi'an), each once. The target (培育技术经理人和科技经纪人…名) is set for each year, not as a total (the plan says 累计 where it means one); the market sees a broker 培育 only through the contracts the broker brings to registration".to_owned(),
                 ),
                 "transfer_agencies" => (Some(agencies), held("transfer_agency")),
                 "high_tech_enterprises" => (Some(high_tech), held("high_tech_enterprise")),
@@ -703,7 +836,7 @@ pub async fn summary<C: ConnectionTrait>(
                 "rd_platforms" => (Some(platforms), held("rd_platform")),
                 "local_transformation_projects" => (
                     Some(local),
-                    "contracts registered in the year that link a listed result and whose seller and buyer are both in Xi'an (region codes 6101xx)".to_owned(),
+                    "contracts registered in the year that link a listed result and whose seller and buyer are both in Xi'an (region code 6101xx, or an organization in one of Xi'an's development zones, 西咸新区 included)".to_owned(),
                 ),
                 _ => (
                     None,

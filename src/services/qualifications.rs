@@ -227,7 +227,7 @@ pub async fn withdraw(
     Ok(view(reference, model))
 }
 
-/// Organizations in Xi'an (region code `6101…`) holding `qualification` on `day`, each counted
+/// Organizations in Xi'an (region code `6101…`, or a zone of Xi'an) holding `qualification` on `day`, each counted
 /// once however many records it has.
 pub async fn holders_on<C: ConnectionTrait>(
     db: &C,
@@ -254,7 +254,13 @@ pub async fn holders_on<C: ConnectionTrait>(
                 .is_null()
                 .or(Expr::col((q, "withdrawn_on")).gt(day)),
         )
-        .and_where(Expr::col(("organizations", "region_code")).like(format!("{XIAN_PREFIX}%")))
+        // In Xi'an as the indicators count it: a 6101 region code, or one of Xi'an's development
+        // zones (西咸新区's organizations carry 6104 codes of 咸阳).
+        .and_where(
+            Expr::col(("organizations", "region_code"))
+                .like(format!("{XIAN_PREFIX}%"))
+                .or(Expr::col(("organizations", "zone")).is_not_null()),
+        )
         .to_owned();
     Ok(crate::services::indicators::count(db, select).await?)
 }

@@ -334,7 +334,7 @@ pub async fn contracts_report(
 }
 
 /// Every breakdown, its sheet name and its Chinese name.
-const BREAKDOWNS: [(Breakdown, &str); 7] = [
+const BREAKDOWNS: [(Breakdown, &str); 8] = [
     (Breakdown::Month, "按月"),
     (Breakdown::Quarter, "按季度"),
     (Breakdown::ContractType, "按合同类型"),
@@ -342,6 +342,7 @@ const BREAKDOWNS: [(Breakdown, &str); 7] = [
     (Breakdown::Industry, "按产业"),
     (Breakdown::SellerNature, "按卖方性质"),
     (Breakdown::District, "按区县"),
+    (Breakdown::Zone, "按园区"),
 ];
 
 const BREAKDOWN_HEADERS: [&str; 7] = [
