@@ -176,15 +176,14 @@ fn scan_part<R: Read>(name: &str, part: R) -> Result<(), String> {
                     }
                 }
                 "row" => {
-                    if let Some(row) = attribute(&e, "r") {
-                        if !row
+                    if let Some(row) = attribute(&e, "r")
+                        && !row
                             .parse::<u32>()
                             .is_ok_and(|r| (1..=MAX_ROWS).contains(&r))
-                        {
-                            return Err(format!(
-                                "{name}: row {row:?} lies outside the sheet (rows 1 to {MAX_ROWS})"
-                            ));
-                        }
+                    {
+                        return Err(format!(
+                            "{name}: row {row:?} lies outside the sheet (rows 1 to {MAX_ROWS})"
+                        ));
                     }
                 }
                 "c" => {

@@ -762,12 +762,7 @@ where
     E::Model: Listing,
     C: ConnectionTrait,
 {
-    let item = E::find()
-        .filter(E::id().eq(id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no {} has this id", E::KIND.noun())))?;
-    with_organization(db, item).await
+    find_with::<E, C>(db, id, false).await
 }
 
 /// One listing with its owner, its row locked until the end of the transaction `db` (`SELECT …
@@ -780,10 +775,21 @@ where
     E::Model: Listing,
     C: ConnectionTrait,
 {
+    find_with::<E, C>(db, id, true).await
+}
+
+async fn find_with<E, C>(db: &C, id: Uuid, locked: bool) -> AppResult<Listed<E::Model>>
+where
+    E: ListingTable,
+    E::Model: Listing,
+    C: ConnectionTrait,
+{
     use sea_orm::QuerySelect;
-    let item = E::find()
-        .filter(E::id().eq(id))
-        .lock_exclusive()
+    let mut select = E::find().filter(E::id().eq(id));
+    if locked {
+        select = select.lock_exclusive();
+    }
+    let item = select
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no {} has this id", E::KIND.noun())))?;
