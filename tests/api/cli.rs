@@ -79,7 +79,9 @@ pub(crate) fn start_server_with_env(
         }
     });
     let mut printed = Vec::new();
-    while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
+    // A first start loads the demo data before it prints the address: about a minute for a debug
+    // build on PostgreSQL, more on a loaded machine.
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(240)) {
         if let Some(rest) = line.strip_prefix("listening on ") {
             return (server, rest.to_owned(), printed);
         }
