@@ -146,19 +146,27 @@ pub async fn zones_of<C: ConnectionTrait>(
     db: &C,
     contract: &contracts::Model,
 ) -> Result<Zones, DbErr> {
-    use sea_orm::EntityTrait;
-    let zone = |id: Option<sea_orm::prelude::Uuid>| async move {
-        Ok::<_, DbErr>(match id {
-            Some(id) => crate::entity::organizations::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .and_then(|org| org.zone),
-            None => None,
-        })
+    use crate::entity::organizations;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    // One query for both parties: this runs in every registration and amendment.
+    let ids: Vec<_> = [contract.seller_org_id, contract.buyer_org_id]
+        .into_iter()
+        .flatten()
+        .collect();
+    if ids.is_empty() {
+        return Ok(Zones::default());
+    }
+    let orgs = organizations::Entity::find()
+        .filter(organizations::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    let zone = |id: Option<sea_orm::prelude::Uuid>| {
+        id.and_then(|id| orgs.iter().find(|o| o.id == id))
+            .and_then(|o| o.zone.clone())
     };
     Ok(Zones {
-        seller: zone(contract.seller_org_id).await?,
-        buyer: zone(contract.buyer_org_id).await?,
+        seller: zone(contract.seller_org_id),
+        buyer: zone(contract.buyer_org_id),
     })
 }
 
