@@ -6,12 +6,12 @@
 //! changes only by an amendment, which keeps the earlier version. Registering and amending keep the
 //! indicator roll-ups (`services::indicators`) in the same transaction.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition,
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, TryIntoModel,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -771,34 +771,43 @@ async fn find_for_update(txn: &DatabaseTransaction, id: Uuid) -> AppResult<contr
         .ok_or_else(|| AppError::NotFound("no contract has this id".into()))
 }
 
-/// Moves a contract from `from` to `to` only if nobody moved it meanwhile (a concurrent
-/// registration of the same contract gets `409`, not a second number).
+/// Moves `contract` from `from` to `to`, writing the fields `changes` sets in the same statement,
+/// only if nobody moved it meanwhile (a concurrent registration of the same contract gets `409`,
+/// not a second number). Returns the contract as written: one `UPDATE … WHERE id AND status`
+/// rather than a compare-and-set followed by an update and a read back, because every
+/// registration pays for each statement while it holds the write lock.
 async fn claim(
     txn: &DatabaseTransaction,
-    id: Uuid,
+    contract: contracts::Model,
     from: ContractStatus,
     to: ContractStatus,
-) -> AppResult<()> {
+    changes: impl FnOnce(&mut contracts::ActiveModel),
+) -> AppResult<contracts::Model> {
+    let id = contract.id;
+    let mut active: contracts::ActiveModel = contract.into();
+    changes(&mut active);
+    active.status = Set(to.as_str().into());
+    // The databases keep microseconds: the answer carries the instant as it is stored.
+    active.updated_at = Set(Utc::now().trunc_subsecs(6));
     let claimed = contracts::Entity::update_many()
-        .col_expr(contracts::Column::Status, Expr::value(to.as_str()))
-        .col_expr(contracts::Column::UpdatedAt, Expr::value(Utc::now()))
+        .set(active.clone())
         .filter(contracts::Column::Id.eq(id))
         .filter(contracts::Column::Status.eq(from.as_str()))
         .exec(txn)
         .await?;
-    if claimed.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(AppError::Conflict(format!(
+    if claimed.rows_affected != 1 {
+        return Err(AppError::Conflict(format!(
             "only a {} contract can become {}",
             from.as_str(),
             to.as_str()
-        )))
+        )));
     }
+    Ok(active.try_into_model()?)
 }
 
-/// The next serial of a year, seller region and registration point. The row update queues
-/// concurrent registrations (across processes too) and rolls back with a failed one.
+/// The next serial of a year, seller region and registration point: one upsert that creates the
+/// counter at 1 or adds 1 to it. The row it writes queues concurrent registrations (across
+/// processes too) and rolls back with a failed one.
 async fn next_serial(
     txn: &DatabaseTransaction,
     year: i32,
@@ -806,27 +815,22 @@ async fn next_serial(
     point: &str,
 ) -> AppResult<i64> {
     let backend = txn.get_database_backend();
-    let insert = Query::insert()
+    let upsert = Query::insert()
         .into_table("registration_serials")
         .columns(["year", "region_prefix", "point", "last_serial"])
-        .values_panic([year.into(), region_prefix.into(), point.into(), 0i64.into()])
+        .values_panic([year.into(), region_prefix.into(), point.into(), 1i64.into()])
         .on_conflict(
             OnConflict::columns(["year", "region_prefix", "point"])
-                .do_nothing()
+                .value(
+                    "last_serial",
+                    Expr::col(("registration_serials", "last_serial")).add(1),
+                )
                 .to_owned(),
         )
-        .to_owned();
-    txn.execute_raw(backend.build(&insert)).await?;
-    let update = Query::update()
-        .table("registration_serials")
-        .value("last_serial", Expr::col("last_serial").add(1))
-        .and_where(Expr::col("year").eq(year))
-        .and_where(Expr::col("region_prefix").eq(region_prefix))
-        .and_where(Expr::col("point").eq(point))
         .returning_col("last_serial")
         .to_owned();
     let row = txn
-        .query_one_raw(backend.build(&update))
+        .query_one_raw(backend.build(&upsert))
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("registration serial row missing")))?;
     let serial: i64 = row.try_get("", "last_serial")?;
@@ -856,27 +860,27 @@ pub async fn register(
     ensure_registrar(user)?;
     let txn = begin_write(db).await?;
     let contract = find_for_update(&txn, id).await?;
-    claim(
-        &txn,
-        id,
-        ContractStatus::Submitted,
-        ContractStatus::Registered,
-    )
-    .await?;
+    // Read once: the registration number's prefix and the roll-ups both depend on the zones.
+    let zones = indicators::zones_of(&txn, &contract).await?;
     let year = chrono::Datelike::year(&registered_on);
-    let prefix = indicators::registration_prefix(&txn, &contract).await?;
+    let prefix = indicators::registration_prefix(&contract, &zones);
     let serial = next_serial(&txn, year, &prefix, point).await?;
     let number = registration_no(year, &prefix, point, serial);
-    let mut active: contracts::ActiveModel = contract.into();
-    active.status = Set(ContractStatus::Registered.as_str().into());
-    active.registration_no = Set(Some(number.clone()));
-    active.registered_on = Set(Some(registered_on));
-    active.registered_by = Set(Some(user.user.id));
-    active.reason_code = Set(None);
-    active.reason_detail = Set(None);
-    active.updated_at = Set(Utc::now());
-    let contract = active.update(&txn).await?;
-    indicators::apply(&txn, &contract, 1).await?;
+    let contract = claim(
+        &txn,
+        contract,
+        ContractStatus::Submitted,
+        ContractStatus::Registered,
+        |active| {
+            active.registration_no = Set(Some(number.clone()));
+            active.registered_on = Set(Some(registered_on));
+            active.registered_by = Set(Some(user.user.id));
+            active.reason_code = Set(None);
+            active.reason_detail = Set(None);
+        },
+    )
+    .await?;
+    indicators::apply(&txn, &contract, &zones, 1).await?;
     if let Some(deal_id) = contract.deal_id {
         close_deal(&txn, deal_id, contract.id, &number).await?;
     }
@@ -984,13 +988,17 @@ pub async fn decide_against(
     check_reason(reference, &input)?;
     let txn = begin_write(db).await?;
     let contract = find_for_update(&txn, id).await?;
-    claim(&txn, id, ContractStatus::Submitted, outcome).await?;
-    let mut active: contracts::ActiveModel = contract.into();
-    active.status = Set(outcome.as_str().into());
-    active.reason_code = Set(Some(input.reason_code.clone()));
-    active.reason_detail = Set(Some(input.detail.trim().to_owned()));
-    active.updated_at = Set(Utc::now());
-    let contract = active.update(&txn).await?;
+    let contract = claim(
+        &txn,
+        contract,
+        ContractStatus::Submitted,
+        outcome,
+        |active| {
+            active.reason_code = Set(Some(input.reason_code.clone()));
+            active.reason_detail = Set(Some(input.detail.trim().to_owned()));
+        },
+    )
+    .await?;
     let action = match outcome {
         ContractStatus::Rejected => "contract.reject",
         _ => "contract.request_correction",
@@ -1052,22 +1060,20 @@ pub async fn correct(
         ));
     }
     check_links(&txn, user, &input, Some(id)).await?;
-    claim(
-        &txn,
-        id,
-        ContractStatus::CorrectionRequested,
-        ContractStatus::Submitted,
-    )
-    .await?;
     keep_version(&txn, &contract, Some("补正".into()), user.user.id).await?;
     let version = contract.version + 1;
     let broker = contract.broker_id;
-    let mut active: contracts::ActiveModel = contract.into();
-    set_fields(&mut active, &input, broker);
-    active.status = Set(ContractStatus::Submitted.as_str().into());
-    active.version = Set(version);
-    active.updated_at = Set(Utc::now());
-    let contract = active.update(&txn).await?;
+    let contract = claim(
+        &txn,
+        contract,
+        ContractStatus::CorrectionRequested,
+        ContractStatus::Submitted,
+        |active| {
+            set_fields(active, &input, broker);
+            active.version = Set(version);
+        },
+    )
+    .await?;
     txn.commit().await?;
     Ok(contract)
 }
@@ -1136,14 +1142,21 @@ pub async fn amend(
         ));
     }
     keep_version(&txn, &contract, Some(note.clone()), user.user.id).await?;
-    indicators::apply(&txn, &contract, -1).await?;
+    let zones = indicators::zones_of(&txn, &contract).await?;
+    indicators::apply(&txn, &contract, &zones, -1).await?;
+    let parties = (contract.seller_org_id, contract.buyer_org_id);
     let broker = contract.broker_id;
     let mut active: contracts::ActiveModel = contract.into();
     set_fields(&mut active, &input.contract, broker);
     active.version = Set(version);
     active.updated_at = Set(Utc::now());
     let contract = active.update(&txn).await?;
-    indicators::apply(&txn, &contract, 1).await?;
+    let zones = if parties == (contract.seller_org_id, contract.buyer_org_id) {
+        zones
+    } else {
+        indicators::zones_of(&txn, &contract).await?
+    };
+    indicators::apply(&txn, &contract, &zones, 1).await?;
     audit::record(
         &txn,
         user.user.id,

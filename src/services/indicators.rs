@@ -141,14 +141,16 @@ pub fn in_xian(region_code: &str, zone: Option<&str>) -> bool {
     region_code.starts_with(XIAN_PREFIX) || zone.is_some_and(|z| !z.is_empty())
 }
 
-/// The zones of `contract`'s parties, read from their organizations.
+/// The zones of `contract`'s parties, read from their organizations. A registration reads them
+/// once and passes them to [`registration_prefix`] and [`apply`].
 pub async fn zones_of<C: ConnectionTrait>(
     db: &C,
     contract: &contracts::Model,
 ) -> Result<Zones, DbErr> {
     use crate::entity::organizations;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    // One query for both parties: this runs in every registration and amendment.
+    use sea_orm::prelude::Uuid;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    // One query for both parties, two columns: this runs in every registration and amendment.
     let ids: Vec<_> = [contract.seller_org_id, contract.buyer_org_id]
         .into_iter()
         .flatten()
@@ -156,13 +158,16 @@ pub async fn zones_of<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(Zones::default());
     }
-    let orgs = organizations::Entity::find()
+    let orgs: Vec<(Uuid, Option<String>)> = organizations::Entity::find()
+        .select_only()
+        .columns([organizations::Column::Id, organizations::Column::Zone])
         .filter(organizations::Column::Id.is_in(ids))
+        .into_tuple()
         .all(db)
         .await?;
-    let zone = |id: Option<sea_orm::prelude::Uuid>| {
-        id.and_then(|id| orgs.iter().find(|o| o.id == id))
-            .and_then(|o| o.zone.clone())
+    let zone = |id: Option<Uuid>| {
+        id.and_then(|id| orgs.iter().find(|(org, _)| *org == id))
+            .and_then(|(_, zone)| zone.clone())
     };
     Ok(Zones {
         seller: zone(contract.seller_org_id),
@@ -173,22 +178,16 @@ pub async fn zones_of<C: ConnectionTrait>(
 /// The region part (4 digits) of the contract's 合同登记编号: `6101` for a seller in Xi'an (by
 /// [`in_xian`]: a 西咸新区 seller registers with Xi'an, whose 秦创原总窗口 it is), otherwise
 /// the first four digits of the seller's region code.
-pub async fn registration_prefix<C: ConnectionTrait>(
-    db: &C,
-    contract: &contracts::Model,
-) -> Result<String, DbErr> {
-    let zones = zones_of(db, contract).await?;
-    Ok(
-        if in_xian(&contract.seller_region_code, zones.seller.as_deref()) {
-            XIAN_PREFIX.to_owned()
-        } else {
-            contract
-                .seller_region_code
-                .get(..4)
-                .unwrap_or("0000")
-                .to_owned()
-        },
-    )
+pub fn registration_prefix(contract: &contracts::Model, zones: &Zones) -> String {
+    if in_xian(&contract.seller_region_code, zones.seller.as_deref()) {
+        XIAN_PREFIX.to_owned()
+    } else {
+        contract
+            .seller_region_code
+            .get(..4)
+            .unwrap_or("0000")
+            .to_owned()
+    }
 }
 
 /// Where a registered contract counts: for each direction whose party is in Xi'an, the period row
@@ -347,14 +346,15 @@ async fn add_to_rollups<C: ConnectionTrait>(db: &C, sums: &Sums) -> AppResult<()
     Ok(())
 }
 
-/// Adds (`sign = 1`) or removes (`-1`) a registered contract to or from the roll-ups.
+/// Adds (`sign = 1`) or removes (`-1`) a registered contract, whose parties lie in `zones`
+/// ([`zones_of`]), to or from the roll-ups.
 pub async fn apply<C: ConnectionTrait>(
     db: &C,
     contract: &contracts::Model,
+    zones: &Zones,
     sign: i64,
 ) -> AppResult<()> {
-    let zones = zones_of(db, contract).await?;
-    let sums: Sums = rollup_keys(contract, &zones)
+    let sums: Sums = rollup_keys(contract, zones)
         .into_iter()
         .map(|key| {
             (
