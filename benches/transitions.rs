@@ -46,16 +46,20 @@ async fn start(binary: &str, data: &std::path::Path) -> Server {
         .stdout(Stdio::piped())
         .spawn()
         .expect("serve");
-    let mut address = String::new();
-    for line in BufReader::new(child.stdout.take().expect("stdout"))
-        .lines()
-        .map_while(Result::ok)
-    {
-        if let Some(rest) = line.strip_prefix("listening on ") {
-            address = rest.to_owned();
-            break;
+    // Read every line the server prints, not only up to its address: a pipe closed early made
+    // the server's later lines fail, and a server that died of it left the bench waiting.
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("listening on ") {
+                let _ = tx.send(rest.to_owned());
+            }
         }
-    }
+    });
+    let address = rx
+        .recv_timeout(Duration::from_secs(600))
+        .unwrap_or_else(|_| panic!("{binary} did not listen: {:?}", child.try_wait()));
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .timeout(Duration::from_secs(60))
@@ -228,10 +232,16 @@ async fn main() {
         registrations.push(format!("/api/v1/contracts/{id}/register"));
     }
 
+    // Registrations first: each approval queues the result for the search index, and the indexer
+    // works on after the reviews end, so registrations measured after reviews would share the
+    // cores with it. A pause lets the setup's own background work finish before each phase.
+    let settle = Duration::from_secs(3);
+    tokio::time::sleep(settle).await;
+    let registered = server.drive(registrations, &registrar, json!({})).await;
+    tokio::time::sleep(settle).await;
     let reviewed = server
         .drive(reviews, &registrar, json!({"decision": "approve"}))
         .await;
-    let registered = server.drive(registrations, &registrar, json!({})).await;
     let database = if std::env::var("BENCH_DATABASE_URL").is_ok() {
         "PostgreSQL"
     } else {
