@@ -333,9 +333,21 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     // Before the address is printed: whoever reads it may stop the server at once.
     let shutdown = shutdown_signal();
     let addr = application.local_addr()?;
-    println!("listening on http://{addr}");
-    println!("API documentation: http://{addr}/docs");
+    announce(format_args!("listening on http://{addr}"));
+    announce(format_args!("API documentation: http://{addr}/docs"));
     application.run_until(shutdown).await
+}
+
+/// Prints a line of the server's start for a person or a supervisor to read. Whoever started the
+/// server may stop reading its output once it has the address (a closed pipe): the server goes on
+/// serving, where `println!` would panic and end it.
+fn announce(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out
+        .write_fmt(line)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
 }
 
 async fn export(settings: Settings, what: ExportWhat) -> anyhow::Result<()> {
@@ -499,19 +511,21 @@ fn print_demo(summary: &crate::demo::DemoSummary) {
     if created.is_empty() {
         return;
     }
-    println!(
+    announce(format_args!(
         "demo data loaded: {} published results, {} published demands (challenges included), {} registered contracts, {} organization qualifications",
         summary.results, summary.demands, summary.contracts, summary.qualifications
-    );
-    println!("demo accounts (for trying the market; change or remove them in production):");
+    ));
+    announce(format_args!(
+        "demo accounts (for trying the market; change or remove them in production):"
+    ));
     for login in created {
-        println!(
+        announce(format_args!(
             "  {:<10} {:<34} password {:<22} {}",
             login.role.as_str(),
             login.email,
             login.password,
             login.organization.as_deref().unwrap_or("")
-        );
+        ));
     }
 }
 

@@ -532,3 +532,58 @@ async fn sigterm_right_after_the_address_is_printed_stops_gracefully() {
         );
     }
 }
+
+/// A supervisor or a script may read the server's first lines and close the pipe (`serve | head
+/// -1`), or start it with its output closed: the server goes on serving and stops gracefully.
+/// (It panicked at its first `println!` on the closed pipe, and the bench that read only the
+/// address hung on a dead server.)
+#[tokio::test]
+async fn a_server_whose_output_nobody_reads_goes_on_serving() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let database_url = fresh_database_url().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut server = techmarket(tmp.path(), database_url.as_deref())
+        .args([
+            "serve",
+            "--no-demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    // Closed before the server prints anything: every line it prints meets a closed pipe.
+    drop(server.stdout.take());
+    let address = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..2400 {
+        if let Some(status) = server.try_wait().expect("try_wait") {
+            panic!("the server ended with {status:?} when its output was closed");
+        }
+        if client
+            .get(format!("{address}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let healthz = client
+        .get(format!("{address}/healthz"))
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(healthz.status(), StatusCode::OK);
+    sigterm(&server);
+    let status = exit_status(server).await;
+    assert!(
+        status.success(),
+        "graceful shutdown exits 0, got {status:?}"
+    );
+}
