@@ -68,13 +68,14 @@ async fn run(
 /// ones; a row whose `external_id` your organization already has updates that result.
 #[utoipa::path(post, path = "/api/v1/results/import", tag = "results",
     security(("bearer" = [])),
-    request_body(content = String, description = "the file", content_type = "application/x-ndjson"),
+    request_body(description = "the file: JSON lines, CSV or an Excel workbook, told apart by `Content-Type`",
+        content((String = "application/x-ndjson"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, description = "what was imported, and the rejected rows", body = ImportReport),
         (status = 403, description = "not an active researcher", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "file too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "not JSON lines, CSV or XLSX", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "unreadable file (e.g. unknown columns)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "unreadable file (e.g. unknown columns, a broken workbook, a limit passed); nothing was written", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn import_results(
     State(state): State<AppState>,
@@ -96,11 +97,14 @@ async fn import_results(
 /// Import demands (and challenges) into your organization as drafts; as for results.
 #[utoipa::path(post, path = "/api/v1/demands/import", tag = "demands",
     security(("bearer" = [])),
-    request_body(content = String, description = "the file", content_type = "application/x-ndjson"),
+    request_body(description = "the file: JSON lines, CSV or an Excel workbook, told apart by `Content-Type`",
+        content((String = "application/x-ndjson"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, description = "what was imported, and the rejected rows", body = ImportReport),
         (status = 403, description = "not an active enterprise user", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "file too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "not JSON lines, CSV or XLSX", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "unreadable file (e.g. unknown columns, a broken workbook, a limit passed); nothing was written", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn import_demands(
     State(state): State<AppState>,
