@@ -184,6 +184,20 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/brokers/{id}/performance"),
 ];
 
+/// The OpenAPI document as clients read it, kept in `tests/api/snapshots/`: a change of the contract
+/// (a route, a field, a status, a description) shows as a diff to review, and a refactoring that
+/// should change nothing must leave it alone. After a deliberate change, `cargo insta review` (or
+/// `INSTA_UPDATE=always cargo test --test api openapi_document_is`) writes the new snapshot; in CI
+/// (`CI=true`) a difference fails.
+#[tokio::test]
+async fn the_openapi_document_is_the_reviewed_snapshot() {
+    let app = spawn_app().await;
+    let response = app.get("/api/openapi.json", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let doc: Value = response.json().await.expect("json");
+    insta::assert_json_snapshot!("openapi", doc);
+}
+
 #[tokio::test]
 async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() {
     let app = spawn_app().await;
