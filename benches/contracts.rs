@@ -448,7 +448,7 @@ async fn main() {
     };
     let queue = std::sync::Arc::new(std::sync::Mutex::new(waiting));
     let (db3, registrar3) = (db.clone(), registrar.clone());
-    let today = contract_service::today_in_china();
+    let today = techmarket::kernel::dates::today_in_china();
     let (register_rate, registered) = sustained(8, window, move |_| {
         let (db, registrar, queue) = (db3.clone(), registrar3.clone(), queue.clone());
         async move {

@@ -16,6 +16,7 @@ pub mod error;
 pub mod eval;
 pub mod http;
 pub mod import;
+pub mod kernel;
 pub mod reference;
 pub mod search;
 pub mod services;

@@ -20,9 +20,9 @@ use search_index::{ListingDoc, SearchIndex};
 use uuid::Uuid;
 
 use crate::entity::{demands, organizations, results, search_outbox};
+use crate::kernel::json::strings;
 use crate::reference::ReferenceData;
 use crate::services::listings::{ListingKind, ListingTable, Status};
-use crate::services::results::strings;
 
 /// Outbox rows applied per round.
 const ROWS_PER_ROUND: u64 = 1000;

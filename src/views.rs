@@ -7,9 +7,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::entity::{challenge_applications, listing_events, organizations, users};
+use crate::kernel::json::strings;
 use crate::services::accounts::Account;
 use crate::services::demands::{DemandRecord, challenge_of};
-use crate::services::results::{ResultRecord, strings};
+use crate::services::results::ResultRecord;
 use crate::services::sessions::IssuedToken;
 
 /// An organization.

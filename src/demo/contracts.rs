@@ -147,7 +147,7 @@ pub async fn load(db: &DatabaseConnection, registration_point: &str) -> AppResul
     }
     let result_rows = results::Entity::find().all(db).await?;
     let demand_rows = demands::Entity::find().all(db).await?;
-    let today = contract_service::today_in_china();
+    let today = crate::kernel::dates::today_in_china();
     let mut rng = Lcg(20_210_101);
     let mut registered = 0;
     let mut years: Vec<(i32, usize, Option<f64>)> = PER_YEAR

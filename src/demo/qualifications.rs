@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::domain::Role;
 use crate::entity::{organization_qualifications as qualifications, organizations};
 use crate::error::AppResult;
-use crate::services::contracts::today_in_china;
+use crate::kernel::dates::today_in_china;
 use crate::services::indicators::XIAN_PREFIX;
 
 /// A stable number from 0 to 99 for an organization, so every seeding picks the same ones.

@@ -205,7 +205,7 @@ async fn register_contract(
         &user,
         id,
         &format!("{:02}", state.settings.registration_point),
-        contracts::today_in_china(),
+        crate::kernel::dates::today_in_china(),
     )
     .await?;
     Ok(axum::Json(contract.into()))

@@ -89,7 +89,7 @@ pub(crate) fn resolve_year(year: Option<i32>) -> AppResult<i32> {
         )),
         Some(year) => Ok(year),
         None => Ok(chrono::Datelike::year(
-            &crate::services::contracts::today_in_china(),
+            &crate::kernel::dates::today_in_china(),
         )),
     }
 }

@@ -365,7 +365,7 @@ fn check_row(
         ImportKind::Demands => {
             let input: DemandInput = deserialize(value, "", line)?;
             input
-                .validate(reference, Some(crate::services::demands::today()))
+                .validate(reference, Some(crate::kernel::dates::today_in_china()))
                 .map_err(|e| (line, field_errors(e)))?;
             Input::Demand(Box::new(input))
         }

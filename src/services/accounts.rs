@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::domain::{Membership, OrgKind, Role, normalize_email};
 use crate::entity::{organizations, users};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::kernel::db_errors::conflict_on_unique;
 use crate::reference::ReferenceData;
 use crate::services::login_throttle;
 use crate::services::organizations::{NewOrganization, insert_organization};
@@ -219,14 +220,6 @@ pub(crate) async fn insert_user<C: ConnectionTrait>(
 
 fn token_ttl(settings: &Settings) -> Duration {
     Duration::hours(settings.token_ttl_hours.max(1))
-}
-
-/// Turns a unique-constraint violation into `409`, anything else into an internal error.
-pub(crate) fn conflict_on_unique(err: sea_orm::DbErr, message: &str) -> AppError {
-    match err.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(message.into()),
-        _ => err.into(),
-    }
 }
 
 /// `POST /api/v1/auth/login`.

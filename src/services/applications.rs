@@ -18,8 +18,9 @@ use uuid::Uuid;
 use crate::domain::{Membership, Role};
 use crate::entity::{challenge_applications, demands, results};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::kernel::dates::today_in_china;
 use crate::services::demands as demand_service;
-use crate::services::demands::{DemandRecord, today};
+use crate::services::demands::DemandRecord;
 use crate::services::listings::{self, Listing, ListingKind, Standing, Status, ensure_visible};
 use crate::services::sessions::CurrentUser;
 
@@ -119,7 +120,7 @@ pub async fn apply(
     .insert(&txn)
     .await
     .map_err(|e| {
-        crate::services::accounts::conflict_on_unique(
+        crate::kernel::db_errors::conflict_on_unique(
             e,
             "you have already applied to this challenge",
         )
@@ -155,7 +156,7 @@ async fn open_challenge<C: sea_orm::ConnectionTrait>(
         ));
     }
     if let Some(deadline) = demand.item.application_deadline
-        && today() > deadline
+        && today_in_china() > deadline
     {
         return Err(AppError::Conflict(format!(
             "applications to this challenge closed on {deadline}"

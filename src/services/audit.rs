@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::entity::audit_log;
 use crate::error::AppResult;
-use crate::services::contracts::ensure_registrar;
+use crate::kernel::access::ensure_registrar;
 use crate::services::sessions::CurrentUser;
 
 /// Records that `actor_id` did `action` to a `subject_kind` with id `subject_id`.

@@ -22,6 +22,10 @@ use crate::db::begin_write;
 use crate::domain::{Membership, Role};
 use crate::entity::{contract_versions, contracts, deals, demands, organizations, results, users};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::kernel::access::ensure_registrar;
+use crate::kernel::dates::today_in_china;
+use crate::kernel::db_errors::is_unique_violation;
+use crate::kernel::json::strings;
 use crate::reference::ReferenceData;
 use crate::services::deals::{Stage, record_event};
 use crate::services::sessions::CurrentUser;
@@ -243,8 +247,8 @@ impl From<contracts::Model> for ContractView {
             non_technical_fen: c.non_technical_fen,
             technical_amount_fen: c.technical_amount_fen,
             tech_field: c.tech_field,
-            industry_codes: crate::services::results::strings(&c.industry_codes),
-            ip_types: crate::services::results::strings(&c.ip_types),
+            industry_codes: strings(&c.industry_codes),
+            ip_types: strings(&c.ip_types),
             rule_version: c.rule_version,
             registration_no: c.registration_no,
             registered_on: c.registered_on,
@@ -260,11 +264,6 @@ impl From<contracts::Model> for ContractView {
 
 /// Days a submitted contract may wait before it is flagged overdue (2000 办法 Art. 14).
 pub const OVERDUE_DAYS: i64 = 30;
-
-/// The date in China (UTC+8, no daylight saving): registration dates are Beijing dates.
-pub fn today_in_china() -> NaiveDate {
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
 
 /// The rule set a contract submitted on `date` falls under: the 2001 认定规则 (with the five
 /// types of the 民法典 from 2021), the 2022 火炬中心 指引, or the 2026 工信部 办法.
@@ -620,13 +619,6 @@ pub async fn submit(
     }
 }
 
-fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
-    matches!(
-        e.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
-}
-
 /// The contract an earlier request of `user` with `key` created: a repeat when the body is the
 /// same, a `409` when it is not.
 async fn earlier_submission(
@@ -747,15 +739,6 @@ pub(crate) fn year_condition(year: i32, status: Option<ContractStatus>) -> Condi
         Some(ContractStatus::Registered) => Condition::all().add(registered),
         Some(_) => Condition::all().add(submitted),
         None => Condition::any().add(registered).add(submitted),
-    }
-}
-
-/// `403` unless `user` is the registrar.
-pub(crate) fn ensure_registrar(user: &CurrentUser) -> AppResult<()> {
-    if user.is_registrar() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("only the registrar does this".into()))
     }
 }
 

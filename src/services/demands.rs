@@ -13,12 +13,14 @@ use uuid::Uuid;
 use crate::domain::Role;
 use crate::entity::{challenge_applications, demands};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::kernel::dates::today_in_china;
+use crate::kernel::json::{json_strings, strings};
 use crate::reference::ReferenceData;
 use crate::services::listings::{
     self, CodeChecks, Listed, Listing, ListingKind, Standing, Status, acting_organization,
     ensure_owner, ensure_visible,
 };
-use crate::services::results::{Transition, json_strings, strings};
+use crate::services::results::Transition;
 use crate::services::sessions::CurrentUser;
 
 const KIND: ListingKind = ListingKind::Demand;
@@ -221,11 +223,6 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<DemandRecor
     listings::find::<demands::Entity, _>(db, id).await
 }
 
-/// Today in China (UTC+8): deadlines are calendar dates of the market.
-pub fn today() -> NaiveDate {
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
-
 /// Creates a draft demand for the enterprise user's organization.
 pub async fn create(
     db: &DatabaseConnection,
@@ -234,7 +231,7 @@ pub async fn create(
     input: DemandInput,
 ) -> AppResult<DemandRecord> {
     let organization_id = acting_organization(user, Role::Enterprise, "post demands")?;
-    input.validate(reference, Some(today()))?;
+    input.validate(reference, Some(today_in_china()))?;
     let txn = crate::db::begin_write(db).await?;
     let id = insert(
         &txn,
@@ -334,7 +331,7 @@ pub async fn update(
         ));
     }
     let input = DemandInput::from_model(&record.item).apply(patch);
-    input.validate(reference, dates_change.then(today))?;
+    input.validate(reference, dates_change.then(today_in_china))?;
     let industries = input.industry_codes.clone();
     let revisions = record.item.revisions();
     let mut model: demands::ActiveModel = record.item.into();

@@ -199,7 +199,7 @@ fn rollup_keys(contract: &contracts::Model, zones: &Zones) -> Vec<RollupKey> {
     };
     let year = chrono::Datelike::year(&registered_on);
     let month = chrono::Datelike::month(&registered_on) as i32;
-    let industry = crate::services::results::strings(&contract.industry_codes)
+    let industry = crate::kernel::json::strings(&contract.industry_codes)
         .into_iter()
         .next()
         .unwrap_or_else(|| UNCLASSIFIED.to_owned());
@@ -805,8 +805,8 @@ pub async fn summary<C: ConnectionTrait>(
     .sum();
     // Organization counts are as of the year's last day, or today for the current year.
     let day = match chrono::NaiveDate::from_ymd_opt(year, 12, 31) {
-        Some(last) => Ord::min(last, crate::services::contracts::today_in_china()),
-        None => crate::services::contracts::today_in_china(),
+        Some(last) => Ord::min(last, crate::kernel::dates::today_in_china()),
+        None => crate::kernel::dates::today_in_china(),
     };
     let holders = |qualification: &'static str| {
         crate::services::qualifications::holders_on(db, qualification, day)

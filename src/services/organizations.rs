@@ -14,8 +14,8 @@ use validator::Validate;
 use crate::domain::{Membership, OrgKind, Role};
 use crate::entity::{organizations, users};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::kernel::db_errors::conflict_on_unique;
 use crate::reference::ReferenceData;
-use crate::services::accounts::conflict_on_unique;
 use crate::services::sessions::CurrentUser;
 use crate::text::{check_name, name_key, validate_name};
 

@@ -18,8 +18,9 @@ use uuid::Uuid;
 
 use crate::entity::{organization_qualifications as qualifications, organizations};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::kernel::access::ensure_registrar;
+use crate::kernel::dates::today_in_china;
 use crate::reference::ReferenceData;
-use crate::services::contracts::{ensure_registrar, today_in_china};
 use crate::services::indicators::XIAN_PREFIX;
 use crate::services::sessions::CurrentUser;
 

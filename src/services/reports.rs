@@ -13,10 +13,11 @@ use utoipa::ToSchema;
 
 use crate::entity::contracts;
 use crate::error::{AppError, AppResult};
+use crate::kernel::access::ensure_registrar;
+use crate::kernel::json::strings;
 use crate::reference::ReferenceData;
-use crate::services::contracts::{ContractStatus, ensure_registrar, year_condition};
+use crate::services::contracts::{ContractStatus, year_condition};
 use crate::services::indicators::{self, Breakdown, Direction, Measure};
-use crate::services::results::strings;
 use crate::services::sessions::CurrentUser;
 
 /// The file format of a report.

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::domain::Role;
 use crate::entity::results;
 use crate::error::AppResult;
+use crate::kernel::json::{json_strings, strings};
 use crate::reference::ReferenceData;
 pub use crate::services::listings::Transition;
 use crate::services::listings::{
@@ -251,29 +252,6 @@ impl ResultInput {
         model.confidential_details = Set(self.confidential_details);
         model.contact = Set(self.contact.and_then(|c| serde_json::to_value(c).ok()));
     }
-}
-
-/// The strings of a JSON array column.
-pub fn strings(value: &serde_json::Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A JSON array of trimmed strings.
-pub fn json_strings(items: &[String]) -> serde_json::Value {
-    serde_json::Value::from(
-        items
-            .iter()
-            .map(|s| s.trim().to_owned())
-            .collect::<Vec<_>>(),
-    )
 }
 
 /// A result with its owner.

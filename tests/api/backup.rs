@@ -69,7 +69,7 @@ async fn keep_registering(
             &registrar,
             id,
             "01",
-            contract_service::today_in_china(),
+            techmarket::kernel::dates::today_in_china(),
         )
         .await
         .expect("register");

@@ -111,7 +111,7 @@ async fn registered(app: &TestApp, m: &Market, total: i64) -> String {
 
 /// The outflow 合同交易额 of this year.
 async fn this_year_value(app: &TestApp) -> i64 {
-    let year = techmarket::services::contracts::today_in_china().format("%Y");
+    let year = techmarket::kernel::dates::today_in_china().format("%Y");
     crate::contracts::value(app, &format!("year={year}")).await["value_fen"]
         .as_i64()
         .expect("value")

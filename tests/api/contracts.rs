@@ -202,7 +202,9 @@ async fn a_broker_takes_a_deal_from_introduction_to_a_registered_contract() {
     .await;
     assert_eq!(registered["status"], "registered");
     let number = registered["registration_no"].as_str().expect("number");
-    let year = contracts::today_in_china().format("%Y").to_string();
+    let year = techmarket::kernel::dates::today_in_china()
+        .format("%Y")
+        .to_string();
     assert_eq!(number, format!("{year}61010{}", "1000001"));
     assert_eq!(number.len(), 16);
     // Registering twice is a conflict, not a second number.
@@ -600,7 +602,9 @@ async fn rejection_correction_and_amendment_follow_the_rules_and_move_the_indica
         (Some(1), Some(1_000))
     );
     // Rejected and submitted contracts never count.
-    let year = contracts::today_in_china().format("%Y").to_string();
+    let year = techmarket::kernel::dates::today_in_china()
+        .format("%Y")
+        .to_string();
     assert_eq!(value(&app, &format!("year={year}")).await["count"], 0);
     // The amended roll-ups equal those recomputed from the contracts.
     let check = techmarket::services::indicators::verify(app.db())
@@ -1005,7 +1009,7 @@ async fn a_registration_that_would_overflow_a_roll_up_is_refused_and_writes_noth
     .await;
     let id = created["id"].as_str().expect("id").to_owned();
     // This month's outflow total is already at the ceiling of a roll-up row.
-    let today = contracts::today_in_china();
+    let today = techmarket::kernel::dates::today_in_china();
     let ceiling = techmarket::services::indicators::ROLLUP_CEILING_FEN;
     let insert = format!(
         "INSERT INTO indicator_rollups (year, month, direction, dimension, key, contracts, \

@@ -86,7 +86,7 @@ async fn brokers_are_those_credited_with_a_contract_registered_in_the_year() {
         "{brokers}"
     );
     // A year without a registered contract credits nobody, whenever the account was made.
-    let this_year = chrono::Datelike::year(&contracts::today_in_china());
+    let this_year = chrono::Datelike::year(&techmarket::kernel::dates::today_in_china());
     assert_eq!(summary_brokers(&app, this_year).await["actual"], json!(0));
     assert_eq!(summary_brokers(&app, 2022).await["actual"], json!(0));
 }

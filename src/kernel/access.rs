@@ -1,0 +1,13 @@
+//! Access checks shared by the domains.
+
+use crate::error::{AppError, AppResult};
+use crate::services::sessions::CurrentUser;
+
+/// `403` unless `user` is the registrar.
+pub fn ensure_registrar(user: &CurrentUser) -> AppResult<()> {
+    if user.is_registrar() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only the registrar does this".into()))
+    }
+}

@@ -1,0 +1,9 @@
+//! What every domain module needs and no domain owns: the market's calendar (China time), JSON
+//! string arrays as they are stored, access checks, and the meaning of database errors. Domain
+//! modules take shared needs from here rather than from a sibling's internals, so that no two
+//! domains import each other for a helper.
+
+pub mod access;
+pub mod dates;
+pub mod db_errors;
+pub mod json;
