@@ -127,6 +127,23 @@ pub struct Page<T> {
     pub per_page: u64,
 }
 
+impl<T> Page<T> {
+    /// The page `page` (of `per_page` items) of a list of `total` items, holding `items`.
+    pub fn new(
+        items: impl IntoIterator<Item = impl Into<T>>,
+        total: u64,
+        page: u64,
+        per_page: u64,
+    ) -> Self {
+        Self {
+            items: items.into_iter().map(Into::into).collect(),
+            total,
+            page,
+            per_page,
+        }
+    }
+}
+
 /// The owner of a listing, as shown with it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrganizationRef {

@@ -53,10 +53,5 @@ async fn list_audit_log(
         actor_id: query.actor_id,
     };
     let (items, total) = audit::list(&state.db, &user, &filter, page, per_page).await?;
-    Ok(axum::Json(Page {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    Ok(axum::Json(Page::new(items, total, page, per_page)))
 }

@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(contract_versions))
 }
 
-const PROBLEM: &str = "application/problem+json";
+use crate::error::PROBLEM_JSON as PROBLEM;
 
 /// Submit a contract for registration (a member of the seller's organization, or a broker).
 /// With `Idempotency-Key`, the same key and body give back the same contract (`200`), never a
@@ -116,12 +116,7 @@ async fn list_contracts(
         overdue: query.overdue.unwrap_or(false),
     };
     let (items, total) = contracts::list(&state.db, &user, &filter, page, per_page).await?;
-    Ok(axum::Json(Page {
-        items: items.into_iter().map(Into::into).collect(),
-        total,
-        page,
-        per_page,
-    }))
+    Ok(axum::Json(Page::new(items, total, page, per_page)))
 }
 
 /// Parameters of the contract export.

@@ -74,12 +74,7 @@ async fn list_deals(
         per_page,
     )
     .await?;
-    Ok(axum::Json(Page {
-        items: items.into_iter().map(Into::into).collect(),
-        total,
-        page,
-        per_page,
-    }))
+    Ok(axum::Json(Page::new(items, total, page, per_page)))
 }
 
 /// One deal with its history: its broker, both parties and the registrar may read it.

@@ -115,15 +115,8 @@ async fn list_demands(
         challenge: query.challenge,
     };
     let (records, total) = demands::list(&state.db, user.as_ref(), filter, page, per_page).await?;
-    Ok(axum::Json(Page {
-        items: records
-            .into_iter()
-            .map(|r| render(user.as_ref(), r))
-            .collect(),
-        total,
-        page,
-        per_page,
-    }))
+    let items = records.into_iter().map(|r| render(user.as_ref(), r));
+    Ok(axum::Json(Page::new(items, total, page, per_page)))
 }
 
 /// One demand (`404` for unpublished demands of other organizations).

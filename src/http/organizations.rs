@@ -51,12 +51,7 @@ async fn list_organizations(
         kind: query.kind,
     };
     let (items, total) = organizations::list(&state.db, filter, page, per_page).await?;
-    Ok(axum::Json(Page {
-        items: items.into_iter().map(Into::into).collect(),
-        total,
-        page,
-        per_page,
-    }))
+    Ok(axum::Json(Page::new(items, total, page, per_page)))
 }
 
 /// One organization.

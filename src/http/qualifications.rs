@@ -20,7 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(withdraw_qualification))
 }
 
-const PROBLEM: &str = "application/problem+json";
+use crate::error::PROBLEM_JSON as PROBLEM;
 
 /// The qualifications recorded for an organization, withdrawn ones included (public, as the
 /// authorities' lists are).

@@ -115,19 +115,11 @@ async fn list_results(
         status: query.status,
     };
     let (records, total) = results::list(&state.db, user.as_ref(), filter, page, per_page).await?;
-    let items = records
-        .into_iter()
-        .map(|record| {
-            let standing = Standing::of(user.as_ref(), record.item.organization_id);
-            ResultView::new(record, audience(user.as_ref(), standing))
-        })
-        .collect();
-    Ok(axum::Json(Page {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    let items = records.into_iter().map(|record| {
+        let standing = Standing::of(user.as_ref(), record.item.organization_id);
+        ResultView::new(record, audience(user.as_ref(), standing))
+    });
+    Ok(axum::Json(Page::new(items, total, page, per_page)))
 }
 
 /// One research result. Unpublished results exist only for their owner and the registrar (`404`

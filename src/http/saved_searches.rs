@@ -108,12 +108,7 @@ async fn list_notifications(
         per_page,
     )
     .await?;
-    Ok(axum::Json(Page {
-        items: items.into_iter().map(Into::into).collect(),
-        total,
-        page,
-        per_page,
-    }))
+    Ok(axum::Json(Page::new(items, total, page, per_page)))
 }
 
 /// Mark one of your notifications read.
