@@ -1,5 +1,6 @@
-//! The search projection: the indexer that applies the outbox to the local tantivy index, the full
-//! rebuild, and the search service.
+//! The search projection's write path: the indexer that applies the outbox to the local tantivy
+//! index, and the full rebuild. Searching itself is `search_index::SearchIndex`, called from the
+//! search handler (`http::search`), matching (`services::matching`) and saved searches.
 //!
 //! The database is the truth. Every write that changes what search sees adds a row to
 //! `search_outbox` in its own transaction. One indexer task per process reads the rows after its

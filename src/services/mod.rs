@@ -1,4 +1,6 @@
-//! Domain services: the rules of the market. Each public async function is one database transaction.
+//! Domain services: the rules of the market. A function that takes the `DatabaseConnection` is one
+//! database transaction of its own (a request's one service call); a function generic over a
+//! `ConnectionTrait` runs inside the caller's transaction, as one step of it.
 
 pub mod accounts;
 pub mod applications;
