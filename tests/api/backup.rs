@@ -5,8 +5,8 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, Pagina
 use techmarket::entity::{contracts, users};
 use techmarket::services::{contracts as contract_service, indicators, sessions::CurrentUser};
 
-use crate::cli::techmarket;
 use crate::helpers::fresh_database_url;
+use crate::helpers::process::techmarket;
 
 /// A database URL for a test: a fresh PostgreSQL database, or a SQLite file in `dir`.
 async fn database(dir: &std::path::Path, name: &str) -> String {

@@ -5,8 +5,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::contracts::{contract_body, json_of, market, submit};
 use crate::helpers::TestApp;
+use crate::helpers::market::{contract_body, json_of, market, submit};
 use crate::helpers::spawn_app;
 
 const CONFIDENTIAL: &str = "机密工艺参数甲";

@@ -14,7 +14,7 @@ use techmarket::entity::audit_log;
 use techmarket::services::indicators;
 use uuid::Uuid;
 
-use crate::contracts::{Market, contract_body, json_of, market, submit};
+use crate::helpers::market::{Market, contract_body, json_of, market, submit};
 use crate::helpers::{TestApp, spawn_app};
 
 /// Requests fired at once in each race.
@@ -112,7 +112,7 @@ async fn registered(app: &TestApp, m: &Market, total: i64) -> String {
 /// The outflow 合同交易额 of this year.
 async fn this_year_value(app: &TestApp) -> i64 {
     let year = techmarket::kernel::dates::today_in_china().format("%Y");
-    crate::contracts::value(app, &format!("year={year}")).await["value_fen"]
+    crate::helpers::market::value(app, &format!("year={year}")).await["value_fen"]
         .as_i64()
         .expect("value")
 }

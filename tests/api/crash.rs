@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use sea_orm::{Database, EntityTrait, PaginatorTrait};
 use techmarket::entity::results;
 
-use crate::cli::{search_total, start_server, stop, techmarket, wait_ready};
 use crate::helpers::fresh_database_url;
+use crate::helpers::process::{search_total, start_server, stop, techmarket, wait_ready};
 
 const ROWS: usize = 3_000;
 /// A word every imported row carries and no demo text has.

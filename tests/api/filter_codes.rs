@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::contracts::market;
+use crate::helpers::market::market;
 use crate::helpers::{TestApp, assert_problem, error_fields, spawn_app};
 
 /// Asserts that `path` answers `422` naming exactly `fields`.

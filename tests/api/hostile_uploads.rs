@@ -9,8 +9,8 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use techmarket::Settings;
 
+use crate::helpers::process::techmarket_for;
 use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
-use crate::imports::techmarket;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const HEADERS: [&str; 11] = [
@@ -542,7 +542,7 @@ async fn the_command_line_import_writes_nothing_from_a_broken_file() {
     for (name, bytes, says) in cases {
         let file = dir.path().join(name);
         std::fs::write(&file, bytes).expect("write");
-        let output = techmarket(&app)
+        let output = techmarket_for(&app)
             .args(["import", "results"])
             .arg(&file)
             .arg("--publish")

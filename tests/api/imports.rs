@@ -1,25 +1,10 @@
 //! Bulk import: files with good and bad rows, Chinese headers, re-imports, the HTTP import.
 
-use std::process::Command;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::helpers::process::techmarket_for;
 use crate::helpers::{TestApp, assert_problem, spawn_app};
-
-/// `techmarket` pointed at the test app's database.
-pub fn techmarket(app: &TestApp) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_techmarket"));
-    command
-        .arg("--data-dir")
-        .arg(&app.settings.data_dir)
-        .env_remove("DATABASE_URL")
-        .env("RUST_LOG", "warn");
-    if let Some(url) = &app.settings.database_url {
-        command.arg("--database-url").arg(url);
-    }
-    command
-}
 
 fn result_row(external_id: &str, title: &str) -> Value {
     json!({
@@ -65,7 +50,7 @@ async fn a_jsonl_import_keeps_good_rows_reports_bad_ones_and_reimports_update() 
         result_row("r-1", "同一文件里重复的外部编号").to_string(),
     ];
     std::fs::write(&file, lines.join("\n")).expect("write");
-    let output = techmarket(&app)
+    let output = techmarket_for(&app)
         .args(["import", "results"])
         .arg(&file)
         .arg("--publish")
@@ -93,7 +78,7 @@ async fn a_jsonl_import_keeps_good_rows_reports_bad_ones_and_reimports_update() 
         .join("\n"),
     )
     .expect("write");
-    let output = techmarket(&app)
+    let output = techmarket_for(&app)
         .args(["import", "results"])
         .arg(&file)
         .arg("--publish")
@@ -142,7 +127,7 @@ async fn a_csv_with_chinese_headers_and_labels_imports() {
         c-2,缺少成果简介的一行,,关键词,人工智能,电子信息,通过中试,技术转让,,100,西安理工大学,高等院校,610103\n\
         c-3,行政区划代码错误的一行,这是一个足够长的成果简介，用来通过长度检查。,关键词,人工智能,电子信息,通过中试,技术转让,,100,某研究院,科研院所,999999\n";
     std::fs::write(&file, csv).expect("write");
-    let output = techmarket(&app)
+    let output = techmarket_for(&app)
         .args(["import", "results"])
         .arg(&file)
         .arg("--publish")
@@ -178,7 +163,7 @@ async fn a_csv_with_chinese_headers_and_labels_imports() {
 
     // An unknown column stops the file before any row is written.
     std::fs::write(&file, "成果名称,颜色\n某成果,红色\n").expect("write");
-    let output = techmarket(&app)
+    let output = techmarket_for(&app)
         .args(["import", "results"])
         .arg(&file)
         .output()
@@ -261,7 +246,7 @@ async fn an_xlsx_workbook_imports_into_one_organization() {
     sheet.write_number(2, 6, 100.5).expect("cell");
     workbook.save(&file).expect("save");
 
-    let output = techmarket(&app)
+    let output = techmarket_for(&app)
         .args(["import", "demands"])
         .arg(&file)
         .args(["--org", &org_id, "--publish"])

@@ -9,12 +9,12 @@ use serde_json::json;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::cli::{
+use crate::helpers::fresh_database_url;
+use crate::helpers::market::{account, publish};
+use crate::helpers::process::{
     call, create_registrar, exit_status, search_total, sigterm, start_server_with_env, stop,
     wait_ready,
 };
-use crate::helpers::fresh_database_url;
-use crate::nodes::{account, publish};
 
 const REGISTRAR_PASSWORD: &str = "operator-password-1";
 

@@ -8,83 +8,16 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::cli::{call, create_registrar, search_total, start_server, stop, wait_ready};
 use crate::helpers::fresh_database_url;
+use crate::helpers::market::{account, publish};
+use crate::helpers::process::{
+    call, create_registrar, search_total, start_server, stop, wait_ready,
+};
 
 /// How long a listing published through one node may take to be found through another. The
 /// indexers poll every 200 ms and commit within a second; the rest is slack for a loaded test
 /// machine.
 const FRESHNESS_BOUND: Duration = Duration::from_secs(6);
-
-/// Registers an account with a new organization in Xi'an; returns its token and user.
-pub(crate) async fn account(
-    client: &reqwest::Client,
-    node: &str,
-    email: &str,
-    role: &str,
-    org: &str,
-    kind: &str,
-) -> (String, Value) {
-    let (status, body) = call(
-        client,
-        format!("{node}/api/v1/auth/register"),
-        &json!({
-            "email": email, "password": "a-long-password-1", "display_name": "节点测试",
-            "role": role,
-            "organization": {"name": org, "kind": kind, "region_code": "610113"}
-        }),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    (
-        body["token"].as_str().expect("token").to_owned(),
-        body["user"].clone(),
-    )
-}
-
-/// Publishes a result through `node`: created by the researcher, approved by the registrar.
-pub(crate) async fn publish(
-    client: &reqwest::Client,
-    node: &str,
-    researcher: &str,
-    registrar: &str,
-    title: &str,
-) {
-    let (status, created) = call(
-        client,
-        format!("{node}/api/v1/results"),
-        &json!({
-            "title": title,
-            "summary": format!("{title}，已完成中试验证。"),
-            "keywords": ["多节点"],
-            "industry_codes": ["high_end_equipment"],
-            "tech_field": "advanced_manufacturing",
-            "maturity_stage": "pilot_scale",
-            "cooperation_modes": ["licence"]
-        }),
-        Some(researcher),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let id = created["id"].as_str().expect("id");
-    let (status, _) = call(
-        client,
-        format!("{node}/api/v1/results/{id}/submit"),
-        &json!({}),
-        Some(researcher),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, _) = call(
-        client,
-        format!("{node}/api/v1/results/{id}/review"),
-        &json!({"decision": "approve"}),
-        Some(registrar),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-}
 
 /// Searches `node` until `q` finds something or the bound passes; returns the time it took.
 async fn found_within(client: &reqwest::Client, node: &str, q: &str) -> Option<Duration> {

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use techmarket::services::{contracts, indicators, sessions};
 
-use crate::contracts::{Market, contract_body, json_of, market, submit};
+use crate::helpers::market::{Market, contract_body, json_of, market, submit};
 use crate::helpers::{TestApp, assert_problem, error_fields, spawn_app};
 
 async fn record(app: &TestApp, m: &Market, org: &str, body: Value) -> reqwest::Response {

@@ -1,5 +1,8 @@
 //! `spawn_app()` and request helpers.
 
+pub mod market;
+pub mod process;
+
 use std::net::SocketAddr;
 
 use reqwest::{Client, Response, StatusCode};
