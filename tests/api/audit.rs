@@ -4,7 +4,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::market::{contract_body, json_of, market, submit};
+use crate::helpers::json_of;
+use crate::helpers::market::{contract_body, market, submit};
 use crate::helpers::{TestApp, assert_problem, spawn_app};
 
 /// POSTs `body` to `path` as `token` and expects `status`; returns the answer.

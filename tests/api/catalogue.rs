@@ -1,9 +1,9 @@
 //! Results, demands and challenges: the permissions matrix, the lifecycle, validation.
 
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, error_fields, spawn_app};
+use crate::helpers::{TestApp, assert_problem, body_of, error_fields, spawn_app};
 
 /// One account of every kind the matrix needs.
 struct Actors {
@@ -99,49 +99,11 @@ fn demand_body(challenge: bool) -> Value {
     body
 }
 
-async fn send(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> Response {
-    let mut request = match method {
-        "GET" => app.client.get(app.url(path)),
-        "POST" => app.client.post(app.url(path)),
-        "PATCH" => app.client.patch(app.url(path)),
-        "DELETE" => app.client.delete(app.url(path)),
-        other => panic!("method {other}"),
-    };
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    request.send().await.expect("request")
-}
-
-async fn status(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> u16 {
-    send(app, method, path, token, body).await.status().as_u16()
-}
-
-async fn json_of(response: Response) -> Value {
-    response.json().await.expect("json")
-}
-
 /// Creates a result as `owner`, optionally submitted and published.
 async fn result_in(app: &TestApp, a: &Actors, state: &str) -> String {
-    let created = json_of(
-        send(
-            app,
-            "POST",
+    let created = body_of(
+        app.send(
+            Method::POST,
             "/api/v1/results",
             Some(&a.owner),
             Some(&result_body()),
@@ -152,9 +114,8 @@ async fn result_in(app: &TestApp, a: &Actors, state: &str) -> String {
     let id = created["id"].as_str().expect("id").to_owned();
     if state != "draft" {
         assert_eq!(
-            status(
-                app,
-                "POST",
+            app.status(
+                Method::POST,
                 &format!("/api/v1/results/{id}/submit"),
                 Some(&a.owner),
                 None
@@ -166,9 +127,8 @@ async fn result_in(app: &TestApp, a: &Actors, state: &str) -> String {
     if state == "published" {
         let review = json!({"decision": "approve"});
         assert_eq!(
-            status(
-                app,
-                "POST",
+            app.status(
+                Method::POST,
                 &format!("/api/v1/results/{id}/review"),
                 Some(&a.registrar),
                 Some(&review)
@@ -194,9 +154,8 @@ async fn who_may_create_results_and_demands() {
         (Some(&a.registrar), 403),
     ] {
         assert_eq!(
-            status(
-                &app,
-                "POST",
+            app.status(
+                Method::POST,
                 "/api/v1/results",
                 token.map(String::as_str),
                 Some(&result)
@@ -213,9 +172,8 @@ async fn who_may_create_results_and_demands() {
         (Some(&a.registrar), 403),
     ] {
         assert_eq!(
-            status(
-                &app,
-                "POST",
+            app.status(
+                Method::POST,
                 "/api/v1/demands",
                 token.map(String::as_str),
                 Some(&demand)
@@ -241,9 +199,8 @@ async fn a_pending_member_cannot_list_for_the_organization() {
         .await;
     let token = pending["token"].as_str().expect("token");
     let problem = assert_problem(
-        send(
-            &app,
-            "POST",
+        app.send(
+            Method::POST,
             "/api/v1/results",
             Some(token),
             Some(&result_body()),
@@ -267,23 +224,23 @@ async fn drafts_and_confidential_fields_stay_with_the_owner_and_the_registrar() 
     let path = format!("/api/v1/results/{id}");
     for token in [None, Some(&a.other), Some(&a.enterprise), Some(&a.broker)] {
         assert_problem(
-            send(&app, "GET", &path, token.map(String::as_str), None).await,
+            app.send(Method::GET, &path, token.map(String::as_str), None)
+                .await,
             StatusCode::NOT_FOUND,
         )
         .await;
     }
     for token in [&a.owner, &a.registrar] {
-        let body = json_of(send(&app, "GET", &path, Some(token), None).await).await;
+        let body = body_of(app.send(Method::GET, &path, Some(token), None).await).await;
         assert_eq!(body["status"], "draft");
         assert_eq!(body["confidential_details"], "核心模型参数与训练数据来源");
     }
     // Lists: nobody else sees the draft, whatever status they ask for.
     for token in [None, Some(&a.other), Some(&a.enterprise)] {
         for query in ["", "?status=draft"] {
-            let page = json_of(
-                send(
-                    &app,
-                    "GET",
+            let page = body_of(
+                app.send(
+                    Method::GET,
                     &format!("/api/v1/results{query}"),
                     token.map(String::as_str),
                     None,
@@ -294,10 +251,9 @@ async fn drafts_and_confidential_fields_stay_with_the_owner_and_the_registrar() 
             assert_eq!(page["total"], 0, "{query}");
         }
     }
-    let mine = json_of(
-        send(
-            &app,
-            "GET",
+    let mine = body_of(
+        app.send(
+            Method::GET,
             "/api/v1/results?status=draft",
             Some(&a.owner),
             None,
@@ -306,14 +262,17 @@ async fn drafts_and_confidential_fields_stay_with_the_owner_and_the_registrar() 
     )
     .await;
     assert_eq!(mine["total"], 1);
-    let all = json_of(send(&app, "GET", "/api/v1/results", Some(&a.registrar), None).await).await;
+    let all = body_of(
+        app.send(Method::GET, "/api/v1/results", Some(&a.registrar), None)
+            .await,
+    )
+    .await;
     assert_eq!(all["total"], 1);
     // Others cannot touch it either: for them it does not exist.
     for token in [&a.other, &a.enterprise] {
         assert_eq!(
-            status(
-                &app,
-                "PATCH",
+            app.status(
+                Method::PATCH,
                 &path,
                 Some(token),
                 Some(&json!({"title": "改个标题吧"}))
@@ -322,20 +281,24 @@ async fn drafts_and_confidential_fields_stay_with_the_owner_and_the_registrar() 
             404
         );
         assert_eq!(
-            status(&app, "POST", &format!("{path}/submit"), Some(token), None).await,
+            app.status(Method::POST, &format!("{path}/submit"), Some(token), None)
+                .await,
             404
         );
-        assert_eq!(status(&app, "DELETE", &path, Some(token), None).await, 404);
         assert_eq!(
-            status(&app, "GET", &format!("{path}/events"), Some(token), None).await,
+            app.status(Method::DELETE, &path, Some(token), None).await,
+            404
+        );
+        assert_eq!(
+            app.status(Method::GET, &format!("{path}/events"), Some(token), None)
+                .await,
             404
         );
     }
     // The registrar reviews but does not write other organizations' listings.
     assert_eq!(
-        status(
-            &app,
-            "PATCH",
+        app.status(
+            Method::PATCH,
             &path,
             Some(&a.registrar),
             Some(&json!({"title": "登记员改的标题"}))
@@ -344,9 +307,8 @@ async fn drafts_and_confidential_fields_stay_with_the_owner_and_the_registrar() 
         403
     );
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("{path}/submit"),
             Some(&a.registrar),
             None
@@ -362,7 +324,7 @@ async fn a_published_result_is_public_without_its_secrets() {
     let a = actors(&app).await;
     let id = result_in(&app, &a, "published").await;
     let path = format!("/api/v1/results/{id}");
-    let anonymous = json_of(send(&app, "GET", &path, None, None).await).await;
+    let anonymous = body_of(app.send(Method::GET, &path, None, None).await).await;
     assert_eq!(anonymous["status"], "published");
     assert_eq!(anonymous["price_fen"], 80_000_000);
     assert_eq!(anonymous["price_negotiable"], false);
@@ -378,17 +340,16 @@ async fn a_published_result_is_public_without_its_secrets() {
             "{secret} leaked to anonymous"
         );
     }
-    let other = json_of(send(&app, "GET", &path, Some(&a.other), None).await).await;
+    let other = body_of(app.send(Method::GET, &path, Some(&a.other), None).await).await;
     assert!(other.get("confidential_details").is_none());
     assert_eq!(other["contact"]["name"], "王老师");
-    let listed = json_of(send(&app, "GET", "/api/v1/results", None, None).await).await;
+    let listed = body_of(app.send(Method::GET, "/api/v1/results", None, None).await).await;
     assert_eq!(listed["total"], 1);
     assert!(listed["items"][0].get("confidential_details").is_none());
     // No write for others; the history only for owner and registrar.
     assert_eq!(
-        status(
-            &app,
-            "PATCH",
+        app.status(
+            Method::PATCH,
             &path,
             Some(&a.other),
             Some(&json!({"title": "别人的成果"}))
@@ -397,17 +358,18 @@ async fn a_published_result_is_public_without_its_secrets() {
         403
     );
     assert_eq!(
-        status(&app, "DELETE", &path, Some(&a.other), None).await,
+        app.status(Method::DELETE, &path, Some(&a.other), None)
+            .await,
         403
     );
     assert_eq!(
-        status(&app, "DELETE", &path, Some(&a.enterprise), None).await,
+        app.status(Method::DELETE, &path, Some(&a.enterprise), None)
+            .await,
         403
     );
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("{path}/review"),
             Some(&a.owner),
             Some(&json!({"decision": "approve"}))
@@ -416,15 +378,20 @@ async fn a_published_result_is_public_without_its_secrets() {
         403
     );
     assert_eq!(
-        status(&app, "GET", &format!("{path}/events"), None, None).await,
+        app.status(Method::GET, &format!("{path}/events"), None, None)
+            .await,
         401
     );
     assert_eq!(
-        status(&app, "GET", &format!("{path}/events"), Some(&a.other), None).await,
+        app.status(Method::GET, &format!("{path}/events"), Some(&a.other), None)
+            .await,
         403
     );
-    let history =
-        json_of(send(&app, "GET", &format!("{path}/events"), Some(&a.owner), None).await).await;
+    let history = body_of(
+        app.send(Method::GET, &format!("{path}/events"), Some(&a.owner), None)
+            .await,
+    )
+    .await;
     let steps: Vec<(Value, Value)> = history
         .as_array()
         .expect("events")
@@ -450,9 +417,8 @@ async fn rejection_reasons_reach_the_owner_only_and_invalid_transitions_are_409(
     let path = format!("/api/v1/results/{id}");
     // Reviewing a draft, or rejecting without a reason.
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("{path}/review"),
             Some(&a.registrar),
             Some(&json!({"decision": "approve"}))
@@ -461,9 +427,8 @@ async fn rejection_reasons_reach_the_owner_only_and_invalid_transitions_are_409(
         409
     );
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("{path}/submit"),
             Some(&a.owner),
             None
@@ -472,9 +437,8 @@ async fn rejection_reasons_reach_the_owner_only_and_invalid_transitions_are_409(
         200
     );
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("{path}/submit"),
             Some(&a.owner),
             None
@@ -483,9 +447,8 @@ async fn rejection_reasons_reach_the_owner_only_and_invalid_transitions_are_409(
         409
     );
     let problem = assert_problem(
-        send(
-            &app,
-            "POST",
+        app.send(
+            Method::POST,
             &format!("{path}/review"),
             Some(&a.registrar),
             Some(&json!({"decision": "reject"})),
@@ -496,10 +459,9 @@ async fn rejection_reasons_reach_the_owner_only_and_invalid_transitions_are_409(
     .await;
     assert_eq!(error_fields(&problem), vec!["reason"]);
     let reject = json!({"decision": "reject", "reason": "请补充知识产权证明材料"});
-    let rejected = json_of(
-        send(
-            &app,
-            "POST",
+    let rejected = body_of(
+        app.send(
+            Method::POST,
             &format!("{path}/review"),
             Some(&a.registrar),
             Some(&reject),
@@ -508,14 +470,16 @@ async fn rejection_reasons_reach_the_owner_only_and_invalid_transitions_are_409(
     )
     .await;
     assert_eq!(rejected["status"], "rejected");
-    let owner_view = json_of(send(&app, "GET", &path, Some(&a.owner), None).await).await;
+    let owner_view = body_of(app.send(Method::GET, &path, Some(&a.owner), None).await).await;
     assert_eq!(owner_view["rejection_reason"], "请补充知识产权证明材料");
-    assert_eq!(status(&app, "GET", &path, Some(&a.other), None).await, 404);
+    assert_eq!(
+        app.status(Method::GET, &path, Some(&a.other), None).await,
+        404
+    );
     // Fix and resubmit, publish, then archive; an archived result is gone and frozen.
     assert_eq!(
-        status(
-            &app,
-            "PATCH",
+        app.status(
+            Method::PATCH,
             &path,
             Some(&a.owner),
             Some(&json!({"details": "已补充专利证书"}))
@@ -524,9 +488,8 @@ async fn rejection_reasons_reach_the_owner_only_and_invalid_transitions_are_409(
         200
     );
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("{path}/submit"),
             Some(&a.owner),
             None
@@ -535,9 +498,8 @@ async fn rejection_reasons_reach_the_owner_only_and_invalid_transitions_are_409(
         200
     );
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("{path}/review"),
             Some(&a.registrar),
             Some(&json!({"decision": "approve"}))
@@ -545,21 +507,22 @@ async fn rejection_reasons_reach_the_owner_only_and_invalid_transitions_are_409(
         .await,
         200
     );
-    let published = json_of(send(&app, "GET", &path, Some(&a.owner), None).await).await;
+    let published = body_of(app.send(Method::GET, &path, Some(&a.owner), None).await).await;
     assert!(published.get("rejection_reason").is_none());
     assert_eq!(
-        status(&app, "DELETE", &path, Some(&a.owner), None).await,
+        app.status(Method::DELETE, &path, Some(&a.owner), None)
+            .await,
         200
     );
-    assert_eq!(status(&app, "GET", &path, None, None).await, 404);
+    assert_eq!(app.status(Method::GET, &path, None, None).await, 404);
     assert_eq!(
-        status(&app, "DELETE", &path, Some(&a.owner), None).await,
+        app.status(Method::DELETE, &path, Some(&a.owner), None)
+            .await,
         409
     );
     assert_eq!(
-        status(
-            &app,
-            "PATCH",
+        app.status(
+            Method::PATCH,
             &path,
             Some(&a.owner),
             Some(&json!({"title": "复活一下吧"}))
@@ -568,9 +531,8 @@ async fn rejection_reasons_reach_the_owner_only_and_invalid_transitions_are_409(
         409
     );
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("{path}/submit"),
             Some(&a.owner),
             None
@@ -586,10 +548,9 @@ async fn editing_a_published_result_sends_it_back_to_review() {
     let a = actors(&app).await;
     let id = result_in(&app, &a, "published").await;
     let path = format!("/api/v1/results/{id}");
-    let edited = json_of(
-        send(
-            &app,
-            "PATCH",
+    let edited = body_of(
+        app.send(
+            Method::PATCH,
             &path,
             Some(&a.owner),
             Some(&json!({"title": "未经审核的新标题", "price_fen": null})),
@@ -600,13 +561,12 @@ async fn editing_a_published_result_sends_it_back_to_review() {
     assert_eq!(edited["status"], "submitted");
     assert_eq!(edited["price_negotiable"], true);
     // The public no longer sees it at all — neither the old nor the unreviewed new text.
-    assert_eq!(status(&app, "GET", &path, None, None).await, 404);
-    let public = json_of(send(&app, "GET", "/api/v1/results", None, None).await).await;
+    assert_eq!(app.status(Method::GET, &path, None, None).await, 404);
+    let public = body_of(app.send(Method::GET, "/api/v1/results", None, None).await).await;
     assert_eq!(public["total"], 0);
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("{path}/review"),
             Some(&a.registrar),
             Some(&json!({"decision": "approve"}))
@@ -614,7 +574,7 @@ async fn editing_a_published_result_sends_it_back_to_review() {
         .await,
         200
     );
-    let again = json_of(send(&app, "GET", &path, None, None).await).await;
+    let again = body_of(app.send(Method::GET, &path, None, None).await).await;
     assert_eq!(again["title"], "未经审核的新标题");
 }
 
@@ -633,7 +593,8 @@ async fn result_validation_names_every_bad_field() {
     body["price_fen"] = json!(-1);
     body["contact"] = json!({"name": "王老师", "email": "not-an-email"});
     let problem = assert_problem(
-        send(&app, "POST", "/api/v1/results", Some(&a.owner), Some(&body)).await,
+        app.send(Method::POST, "/api/v1/results", Some(&a.owner), Some(&body))
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -659,9 +620,8 @@ async fn result_validation_names_every_bad_field() {
     let mut fractional = result_body();
     fractional["price_fen"] = json!(12.5);
     let problem = assert_problem(
-        send(
-            &app,
-            "POST",
+        app.send(
+            Method::POST,
             "/api/v1/results",
             Some(&a.owner),
             Some(&fractional),
@@ -671,7 +631,11 @@ async fn result_validation_names_every_bad_field() {
     )
     .await;
     assert_eq!(error_fields(&problem), vec!["price_fen"]);
-    let page = json_of(send(&app, "GET", "/api/v1/results", Some(&a.owner), None).await).await;
+    let page = body_of(
+        app.send(Method::GET, "/api/v1/results", Some(&a.owner), None)
+            .await,
+    )
+    .await;
     assert_eq!(page["total"], 0, "nothing was written");
 }
 
@@ -683,7 +647,12 @@ async fn lists_filter_by_industry_field_stage_district_and_organization() {
     let published = |query: &'static str| {
         let app = &app;
         async move {
-            json_of(send(app, "GET", &format!("/api/v1/results?{query}"), None, None).await).await["total"].clone()
+            body_of(
+                app.send(Method::GET, &format!("/api/v1/results?{query}"), None, None)
+                    .await,
+            )
+            .await["total"]
+                .clone()
         }
     };
     assert_eq!(published("industry=artificial_intelligence").await, 1);
@@ -699,7 +668,7 @@ async fn lists_filter_by_industry_field_stage_district_and_organization() {
     assert_eq!(published("district=610113").await, 1);
     assert_eq!(published("district=610102").await, 0);
     assert_eq!(published("per_page=1&page=2").await, 1);
-    let catalogue = json_of(send(&app, "GET", "/api/v1/catalogue", None, None).await).await;
+    let catalogue = body_of(app.send(Method::GET, "/api/v1/catalogue", None, None).await).await;
     assert_eq!(catalogue["total_results"], 1);
     let industry = |code: &str| {
         catalogue["industries"]
@@ -731,10 +700,9 @@ async fn lists_filter_by_industry_field_stage_district_and_organization() {
 
 /// Creates and publishes a challenge as the enterprise; returns its id.
 async fn published_challenge(app: &TestApp, a: &Actors) -> String {
-    let created = json_of(
-        send(
-            app,
-            "POST",
+    let created = body_of(
+        app.send(
+            Method::POST,
             "/api/v1/demands",
             Some(&a.enterprise),
             Some(&demand_body(true)),
@@ -745,9 +713,8 @@ async fn published_challenge(app: &TestApp, a: &Actors) -> String {
     let id = created["id"].as_str().expect("id").to_owned();
     assert_eq!(created["challenge"]["reward_fen"], 1_000_000_000);
     assert_eq!(
-        status(
-            app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("/api/v1/demands/{id}/submit"),
             Some(&a.enterprise),
             None
@@ -756,9 +723,8 @@ async fn published_challenge(app: &TestApp, a: &Actors) -> String {
         200
     );
     assert_eq!(
-        status(
-            app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("/api/v1/demands/{id}/review"),
             Some(&a.registrar),
             Some(&json!({"decision": "approve"}))
@@ -778,9 +744,8 @@ async fn a_challenge_takes_applications_and_selects_exactly_one() {
     let proposal = json!({"proposal": "采用X射线衍射与超声组合的在线检测方案，三个月出样机。"});
     // The poster cannot apply, nor the registrar, nor anonymous users.
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &applications,
             Some(&a.enterprise),
             Some(&proposal)
@@ -789,9 +754,8 @@ async fn a_challenge_takes_applications_and_selects_exactly_one() {
         403
     );
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &applications,
             Some(&a.registrar),
             Some(&proposal)
@@ -800,17 +764,17 @@ async fn a_challenge_takes_applications_and_selects_exactly_one() {
         403
     );
     assert_eq!(
-        status(&app, "POST", &applications, None, Some(&proposal)).await,
+        app.status(Method::POST, &applications, None, Some(&proposal))
+            .await,
         401
     );
     // A researcher offering one of their published results, and a broker.
     let result_id = result_in(&app, &a, "published").await;
     let with_result =
         json!({"proposal": "基于已发布成果的改进方案，可在六个月内交付。", "result_id": result_id});
-    let first = json_of(
-        send(
-            &app,
-            "POST",
+    let first = body_of(
+        app.send(
+            Method::POST,
             &applications,
             Some(&a.owner),
             Some(&with_result),
@@ -820,14 +784,14 @@ async fn a_challenge_takes_applications_and_selects_exactly_one() {
     .await;
     assert_eq!(first["status"], "submitted");
     assert_eq!(
-        status(&app, "POST", &applications, Some(&a.owner), Some(&proposal)).await,
+        app.status(Method::POST, &applications, Some(&a.owner), Some(&proposal))
+            .await,
         409
     );
     // Someone else's result cannot be offered.
     let problem = assert_problem(
-        send(
-            &app,
-            "POST",
+        app.send(
+            Method::POST,
             &applications,
             Some(&a.other),
             Some(&with_result),
@@ -837,10 +801,9 @@ async fn a_challenge_takes_applications_and_selects_exactly_one() {
     )
     .await;
     assert_eq!(error_fields(&problem), vec!["result_id"]);
-    let second = json_of(
-        send(
-            &app,
-            "POST",
+    let second = body_of(
+        app.send(
+            Method::POST,
             &applications,
             Some(&a.broker),
             Some(&proposal),
@@ -850,26 +813,35 @@ async fn a_challenge_takes_applications_and_selects_exactly_one() {
     .await;
 
     // The poster sees both; an applicant sees only their own; others nothing.
-    let all = json_of(send(&app, "GET", &applications, Some(&a.enterprise), None).await).await;
+    let all = body_of(
+        app.send(Method::GET, &applications, Some(&a.enterprise), None)
+            .await,
+    )
+    .await;
     assert_eq!(all.as_array().map(Vec::len), Some(2));
-    let own = json_of(send(&app, "GET", &applications, Some(&a.broker), None).await).await;
+    let own = body_of(
+        app.send(Method::GET, &applications, Some(&a.broker), None)
+            .await,
+    )
+    .await;
     assert_eq!(own.as_array().map(Vec::len), Some(1));
     assert_eq!(own[0]["id"], second["id"]);
     assert_eq!(
-        status(&app, "GET", &applications, Some(&a.other), None).await,
+        app.status(Method::GET, &applications, Some(&a.other), None)
+            .await,
         403
     );
 
     // Only the poster selects; exactly once.
     let select = |aid: &Value| format!("{applications}/{}/select", aid.as_str().expect("id"));
     assert_eq!(
-        status(&app, "POST", &select(&first["id"]), Some(&a.owner), None).await,
+        app.status(Method::POST, &select(&first["id"]), Some(&a.owner), None)
+            .await,
         403
     );
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &select(&first["id"]),
             Some(&a.registrar),
             None
@@ -877,10 +849,9 @@ async fn a_challenge_takes_applications_and_selects_exactly_one() {
         .await,
         403
     );
-    let chosen = json_of(
-        send(
-            &app,
-            "POST",
+    let chosen = body_of(
+        app.send(
+            Method::POST,
             &select(&first["id"]),
             Some(&a.enterprise),
             None,
@@ -890,9 +861,8 @@ async fn a_challenge_takes_applications_and_selects_exactly_one() {
     .await;
     assert_eq!(chosen["status"], "selected");
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &select(&second["id"]),
             Some(&a.enterprise),
             None
@@ -900,10 +870,9 @@ async fn a_challenge_takes_applications_and_selects_exactly_one() {
         .await,
         409
     );
-    let broker_view = json_of(
-        send(
-            &app,
-            "GET",
+    let broker_view = body_of(
+        app.send(
+            Method::GET,
             "/api/v1/me/applications",
             Some(&a.broker),
             None,
@@ -912,14 +881,18 @@ async fn a_challenge_takes_applications_and_selects_exactly_one() {
     )
     .await;
     assert_eq!(broker_view[0]["status"], "not_selected");
-    let demand =
-        json_of(send(&app, "GET", &format!("/api/v1/demands/{id}"), None, None).await).await;
+    let demand = body_of(
+        app.send(Method::GET, &format!("/api/v1/demands/{id}"), None, None)
+            .await,
+    )
+    .await;
     assert_eq!(demand["challenge"]["selected"], true);
     assert!(demand["challenge"].get("selected_application_id").is_none());
     // After the selection nobody else can apply.
     let late = json!({"proposal": "来晚了但还是想试一试这个挑战。"});
     assert_eq!(
-        status(&app, "POST", &applications, Some(&a.other), Some(&late)).await,
+        app.status(Method::POST, &applications, Some(&a.other), Some(&late))
+            .await,
         409
     );
 }
@@ -952,9 +925,8 @@ async fn no_application_after_the_deadline_nor_to_an_ordinary_demand() {
     .expect("update");
     let proposal = json!({"proposal": "截止后提交的方案应当被拒绝。"});
     let problem = assert_problem(
-        send(
-            &app,
-            "POST",
+        app.send(
+            Method::POST,
             &format!("/api/v1/demands/{id}/applications"),
             Some(&a.owner),
             Some(&proposal),
@@ -969,10 +941,9 @@ async fn no_application_after_the_deadline_nor_to_an_ordinary_demand() {
             .is_some_and(|d| d.contains("closed"))
     );
 
-    let ordinary = json_of(
-        send(
-            &app,
-            "POST",
+    let ordinary = body_of(
+        app.send(
+            Method::POST,
             "/api/v1/demands",
             Some(&a.enterprise),
             Some(&demand_body(false)),
@@ -982,9 +953,8 @@ async fn no_application_after_the_deadline_nor_to_an_ordinary_demand() {
     .await;
     let oid = ordinary["id"].as_str().expect("id");
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("/api/v1/demands/{oid}/submit"),
             Some(&a.enterprise),
             None
@@ -993,9 +963,8 @@ async fn no_application_after_the_deadline_nor_to_an_ordinary_demand() {
         200
     );
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("/api/v1/demands/{oid}/review"),
             Some(&a.registrar),
             Some(&json!({"decision": "approve"}))
@@ -1004,9 +973,8 @@ async fn no_application_after_the_deadline_nor_to_an_ordinary_demand() {
         200
     );
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("/api/v1/demands/{oid}/applications"),
             Some(&a.owner),
             Some(&proposal)
@@ -1015,10 +983,9 @@ async fn no_application_after_the_deadline_nor_to_an_ordinary_demand() {
         409
     );
     // A draft challenge of someone else does not exist for an applicant.
-    let draft = json_of(
-        send(
-            &app,
-            "POST",
+    let draft = body_of(
+        app.send(
+            Method::POST,
             "/api/v1/demands",
             Some(&a.enterprise),
             Some(&demand_body(true)),
@@ -1028,9 +995,8 @@ async fn no_application_after_the_deadline_nor_to_an_ordinary_demand() {
     .await;
     let did = draft["id"].as_str().expect("id");
     assert_eq!(
-        status(
-            &app,
-            "POST",
+        app.status(
+            Method::POST,
             &format!("/api/v1/demands/{did}/applications"),
             Some(&a.owner),
             Some(&proposal)
@@ -1051,9 +1017,8 @@ async fn demand_validation_and_visibility() {
     body["challenge"]["max_duration_months"] = json!(0);
     body["challenge"]["selection_method"] = json!("lottery");
     let problem = assert_problem(
-        send(
-            &app,
-            "POST",
+        app.send(
+            Method::POST,
             "/api/v1/demands",
             Some(&a.enterprise),
             Some(&body),
@@ -1078,9 +1043,8 @@ async fn demand_validation_and_visibility() {
     let mut bad_date = demand_body(false);
     bad_date["deadline"] = json!("2027-02-30");
     let problem = assert_problem(
-        send(
-            &app,
-            "POST",
+        app.send(
+            Method::POST,
             "/api/v1/demands",
             Some(&a.enterprise),
             Some(&bad_date),
@@ -1091,10 +1055,9 @@ async fn demand_validation_and_visibility() {
     .await;
     assert_eq!(error_fields(&problem), vec!["deadline"]);
 
-    let draft = json_of(
-        send(
-            &app,
-            "POST",
+    let draft = body_of(
+        app.send(
+            Method::POST,
             "/api/v1/demands",
             Some(&a.enterprise),
             Some(&demand_body(false)),
@@ -1105,18 +1068,19 @@ async fn demand_validation_and_visibility() {
     let path = format!("/api/v1/demands/{}", draft["id"].as_str().expect("id"));
     for token in [None, Some(&a.owner), Some(&a.broker)] {
         assert_eq!(
-            status(&app, "GET", &path, token.map(String::as_str), None).await,
+            app.status(Method::GET, &path, token.map(String::as_str), None)
+                .await,
             404
         );
     }
     assert_eq!(
-        status(&app, "GET", &path, Some(&a.registrar), None).await,
+        app.status(Method::GET, &path, Some(&a.registrar), None)
+            .await,
         200
     );
     assert_eq!(
-        status(
-            &app,
-            "PATCH",
+        app.status(
+            Method::PATCH,
             &path,
             Some(&a.owner),
             Some(&json!({"title": "别人的需求"}))
@@ -1124,10 +1088,9 @@ async fn demand_validation_and_visibility() {
         .await,
         404
     );
-    let page = json_of(
-        send(
-            &app,
-            "GET",
+    let page = body_of(
+        app.send(
+            Method::GET,
             "/api/v1/demands?status=draft",
             Some(&a.enterprise),
             None,
@@ -1136,10 +1099,9 @@ async fn demand_validation_and_visibility() {
     )
     .await;
     assert_eq!(page["total"], 1);
-    let page = json_of(
-        send(
-            &app,
-            "GET",
+    let page = body_of(
+        app.send(
+            Method::GET,
             "/api/v1/demands?challenge=true",
             Some(&a.enterprise),
             None,

@@ -6,7 +6,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
-use crate::helpers::market::{contract_body, json_of, market, submit};
+use crate::helpers::json_of;
+use crate::helpers::market::{contract_body, market, submit};
 use crate::helpers::spawn_app;
 
 const CONFIDENTIAL: &str = "机密工艺参数甲";

@@ -14,7 +14,8 @@ use techmarket::entity::audit_log;
 use techmarket::services::indicators;
 use uuid::Uuid;
 
-use crate::helpers::market::{Market, contract_body, json_of, market, submit};
+use crate::helpers::json_of;
+use crate::helpers::market::{Market, contract_body, market, submit};
 use crate::helpers::{TestApp, spawn_app};
 
 /// Requests fired at once in each race.

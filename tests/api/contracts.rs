@@ -7,7 +7,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use techmarket::services::{contracts, sessions};
 
-use crate::helpers::market::{contract_body, json_of, market, member, submit, value};
+use crate::helpers::json_of;
+use crate::helpers::market::{contract_body, market, member, submit, value};
 use crate::helpers::{assert_problem, error_fields, spawn_app};
 
 #[tokio::test]

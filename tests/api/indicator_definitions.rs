@@ -6,7 +6,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use techmarket::services::{contracts, indicators, sessions};
 
-use crate::helpers::market::{Market, contract_body, json_of, market, submit, value};
+use crate::helpers::json_of;
+use crate::helpers::market::{Market, contract_body, market, submit, value};
 use crate::helpers::{TestApp, spawn_app};
 
 /// Submits `body` as the market's broker (who is then credited) and registers it on `on`.

@@ -6,7 +6,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use techmarket::services::{contracts, indicators, sessions};
 
-use crate::helpers::market::{Market, contract_body, json_of, market, submit};
+use crate::helpers::json_of;
+use crate::helpers::market::{Market, contract_body, market, submit};
 use crate::helpers::{TestApp, assert_problem, error_fields, spawn_app};
 
 async fn record(app: &TestApp, m: &Market, org: &str, body: Value) -> reqwest::Response {

@@ -9,7 +9,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 use techmarket::services::{contracts, sessions};
 
-use crate::helpers::market::{Market, contract_body, json_of, market, submit, value};
+use crate::helpers::json_of;
+use crate::helpers::market::{Market, contract_body, market, submit, value};
 use crate::helpers::{TestApp, assert_problem, error_fields, spawn_app};
 
 /// `123.45` → 12345 fen, exactly (the export's amounts are decimal text, never floats).

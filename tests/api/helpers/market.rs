@@ -4,8 +4,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::TestApp;
 use super::process::call;
+use super::{TestApp, json_of};
 
 /// The people of a small market: a university researcher (seller side), an enterprise (buyer
 /// side), a broker, an outsider enterprise, and the registrar.
@@ -112,11 +112,6 @@ pub async fn submit(
         request = request.header("Idempotency-Key", key);
     }
     request.send().await.expect("request")
-}
-
-pub async fn json_of(response: reqwest::Response, status: StatusCode) -> Value {
-    assert_eq!(response.status(), status);
-    response.json().await.expect("json")
 }
 
 pub async fn value(app: &TestApp, query: &str) -> Value {

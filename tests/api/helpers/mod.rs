@@ -5,7 +5,7 @@ pub mod process;
 
 use std::net::SocketAddr;
 
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, Method, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 use techmarket::{AppState, Application, Settings};
@@ -102,6 +102,35 @@ impl TestApp {
             request = request.bearer_auth(token);
         }
         request.send().await.expect("request")
+    }
+
+    /// Sends `method path` with an optional bearer token and JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// The status code of [`TestApp::send`]'s answer.
+    pub async fn status(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> u16 {
+        self.send(method, path, token, body).await.status().as_u16()
     }
 
     pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
@@ -207,4 +236,15 @@ pub fn error_fields(problem: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The JSON body of `response`, which must have `status`.
+pub async fn json_of(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status);
+    response.json().await.expect("json")
+}
+
+/// The JSON body of `response`, whatever its status.
+pub async fn body_of(response: Response) -> Value {
+    response.json().await.expect("json")
 }
