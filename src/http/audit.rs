@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::error::{AppResult, Problem};
+use crate::error::AppResult;
 use crate::http::extract::{AppQuery, Auth, Pagination};
 use crate::services::audit::{self, AuditEntryView, AuditFilter};
 use crate::views::Page;
@@ -37,7 +37,7 @@ struct AuditQuery {
     params(AuditQuery, Pagination),
     responses(
         (status = 200, description = "a page of actions", body = Page<AuditEntryView>),
-        (status = 403, description = "not the registrar", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not the registrar"),
     ))]
 async fn list_audit_log(
     State(state): State<AppState>,

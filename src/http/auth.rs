@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::error::{AppResult, Problem};
+use crate::error::AppResult;
 use crate::http::extract::{AppJson, Auth, ClientIp};
 use crate::http::no_content;
 use crate::services::accounts::{self, Account, Credentials, Registration};
@@ -29,9 +29,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = Registration,
     responses(
         (status = 201, description = "registered and logged in", body = SessionView),
-        (status = 409, description = "e-mail or organization name taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "too many registrations from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "e-mail or organization name taken"),
+        (status = 422, description = "invalid fields"),
+        (status = 429, description = "too many registrations from this address"),
     ))]
 async fn register(
     State(state): State<AppState>,
@@ -54,8 +54,8 @@ async fn register(
     request_body = Credentials,
     responses(
         (status = 200, description = "logged in", body = SessionView),
-        (status = 401, description = "wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "too many failed attempts", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "wrong e-mail or password"),
+        (status = 429, description = "too many failed attempts"),
     ))]
 async fn login(
     State(state): State<AppState>,
@@ -71,7 +71,7 @@ async fn login(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "logged out"),
-        (status = 401, description = "no valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid token"),
     ))]
 async fn logout(State(state): State<AppState>, Auth(current): Auth) -> AppResult<Response> {
     crate::services::sessions::revoke(&state.db, current.session_id).await?;
@@ -83,7 +83,7 @@ async fn logout(State(state): State<AppState>, Auth(current): Auth) -> AppResult
     security(("bearer" = [])),
     responses(
         (status = 200, description = "the user", body = UserView),
-        (status = 401, description = "no valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid token"),
     ))]
 async fn me(Auth(current): Auth) -> axum::Json<UserView> {
     axum::Json(

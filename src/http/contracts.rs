@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult};
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, Pagination};
 use crate::services::contracts::{
     self, AmendmentInput, ContractFilter, ContractInput, ContractStatus, ContractVersionView,
@@ -31,8 +31,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(contract_versions))
 }
 
-use crate::error::PROBLEM_JSON as PROBLEM;
-
 /// Submit a contract for registration (a member of the seller's organization, or a broker).
 /// With `Idempotency-Key`, the same key and body give back the same contract (`200`), never a
 /// second one; the same key with another body is a `409`.
@@ -43,9 +41,9 @@ use crate::error::PROBLEM_JSON as PROBLEM;
     responses(
         (status = 201, description = "submitted", body = ContractView),
         (status = 200, description = "the contract this key and body already submitted", body = ContractView),
-        (status = 403, description = "neither a member of the seller nor a broker", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "the key was used with another body", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "invalid fields", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "neither a member of the seller nor a broker"),
+        (status = 409, description = "the key was used with another body"),
+        (status = 422, description = "invalid fields"),
     ))]
 async fn submit_contract(
     State(state): State<AppState>,
@@ -90,7 +88,7 @@ struct ContractQuery {
     params(ContractQuery, Pagination),
     responses(
         (status = 200, description = "a page of contracts", body = Page<ContractView>),
-        (status = 422, description = "unknown parameter or bad value", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "unknown parameter or bad value"),
     ))]
 async fn list_contracts(
     State(state): State<AppState>,
@@ -139,8 +137,8 @@ struct ExportQuery {
     params(ExportQuery),
     responses(
         (status = 200, description = "the file", content_type = "text/csv", body = String),
-        (status = 403, description = "not the registrar", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "bad parameter", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "not the registrar"),
+        (status = 422, description = "bad parameter"),
     ))]
 async fn export_contracts(
     State(state): State<AppState>,
@@ -167,7 +165,7 @@ async fn export_contracts(
     params(("id" = Uuid, Path, description = "contract id")),
     responses(
         (status = 200, description = "the contract", body = ContractView),
-        (status = 404, description = "unknown, or not yours to see", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "unknown, or not yours to see"),
     ))]
 async fn get_contract(
     State(state): State<AppState>,
@@ -186,9 +184,9 @@ async fn get_contract(
     params(("id" = Uuid, Path, description = "contract id")),
     responses(
         (status = 200, description = "registered", body = ContractView),
-        (status = 403, description = "not the registrar", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "unknown contract", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "not waiting for registration", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "not the registrar"),
+        (status = 404, description = "unknown contract"),
+        (status = 409, description = "not waiting for registration"),
     ))]
 async fn register_contract(
     State(state): State<AppState>,
@@ -213,9 +211,9 @@ async fn register_contract(
     request_body = ReasonInput,
     responses(
         (status = 200, description = "rejected", body = ContractView),
-        (status = 403, description = "not the registrar", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "not waiting for registration", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "invalid reason", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "not the registrar"),
+        (status = 409, description = "not waiting for registration"),
+        (status = 422, description = "invalid reason"),
     ))]
 async fn reject_contract(
     State(state): State<AppState>,
@@ -242,8 +240,8 @@ async fn reject_contract(
     request_body = ReasonInput,
     responses(
         (status = 200, description = "sent back", body = ContractView),
-        (status = 403, description = "not the registrar", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "not waiting for registration", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "not the registrar"),
+        (status = 409, description = "not waiting for registration"),
     ))]
 async fn request_correction(
     State(state): State<AppState>,
@@ -271,9 +269,9 @@ async fn request_correction(
     request_body = ContractInput,
     responses(
         (status = 200, description = "corrected and submitted again", body = ContractView),
-        (status = 403, description = "not the submitter", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "unknown, or not yours to see", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "no correction was asked for", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "not the submitter"),
+        (status = 404, description = "unknown, or not yours to see"),
+        (status = 409, description = "no correction was asked for"),
     ))]
 async fn correct_contract(
     State(state): State<AppState>,
@@ -293,9 +291,9 @@ async fn correct_contract(
     request_body = AmendmentInput,
     responses(
         (status = 200, description = "amended", body = ContractView),
-        (status = 403, description = "not the registrar", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "not registered, or not at the `version` named (amended meanwhile)", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "invalid fields", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "not the registrar"),
+        (status = 409, description = "not registered, or not at the `version` named (amended meanwhile)"),
+        (status = 422, description = "invalid fields"),
     ))]
 async fn amend_contract(
     State(state): State<AppState>,
@@ -314,7 +312,7 @@ async fn amend_contract(
     params(("id" = Uuid, Path, description = "contract id")),
     responses(
         (status = 200, description = "earlier versions", body = Vec<ContractVersionView>),
-        (status = 404, description = "unknown, or not yours to see", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "unknown, or not yours to see"),
     ))]
 async fn contract_versions(
     State(state): State<AppState>,

@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::error::{AppResult, Problem};
+use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, Pagination};
 use crate::services::deals::{self, BrokerPerformance, DealInput, DealView, StageInput};
 use crate::views::Page;
@@ -28,8 +28,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = DealInput,
     responses(
         (status = 201, description = "opened", body = DealView),
-        (status = 403, description = "not a broker", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not a broker"),
+        (status = 422, description = "invalid fields"),
     ))]
 async fn open_deal(
     State(state): State<AppState>,
@@ -56,7 +56,7 @@ struct DealQuery {
     params(DealQuery, Pagination),
     responses(
         (status = 200, description = "a page of deals", body = Page<DealView>),
-        (status = 422, description = "unknown parameter or bad value", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "unknown parameter or bad value"),
     ))]
 async fn list_deals(
     State(state): State<AppState>,
@@ -83,7 +83,7 @@ async fn list_deals(
     params(("id" = Uuid, Path, description = "deal id")),
     responses(
         (status = 200, description = "the deal and its events", body = DealView),
-        (status = 404, description = "unknown, or not yours to read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown, or not yours to read"),
     ))]
 async fn get_deal(
     State(state): State<AppState>,
@@ -101,9 +101,9 @@ async fn get_deal(
     request_body = StageInput,
     responses(
         (status = 200, description = "moved", body = DealView),
-        (status = 403, description = "a party, not its broker", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "unknown, or not yours to read", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "a move the stages do not allow, or the deal moved meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "a party, not its broker"),
+        (status = 404, description = "unknown, or not yours to read"),
+        (status = 409, description = "a move the stages do not allow, or the deal moved meanwhile"),
     ))]
 async fn move_deal(
     State(state): State<AppState>,
@@ -122,7 +122,7 @@ async fn move_deal(
     params(("id" = Uuid, Path, description = "the broker's user id")),
     responses(
         (status = 200, description = "per year", body = BrokerPerformance),
-        (status = 404, description = "not a broker, or not yours to see", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "not a broker, or not yours to see"),
     ))]
 async fn broker_performance(
     State(state): State<AppState>,

@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::error::{AppResult, Problem};
+use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Pagination};
 use crate::services::applications::{self, ApplicationInput};
 use crate::services::demands::{self, DemandFilter, DemandInput, DemandPatch, DemandRecord};
@@ -47,8 +47,8 @@ fn render(user: Option<&CurrentUser>, record: DemandRecord) -> DemandView {
     request_body = DemandInput,
     responses(
         (status = 201, description = "created as a draft", body = DemandView),
-        (status = 403, description = "not an enterprise account", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not an enterprise account"),
+        (status = 422, description = "invalid fields"),
     ))]
 async fn create_demand(
     State(state): State<AppState>,
@@ -85,7 +85,7 @@ struct DemandQuery {
     params(DemandQuery, Pagination),
     responses(
         (status = 200, description = "a page of demands", body = Page<DemandView>),
-        (status = 422, description = "bad parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad parameter"),
     ))]
 async fn list_demands(
     State(state): State<AppState>,
@@ -124,7 +124,7 @@ async fn list_demands(
     params(("id" = Uuid, Path, description = "demand id")),
     responses(
         (status = 200, description = "the demand", body = DemandView),
-        (status = 404, description = "unknown, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown, or not visible to you"),
     ))]
 async fn get_demand(
     State(state): State<AppState>,
@@ -142,9 +142,9 @@ async fn get_demand(
     request_body = DemandPatch,
     responses(
         (status = 200, description = "the edited demand", body = DemandView),
-        (status = 403, description = "not the poster", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "archived, or a challenge with applications made ordinary", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not the poster"),
+        (status = 409, description = "archived, or a challenge with applications made ordinary"),
+        (status = 422, description = "invalid fields"),
     ))]
 async fn update_demand(
     State(state): State<AppState>,
@@ -162,8 +162,8 @@ async fn update_demand(
     params(("id" = Uuid, Path, description = "demand id")),
     responses(
         (status = 200, description = "archived", body = DemandView),
-        (status = 403, description = "not the poster", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "already archived", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not the poster"),
+        (status = 409, description = "already archived"),
     ))]
 async fn archive_demand(
     State(state): State<AppState>,
@@ -180,8 +180,8 @@ async fn archive_demand(
     params(("id" = Uuid, Path, description = "demand id")),
     responses(
         (status = 200, description = "submitted", body = DemandView),
-        (status = 403, description = "not the poster", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "not a draft or rejected demand", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not the poster"),
+        (status = 409, description = "not a draft or rejected demand"),
     ))]
 async fn submit_demand(
     State(state): State<AppState>,
@@ -199,9 +199,9 @@ async fn submit_demand(
     request_body = Review,
     responses(
         (status = 200, description = "published or rejected", body = DemandView),
-        (status = 403, description = "not the registrar", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "not submitted", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "rejection without a reason", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not the registrar"),
+        (status = 409, description = "not submitted"),
+        (status = 422, description = "rejection without a reason"),
     ))]
 async fn review_demand(
     State(state): State<AppState>,
@@ -220,7 +220,7 @@ async fn review_demand(
     params(("id" = Uuid, Path, description = "demand id")),
     responses(
         (status = 200, description = "the history, oldest first", body = Vec<EventView>),
-        (status = 403, description = "not the poster or the registrar", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not the poster or the registrar"),
     ))]
 async fn demand_events(
     State(state): State<AppState>,
@@ -238,10 +238,10 @@ async fn demand_events(
     request_body = ApplicationInput,
     responses(
         (status = 201, description = "applied", body = ApplicationView),
-        (status = 403, description = "not a researcher or broker, or a member of the poster", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "unknown challenge", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "not a challenge, deadline passed, already selected, or applied twice", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not a researcher or broker, or a member of the poster"),
+        (status = 404, description = "unknown challenge"),
+        (status = 409, description = "not a challenge, deadline passed, already selected, or applied twice"),
+        (status = 422, description = "invalid fields"),
     ))]
 async fn apply(
     State(state): State<AppState>,
@@ -259,7 +259,7 @@ async fn apply(
     params(("id" = Uuid, Path, description = "challenge id")),
     responses(
         (status = 200, description = "the applications", body = Vec<ApplicationView>),
-        (status = 403, description = "neither poster nor applicant", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "neither poster nor applicant"),
     ))]
 async fn list_applications(
     State(state): State<AppState>,
@@ -279,9 +279,9 @@ async fn list_applications(
     ),
     responses(
         (status = 200, description = "selected", body = ApplicationView),
-        (status = 403, description = "not the poster", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "unknown application", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "already selected", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not the poster"),
+        (status = 404, description = "unknown application"),
+        (status = 409, description = "already selected"),
     ))]
 async fn select_application(
     State(state): State<AppState>,

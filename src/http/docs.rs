@@ -54,6 +54,42 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Gives every error answer of the document its body: the routes declare each 4xx and 5xx status
+/// with what it means for them, and every such response without a body of its own is a problem
+/// document (RFC 9457, `error::Problem` as `application/problem+json`) — said once here rather
+/// than on each route, as the API answers every error through `AppError`.
+pub fn with_problem_bodies(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{Content, Ref, RefOr};
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+            &mut item.query,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for (status, response) in &mut operation.responses.responses {
+                let is_error = status.starts_with('4') || status.starts_with('5');
+                if let RefOr::T(response) = response
+                    && is_error
+                    && response.content.is_empty()
+                {
+                    response.content.insert(
+                        crate::error::PROBLEM_JSON.to_owned(),
+                        RefOr::T(Content::new(Some(Ref::from_schema_name("Problem")))),
+                    );
+                }
+            }
+        }
+    }
+    openapi
+}
+
 /// `/docs` (Swagger UI) and `/api/openapi.json`.
 pub fn router(openapi: utoipa::openapi::OpenApi) -> Router<AppState> {
     let ui: Router<AppState> = SwaggerUi::new("/docs")

@@ -47,8 +47,7 @@ async fn healthz() -> axum::Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "service",
     responses(
         (status = 200, description = "ready", body = Readiness),
-        (status = 503, description = "a dependency is unavailable", body = crate::error::Problem,
-         content_type = "application/problem+json"),
+        (status = 503, description = "a dependency is unavailable"),
     ))]
 async fn readyz(State(state): State<AppState>) -> AppResult<axum::Json<Readiness>> {
     if let Err(e) = state.db.ping().await {
@@ -87,10 +86,8 @@ async fn readyz(State(state): State<AppState>) -> AppResult<axum::Json<Readiness
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
-        (status = 401, description = "missing or wrong metrics token", body = crate::error::Problem,
-         content_type = "application/problem+json"),
-        (status = 404, description = "metrics are not served on this address", body = crate::error::Problem,
-         content_type = "application/problem+json"),
+        (status = 401, description = "missing or wrong metrics token"),
+        (status = 404, description = "metrics are not served on this address"),
     ))]
 async fn metrics(
     State(state): State<AppState>,

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::domain::Role;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult};
 use crate::http::extract::Auth;
 use crate::import::sources::Format;
 use crate::import::{ImportKind, ImportOptions, ImportReport, import_bytes};
@@ -72,10 +72,10 @@ async fn run(
         content((String = "application/x-ndjson"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, description = "what was imported, and the rejected rows", body = ImportReport),
-        (status = 403, description = "not an active researcher", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "file too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "not JSON lines, CSV or XLSX", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "unreadable file (e.g. unknown columns, a broken workbook, a limit passed); nothing was written", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not an active researcher"),
+        (status = 413, description = "file too large"),
+        (status = 415, description = "not JSON lines, CSV or XLSX"),
+        (status = 422, description = "unreadable file (e.g. unknown columns, a broken workbook, a limit passed); nothing was written"),
     ))]
 async fn import_results(
     State(state): State<AppState>,
@@ -101,10 +101,10 @@ async fn import_results(
         content((String = "application/x-ndjson"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, description = "what was imported, and the rejected rows", body = ImportReport),
-        (status = 403, description = "not an active enterprise user", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "file too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "not JSON lines, CSV or XLSX", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "unreadable file (e.g. unknown columns, a broken workbook, a limit passed); nothing was written", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not an active enterprise user"),
+        (status = 413, description = "file too large"),
+        (status = 415, description = "not JSON lines, CSV or XLSX"),
+        (status = 422, description = "unreadable file (e.g. unknown columns, a broken workbook, a limit passed); nothing was written"),
     ))]
 async fn import_demands(
     State(state): State<AppState>,

@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::error::{AppResult, Problem};
+use crate::error::AppResult;
 use crate::http::extract::{AppQuery, Auth};
 use crate::services::indicators::{self, Breakdown, Direction, Measure, Summary, TransactionValue};
 use crate::services::reports::{self, ReportFormat};
@@ -59,7 +59,7 @@ struct ValueQuery {
     params(ValueQuery),
     responses(
         (status = 200, description = "the year's value and its breakdown", body = TransactionValue),
-        (status = 422, description = "bad parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad parameter"),
     ))]
 async fn transaction_value(
     State(state): State<AppState>,
@@ -111,7 +111,7 @@ struct YearQuery {
     params(YearQuery),
     responses(
         (status = 200, description = "the policy's indicators for the year", body = Summary),
-        (status = 422, description = "bad year", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad year"),
     ))]
 async fn summary(
     State(state): State<AppState>,
@@ -144,7 +144,7 @@ struct ChartQuery {
     params(ChartQuery),
     responses(
         (status = 200, description = "the chart", content_type = "image/svg+xml", body = String),
-        (status = 422, description = "bad parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad parameter"),
     ))]
 async fn transaction_value_chart(
     State(state): State<AppState>,
@@ -193,8 +193,8 @@ struct ExportQuery {
     params(ExportQuery),
     responses(
         (status = 200, description = "the file", content_type = "text/csv", body = String),
-        (status = 403, description = "not the registrar", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "bad parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not the registrar"),
+        (status = 422, description = "bad parameter"),
     ))]
 async fn export_indicators(
     State(state): State<AppState>,

@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult};
 use crate::http::extract::{AppPath, AppQuery, ClientIp, MaybeAuth};
 use crate::services::matching::{self, Matches};
 
@@ -46,8 +46,8 @@ impl Limit {
     params(("id" = Uuid, Path, description = "demand id"), Limit),
     responses(
         (status = 200, description = "best matches first", body = Matches),
-        (status = 404, description = "unknown, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "too many searches from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown, or not visible to you"),
+        (status = 429, description = "too many searches from this address"),
     ))]
 async fn demand_matches(
     State(state): State<AppState>,
@@ -68,8 +68,8 @@ async fn demand_matches(
     params(("id" = Uuid, Path, description = "result id"), Limit),
     responses(
         (status = 200, description = "best matches first", body = Matches),
-        (status = 404, description = "unknown, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "too many searches from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown, or not visible to you"),
+        (status = 429, description = "too many searches from this address"),
     ))]
 async fn result_matches(
     State(state): State<AppState>,

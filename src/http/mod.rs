@@ -74,7 +74,7 @@ fn import_routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of the whole API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes().merge(import_routes()).split_for_parts().1
+    docs::with_problem_bodies(api_routes().merge(import_routes()).split_for_parts().1)
 }
 
 /// The complete application router.
@@ -96,7 +96,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(max_import)),
         );
     let cors = cors_layer(&state.settings.cors_origins);
-    api.merge(docs::router(openapi))
+    api.merge(docs::router(docs::with_problem_bodies(openapi)))
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::domain::OrgKind;
-use crate::error::{AppResult, Problem};
+use crate::error::AppResult;
 use crate::http::extract::{AppPath, AppQuery, Auth, Pagination};
 use crate::services::organizations::{self, OrganizationFilter};
 use crate::views::{OrganizationView, Page, UserView};
@@ -37,7 +37,7 @@ struct OrganizationQuery {
     params(OrganizationQuery, Pagination),
     responses(
         (status = 200, description = "a page of organizations", body = Page<OrganizationView>),
-        (status = 422, description = "bad parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad parameter"),
     ))]
 async fn list_organizations(
     State(state): State<AppState>,
@@ -59,7 +59,7 @@ async fn list_organizations(
     params(("id" = Uuid, Path, description = "organization id")),
     responses(
         (status = 200, description = "the organization", body = OrganizationView),
-        (status = 404, description = "unknown", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown"),
     ))]
 async fn get_organization(
     State(state): State<AppState>,
@@ -74,9 +74,9 @@ async fn get_organization(
     params(("id" = Uuid, Path, description = "organization id")),
     responses(
         (status = 200, description = "the members", body = Vec<UserView>),
-        (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not a member", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "unknown organization", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not logged in"),
+        (status = 403, description = "not a member"),
+        (status = 404, description = "unknown organization"),
     ))]
 async fn list_members(
     State(state): State<AppState>,
@@ -98,9 +98,9 @@ async fn list_members(
     ),
     responses(
         (status = 200, description = "the member, now active", body = UserView),
-        (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not an active member", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "unknown organization or member", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not logged in"),
+        (status = 403, description = "not an active member"),
+        (status = 404, description = "unknown organization or member"),
     ))]
 async fn approve_member(
     State(state): State<AppState>,

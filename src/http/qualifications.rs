@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::error::{AppResult, Problem};
+use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, Auth};
 use crate::services::qualifications::{
     self, QualificationInput, QualificationView, WithdrawalInput,
@@ -20,15 +20,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(withdraw_qualification))
 }
 
-use crate::error::PROBLEM_JSON as PROBLEM;
-
 /// The qualifications recorded for an organization, withdrawn ones included (public, as the
 /// authorities' lists are).
 #[utoipa::path(get, path = "/api/v1/organizations/{id}/qualifications", tag = "organizations",
     params(("id" = Uuid, Path, description = "organization id")),
     responses(
         (status = 200, description = "its qualifications, oldest first", body = Vec<QualificationView>),
-        (status = 404, description = "unknown organization", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "unknown organization"),
     ))]
 async fn list_qualifications(
     State(state): State<AppState>,
@@ -47,9 +45,9 @@ async fn list_qualifications(
     request_body = QualificationInput,
     responses(
         (status = 201, description = "recorded", body = QualificationView),
-        (status = 403, description = "not the registrar", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "unknown organization", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "invalid fields", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "not the registrar"),
+        (status = 404, description = "unknown organization"),
+        (status = 422, description = "invalid fields"),
     ))]
 async fn record_qualification(
     State(state): State<AppState>,
@@ -72,10 +70,10 @@ async fn record_qualification(
     request_body = WithdrawalInput,
     responses(
         (status = 200, description = "withdrawn", body = QualificationView),
-        (status = 403, description = "not the registrar", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "unknown organization or qualification", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "already withdrawn", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "invalid fields", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "not the registrar"),
+        (status = 404, description = "unknown organization or qualification"),
+        (status = 409, description = "already withdrawn"),
+        (status = 422, description = "invalid fields"),
     ))]
 async fn withdraw_qualification(
     State(state): State<AppState>,

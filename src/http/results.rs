@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::error::{AppResult, Problem};
+use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Pagination};
 use crate::services::listings::{Review, Standing, Status};
 use crate::services::results::{self, ResultFilter, ResultInput, ResultPatch, Transition};
@@ -43,9 +43,9 @@ fn view(user: &CurrentUser, record: results::ResultRecord) -> ResultView {
     request_body = ResultInput,
     responses(
         (status = 201, description = "created as a draft", body = ResultView),
-        (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not a researcher, or membership pending", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not logged in"),
+        (status = 403, description = "not a researcher, or membership pending"),
+        (status = 422, description = "invalid fields"),
     ))]
 async fn create_result(
     State(state): State<AppState>,
@@ -82,7 +82,7 @@ struct ResultQuery {
     params(ResultQuery, Pagination),
     responses(
         (status = 200, description = "a page of results", body = Page<ResultView>),
-        (status = 422, description = "bad parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad parameter"),
     ))]
 async fn list_results(
     State(state): State<AppState>,
@@ -128,7 +128,7 @@ async fn list_results(
     params(("id" = Uuid, Path, description = "result id")),
     responses(
         (status = 200, description = "the result", body = ResultView),
-        (status = 404, description = "unknown, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown, or not visible to you"),
     ))]
 async fn get_result(
     State(state): State<AppState>,
@@ -150,10 +150,10 @@ async fn get_result(
     request_body = ResultPatch,
     responses(
         (status = 200, description = "the edited result", body = ResultView),
-        (status = 403, description = "not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "unknown", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "archived", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not the owner"),
+        (status = 404, description = "unknown"),
+        (status = 409, description = "archived"),
+        (status = 422, description = "invalid fields"),
     ))]
 async fn update_result(
     State(state): State<AppState>,
@@ -171,8 +171,8 @@ async fn update_result(
     params(("id" = Uuid, Path, description = "result id")),
     responses(
         (status = 200, description = "archived", body = ResultView),
-        (status = 403, description = "not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "already archived", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not the owner"),
+        (status = 409, description = "already archived"),
     ))]
 async fn archive_result(
     State(state): State<AppState>,
@@ -201,8 +201,8 @@ pub struct SubmittedResult {
     params(("id" = Uuid, Path, description = "result id")),
     responses(
         (status = 200, description = "submitted", body = SubmittedResult),
-        (status = 403, description = "not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "not a draft or rejected result", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not the owner"),
+        (status = 409, description = "not a draft or rejected result"),
     ))]
 async fn submit_result(
     State(state): State<AppState>,
@@ -226,9 +226,9 @@ async fn submit_result(
     request_body = Review,
     responses(
         (status = 200, description = "published or rejected", body = ResultView),
-        (status = 403, description = "not the registrar", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "not submitted", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "rejection without a reason", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not the registrar"),
+        (status = 409, description = "not submitted"),
+        (status = 422, description = "rejection without a reason"),
     ))]
 async fn review_result(
     State(state): State<AppState>,
@@ -247,8 +247,8 @@ async fn review_result(
     params(("id" = Uuid, Path, description = "result id")),
     responses(
         (status = 200, description = "the history, oldest first", body = Vec<EventView>),
-        (status = 403, description = "not the owner or the registrar", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "unknown", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not the owner or the registrar"),
+        (status = 404, description = "unknown"),
     ))]
 async fn result_events(
     State(state): State<AppState>,

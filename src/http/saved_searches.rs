@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::error::{AppResult, Problem};
+use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, Pagination};
 use crate::http::no_content;
 use crate::services::saved_searches::{self, NotificationView, SavedSearchInput, SavedSearchView};
@@ -30,9 +30,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = SavedSearchInput,
     responses(
         (status = 201, description = "saved", body = SavedSearchView),
-        (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "too many saved searches", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not logged in"),
+        (status = 409, description = "too many saved searches"),
+        (status = 422, description = "invalid fields"),
     ))]
 async fn create_saved_search(
     State(state): State<AppState>,
@@ -48,7 +48,7 @@ async fn create_saved_search(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "your saved searches", body = Vec<SavedSearchView>),
-        (status = 422, description = "unknown parameter or bad value", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "unknown parameter or bad value"),
     ))]
 async fn list_saved_searches(
     State(state): State<AppState>,
@@ -65,7 +65,7 @@ async fn list_saved_searches(
     params(("id" = Uuid, Path, description = "saved search id")),
     responses(
         (status = 204, description = "deleted"),
-        (status = 404, description = "not yours or unknown", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "not yours or unknown"),
     ))]
 async fn delete_saved_search(
     State(state): State<AppState>,
@@ -90,7 +90,7 @@ struct NotificationQuery {
     params(NotificationQuery, Pagination),
     responses(
         (status = 200, description = "a page of notifications", body = Page<NotificationView>),
-        (status = 422, description = "unknown parameter or bad value", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "unknown parameter or bad value"),
     ))]
 async fn list_notifications(
     State(state): State<AppState>,
@@ -117,7 +117,7 @@ async fn list_notifications(
     params(("id" = Uuid, Path, description = "notification id")),
     responses(
         (status = 200, description = "marked read", body = NotificationView),
-        (status = 404, description = "not yours or unknown", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "not yours or unknown"),
     ))]
 async fn mark_read(
     State(state): State<AppState>,

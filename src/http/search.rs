@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult};
 use crate::http::extract::{AppQuery, ClientIp, Pagination};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -114,8 +114,8 @@ struct SearchAnswer<'a> {
     params(SearchQuery, Pagination),
     responses(
         (status = 200, description = "hits, facets and timing", body = SearchAnswer),
-        (status = 422, description = "bad kind, sort, filter code, pagination or unknown parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "too many searches from this address (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad kind, sort, filter code, pagination or unknown parameter"),
+        (status = 429, description = "too many searches from this address (see `Retry-After`)"),
     ))]
 async fn search(
     State(state): State<AppState>,
