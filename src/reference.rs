@@ -227,7 +227,7 @@ pub struct PolicyTarget {
     pub label: String,
     /// `fen` (money) or `count`.
     pub unit: String,
-    /// Year.
+    /// Calendar year the target is set for.
     pub year: i32,
     /// The target value in `unit`.
     pub target: i64,

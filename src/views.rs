@@ -16,11 +16,11 @@ use crate::services::sessions::IssuedToken;
 /// An organization.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrganizationView {
-    /// Id.
+    /// UUID v7 of the organization.
     pub id: Uuid,
     /// Full name.
     pub name: String,
-    /// Kind code.
+    /// Organization kind: a code from `org_kinds` (`university`, `enterprise`, …).
     pub kind: String,
     /// 6-digit GB/T 2260 region code.
     pub region_code: String,
@@ -49,7 +49,7 @@ impl From<organizations::Model> for OrganizationView {
 /// A user as they see themselves (and as organization members see them).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
-    /// Id.
+    /// UUID v7 of the user.
     pub id: Uuid,
     /// E-mail address.
     pub email: String,
@@ -147,11 +147,11 @@ impl<T> Page<T> {
 /// The owner of a listing, as shown with it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrganizationRef {
-    /// Id.
+    /// UUID v7 of the organization.
     pub id: Uuid,
-    /// Name.
+    /// Full legal name.
     pub name: String,
-    /// Kind code.
+    /// Organization kind: a code from `org_kinds` (`university`, `enterprise`, …).
     pub kind: String,
     /// 6-digit region code.
     pub region_code: String,
@@ -176,15 +176,15 @@ impl From<&organizations::Model> for OrganizationRef {
 /// contact only for logged-in users.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResultView {
-    /// Id.
+    /// UUID v7 of the result.
     pub id: Uuid,
     /// 成果名称.
     pub title: String,
-    /// Summary.
+    /// 成果简介: short description, 10–2000 characters.
     pub summary: String,
     /// Full description.
     pub details: Option<String>,
-    /// Keywords.
+    /// 关键词 the owner gave, up to 10.
     pub keywords: Vec<String>,
     /// Industry codes (6+5+6+1).
     pub industry_codes: Vec<String>,
@@ -285,7 +285,7 @@ pub struct EventView {
     pub to: String,
     /// Reason or note.
     pub reason: Option<String>,
-    /// When.
+    /// When the change was made.
     pub at: DateTime<Utc>,
 }
 
@@ -326,13 +326,13 @@ pub struct ChallengeView {
 /// An enterprise demand, possibly a challenge.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DemandView {
-    /// Id.
+    /// UUID v7 of the demand.
     pub id: Uuid,
-    /// Title.
+    /// 需求名称, 2–200 characters.
     pub title: String,
     /// The problem.
     pub description: String,
-    /// Keywords.
+    /// 关键词 the poster gave, up to 10.
     pub keywords: Vec<String>,
     /// Industry codes.
     pub industry_codes: Vec<String>,
@@ -412,7 +412,7 @@ impl DemandView {
 /// A 揭榜 application.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApplicationView {
-    /// Id.
+    /// UUID v7 of the application.
     pub id: Uuid,
     /// The challenge.
     pub demand_id: Uuid,

@@ -20,7 +20,7 @@ pub struct Model {
     pub subject_id: Uuid,
     /// The particulars (registration number, reason …).
     pub detail: Json,
-    /// When.
+    /// When the action was taken.
     pub created_at: DateTimeUtc,
 }
 

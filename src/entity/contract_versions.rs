@@ -21,7 +21,7 @@ pub struct Model {
     pub note: Option<String>,
     /// Who replaced it.
     pub actor_id: Option<Uuid>,
-    /// When.
+    /// When this version was replaced.
     pub created_at: DateTimeUtc,
 }
 

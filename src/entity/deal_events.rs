@@ -20,7 +20,7 @@ pub struct Model {
     pub note: Option<String>,
     /// Who moved it (`None` when the registration of its contract did).
     pub actor_id: Option<Uuid>,
-    /// When.
+    /// When the move was made.
     pub created_at: DateTimeUtc,
 }
 

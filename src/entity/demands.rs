@@ -16,7 +16,7 @@ pub struct Model {
     pub created_by: Option<Uuid>,
     /// Id in the poster's own system, for re-imports.
     pub external_id: Option<String>,
-    /// Title.
+    /// 需求名称 (the demand's title).
     pub title: String,
     /// The problem to solve.
     pub description: String,

@@ -22,7 +22,7 @@ pub struct Model {
     pub to_status: String,
     /// Reason or note.
     pub reason: Option<String>,
-    /// When.
+    /// When the change was made.
     pub at: DateTimeUtc,
 }
 

@@ -10,7 +10,7 @@ pub struct Model {
     /// UUID v7.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// Recipient.
+    /// The user notified: the owner of the saved search.
     pub user_id: Uuid,
     /// The saved search that matched.
     pub saved_search_id: Uuid,
@@ -20,7 +20,7 @@ pub struct Model {
     pub listing_id: Uuid,
     /// The listing's title when it was notified.
     pub title: String,
-    /// When.
+    /// When the match was recorded.
     pub created_at: DateTimeUtc,
     /// When the user marked it read.
     pub read_at: Option<DateTimeUtc>,

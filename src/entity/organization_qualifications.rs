@@ -25,7 +25,7 @@ pub struct Model {
     pub withdrawn_on: Option<Date>,
     /// The registrar who recorded it.
     pub recorded_by: Uuid,
-    /// When.
+    /// When the registrar recorded it.
     pub recorded_at: DateTimeUtc,
 }
 

@@ -10,7 +10,7 @@ pub struct Model {
     /// UUID v7.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// Owner.
+    /// The user who saved it; only they list or delete it and are notified of its matches.
     pub user_id: Uuid,
     /// Name given by the user.
     pub name: String,

@@ -25,7 +25,7 @@ pub enum Shape {
 pub struct Column {
     /// Dotted path, e.g. `organization.region_code`.
     pub path: &'static str,
-    /// Conversion.
+    /// How the cell's text becomes the field's JSON value.
     pub shape: Shape,
     /// Chinese headers (the path itself is always accepted too).
     pub aliases: &'static [&'static str],

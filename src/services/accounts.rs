@@ -227,7 +227,7 @@ fn token_ttl(settings: &Settings) -> Duration {
 pub struct Credentials {
     /// E-mail address.
     pub email: String,
-    /// Password.
+    /// The account's password, in clear; failed logins are throttled by address and account.
     pub password: String,
 }
 

@@ -55,7 +55,7 @@ pub struct AuditEntryView {
     /// The particulars (registration number, reason, stages …).
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
-    /// When.
+    /// When the registrar took the action.
     pub created_at: DateTime<Utc>,
 }
 

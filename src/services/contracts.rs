@@ -140,7 +140,7 @@ pub struct ContractInput {
 pub struct PartyView {
     /// Organization on this market.
     pub organization_id: Option<Uuid>,
-    /// Name.
+    /// Full legal name, as the contract states it (卖方名称 / 买方名称).
     pub name: String,
     /// 性质 code.
     pub nature_code: String,
@@ -151,7 +151,7 @@ pub struct PartyView {
 /// A contract as the registrar, its parties and its broker see it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ContractView {
-    /// Id.
+    /// UUID v7 of the contract (its 合同登记编号 is `registration_no`).
     pub id: Uuid,
     /// `submitted`, `correction_requested`, `registered` or `rejected`.
     pub status: String,
@@ -163,17 +163,18 @@ pub struct ContractView {
     pub contract_type: String,
     /// Sub-type code.
     pub sub_type: String,
-    /// Seller.
+    /// The seller (卖方), the party that registers (研究开发人, 让与人, 受托人 …).
     pub seller: PartyView,
-    /// Buyer.
+    /// The buyer (买方: 委托人, 受让人, 被许可人 …).
     pub buyer: PartyView,
     /// Credited broker.
     pub broker_id: Option<Uuid>,
-    /// Deal.
+    /// The broker's deal (撮合) it closes, if any; registering the contract moves the deal
+    /// to `registered`.
     pub deal_id: Option<Uuid>,
-    /// Result.
+    /// The listed research result (科技成果) it transfers, if any.
     pub result_id: Option<Uuid>,
-    /// Demand.
+    /// The enterprise demand (企业技术需求) it answers, if any.
     pub demand_id: Option<Uuid>,
     /// Signing date.
     pub signed_on: NaiveDate,
@@ -189,7 +190,8 @@ pub struct ContractView {
     pub technical_amount_fen: i64,
     /// 技术领域.
     pub tech_field: String,
-    /// Industries.
+    /// Codes from `industries`; the indicators count the contract under the first
+    /// (`unclassified` when there is none).
     pub industry_codes: Vec<String>,
     /// IP types.
     pub ip_types: Vec<String>,
@@ -203,7 +205,7 @@ pub struct ContractView {
     pub reason_code: Option<String>,
     /// The registrar's words.
     pub reason_detail: Option<String>,
-    /// Submitter.
+    /// The user who submitted it: a member of the seller's organization, or a broker.
     pub submitted_by: Uuid,
     /// First submitted.
     pub submitted_at: DateTime<Utc>,
@@ -1232,7 +1234,7 @@ pub struct ContractVersionView {
     pub note: Option<String>,
     /// Who replaced it.
     pub replaced_by: Option<Uuid>,
-    /// When.
+    /// When this version was replaced (by a correction or an amendment).
     pub replaced_at: DateTime<Utc>,
 }
 

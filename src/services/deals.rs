@@ -112,20 +112,21 @@ pub struct DealEventView {
     pub from_stage: Option<String>,
     /// Stage after.
     pub to_stage: String,
-    /// Note.
+    /// What happened, in the mover's words (null when none was given); a registration
+    /// writes 合同已登记 with the 合同登记编号.
     pub note: Option<String>,
     /// Who moved it (`null` for a registration).
     pub actor_id: Option<Uuid>,
-    /// When.
+    /// When the move was made.
     pub at: DateTime<Utc>,
 }
 
 /// A deal, as its broker, its parties and the registrar see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DealView {
-    /// Id.
+    /// UUID v7 of the deal; a contract names it in `deal_id`.
     pub id: Uuid,
-    /// Title.
+    /// What the deal is about, as the broker wrote it (1–200 characters).
     pub title: String,
     /// Current stage.
     pub stage: String,
@@ -135,15 +136,15 @@ pub struct DealView {
     pub seller_org_id: Uuid,
     /// Buyer organization.
     pub buyer_org_id: Uuid,
-    /// Result.
+    /// The listed research result it is about, if any.
     pub result_id: Option<Uuid>,
-    /// Demand.
+    /// The enterprise demand it answers, if any.
     pub demand_id: Option<Uuid>,
     /// Expected value in fen.
     pub expected_amount_fen: Option<i64>,
     /// The registered contract that closed it.
     pub contract_id: Option<Uuid>,
-    /// Opened.
+    /// When the broker opened it (at stage `intent`).
     pub created_at: DateTime<Utc>,
     /// Last move.
     pub updated_at: DateTime<Utc>,

@@ -388,7 +388,7 @@ pub struct DemandFilter {
     pub district: Option<String>,
     /// Posting organization.
     pub org_id: Option<Uuid>,
-    /// Status.
+    /// Lifecycle status (the public sees only published demands whatever is asked).
     pub status: Option<Status>,
     /// Only challenges (`true`) or only ordinary demands (`false`).
     pub challenge: Option<bool>,

@@ -548,7 +548,7 @@ pub struct Group {
 /// `GET /api/v1/indicators/transaction-value`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TransactionValue {
-    /// Year.
+    /// Year of registration (登记日期, a Beijing date) the figures cover.
     pub year: i32,
     /// `total` or `technical`.
     pub measure: Measure,
@@ -739,7 +739,8 @@ pub struct SummaryIndicator {
 /// `GET /api/v1/indicators/summary`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Summary {
-    /// Year.
+    /// The year: contracts count by their registration date (Beijing), qualifications as held
+    /// on its last day, or today while the year is not over.
     pub year: i32,
     /// Every yearly indicator of the policy.
     pub indicators: Vec<SummaryIndicator>,

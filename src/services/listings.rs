@@ -57,7 +57,8 @@ pub enum Status {
     Draft,
     /// Waiting for the registrar.
     Submitted,
-    /// Public.
+    /// Public: the only state the public sees and search finds (reached by the registrar's
+    /// approval, or at once by an operator's import).
     Published,
     /// Sent back by the registrar with a reason.
     Rejected,
@@ -571,7 +572,7 @@ pub struct Review {
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
-    /// Publish.
+    /// Publish it (`submitted` → `published`), clearing any earlier rejection reason.
     Approve,
     /// Send back with a reason.
     Reject,

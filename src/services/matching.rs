@@ -15,22 +15,22 @@ use crate::services::{demands, results};
 /// The listing a match points to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MatchedListing {
-    /// Id.
+    /// UUID of the published result or demand.
     pub id: String,
-    /// Title.
+    /// Its title (成果名称 or 需求名称).
     pub title: String,
     /// Industry codes.
     pub industry_codes: Vec<String>,
-    /// Owner.
+    /// The organization that owns or posted it.
     pub organization: MatchedOrganization,
 }
 
 /// The owner of a matched listing.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MatchedOrganization {
-    /// Id.
+    /// UUID of the organization.
     pub id: String,
-    /// Name.
+    /// Full name of the organization.
     pub name: String,
 }
 
@@ -43,7 +43,8 @@ pub struct MatchItem {
     /// A matching demand (for a result's matches).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub demand: Option<MatchedListing>,
-    /// Relevance.
+    /// Relevance from the search index (higher is better): shared words, plus the fit of industry,
+    /// 技术领域 and stage. Not on a fixed scale: compare it only within one answer.
     pub score: f32,
     /// Words of the listing found in the match.
     pub matched_terms: Vec<String>,

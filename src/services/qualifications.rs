@@ -49,11 +49,12 @@ pub struct WithdrawalInput {
 /// A qualification as the API shows it (public: the authorities publish these lists).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct QualificationView {
-    /// Id.
+    /// UUID v7; the `{qualification_id}` to withdraw it by.
     pub id: Uuid,
     /// The organization.
     pub organization_id: Uuid,
-    /// Code.
+    /// A code of the `qualifications` reference list (e.g. `high_tech_enterprise`,
+    /// 国家高新技术企业).
     pub qualification: String,
     /// Chinese name.
     pub label: String,

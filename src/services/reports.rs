@@ -52,7 +52,8 @@ impl ReportFormat {
 /// One cell of a report.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
-    /// Text.
+    /// Text (a name, a label, a date, digits such as the 合同登记编号), written as a string;
+    /// in CSV through [`spreadsheet_safe`], so that no spreadsheet runs it as a formula.
     Text(String),
     /// A whole number (a count).
     Count(i64),

@@ -40,12 +40,12 @@ pub struct IpItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
-    /// Name.
+    /// Name of the contact person (联系人), 1–50 characters.
     pub name: String,
-    /// Telephone.
+    /// Telephone number (联系电话) as written, up to 30 characters.
     #[serde(default)]
     pub phone: Option<String>,
-    /// E-mail.
+    /// E-mail address; must be a valid address.
     #[serde(default)]
     pub email: Option<String>,
 }

@@ -47,15 +47,15 @@ pub struct SavedSearchInput {
 /// A saved search as shown to its owner.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SavedSearchView {
-    /// Id.
+    /// UUID v7; the `{id}` to delete it by.
     pub id: Uuid,
-    /// Name.
+    /// The name its owner gave it, 1–100 characters.
     pub name: String,
     /// `result` or `demand`.
     pub kind: String,
     /// Query text.
     pub q: String,
-    /// Filters.
+    /// Industry filter: a code from `industries` (null: any industry).
     pub industry: Option<String>,
     /// 技术领域 filter.
     pub tech_field: Option<String>,
@@ -86,7 +86,7 @@ impl From<saved_searches::Model> for SavedSearchView {
 /// A notification as shown to its recipient.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationView {
-    /// Id.
+    /// UUID v7; the `{id}` to mark it read by.
     pub id: Uuid,
     /// The saved search that matched.
     pub saved_search_id: Uuid,
@@ -96,7 +96,7 @@ pub struct NotificationView {
     pub listing_id: Uuid,
     /// Its title.
     pub title: String,
-    /// When.
+    /// When the match was recorded, once the indexer had taken in the newly published listing.
     pub created_at: DateTime<Utc>,
     /// When it was marked read (null: unread).
     pub read_at: Option<DateTime<Utc>>,
