@@ -1,0 +1,265 @@
+//! What results and demands share: the lifecycle, who may see and do what, the history of state
+//! changes, the industry classification table and the search outbox.
+//!
+//! Lifecycle: `draft → submitted → published | rejected → archived`.
+//! - `submit`: draft or rejected → submitted.
+//! - `review` (registrar): submitted → published, or → rejected with a reason.
+//! - `archive` (owner or registrar): any state but archived → archived.
+//! - editing: allowed in draft, submitted and rejected (the state stays); editing a *published*
+//!   listing sends it back to `submitted`, so it leaves the public catalogue until the registrar
+//!   approves the new text — nobody ever sees an unreviewed edit as reviewed.
+//!
+//! Anything else is `409 Conflict`.
+//!
+//! Here: the kinds, statuses and standings, and a listing with its owner. `lifecycle` holds the
+//! moves and their locked compare-and-set writes, `access` who may see and act, `store` what both
+//! tables share in the database (finding, pages, history, industry rows, search outbox), `input`
+//! the checks of codes and a patch's nullable fields.
+
+mod access;
+mod input;
+mod lifecycle;
+mod store;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::{Membership, Role};
+use crate::entity::organizations;
+use crate::error::{AppError, AppResult};
+use crate::services::sessions::CurrentUser;
+
+pub use access::{
+    acting_organization, ensure_owner, ensure_visible, organizations_in_district,
+    sees_only_published, visibility_condition,
+};
+pub use input::{CodeChecks, nullable};
+pub use lifecycle::{
+    Decision, Move, Review, Revisions, Transition, after_edit, audit_registrar_move, count_edit,
+    decide, history_for, revisions_after_edit, transition, write_transition,
+};
+pub use store::{
+    CommonFilter, ListingTable, count_published_in_industry, enqueue_for_search, event_model,
+    events, find, find_locked, get, in_industry, industry_models, list_page, mark_published,
+    outbox_model, record_event, replace_industries, with_organization, with_organizations,
+};
+
+/// The two kinds of listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListingKind {
+    /// A research result (科技成果).
+    Result,
+    /// An enterprise demand (企业技术需求), possibly a challenge.
+    Demand,
+}
+
+impl ListingKind {
+    /// The code stored in tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Result => "result",
+            Self::Demand => "demand",
+        }
+    }
+
+    /// "result" or "demand", for messages.
+    pub fn noun(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// A listing's lifecycle state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Being written; only the owner sees it.
+    Draft,
+    /// Waiting for the registrar.
+    Submitted,
+    /// Public: the only state the public sees and search finds (reached by the registrar's
+    /// approval, or at once by an operator's import).
+    Published,
+    /// Sent back by the registrar with a reason.
+    Rejected,
+    /// Withdrawn; kept for the record.
+    Archived,
+}
+
+impl Status {
+    /// The stored code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Submitted => "submitted",
+            Self::Published => "published",
+            Self::Rejected => "rejected",
+            Self::Archived => "archived",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(code: &str) -> Option<Self> {
+        [
+            Self::Draft,
+            Self::Submitted,
+            Self::Published,
+            Self::Rejected,
+            Self::Archived,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == code)
+    }
+
+    /// The state after an edit, or `409` when the listing cannot be edited.
+    pub fn after_edit(self) -> AppResult<Self> {
+        match self {
+            Self::Draft | Self::Submitted | Self::Rejected => Ok(self),
+            Self::Published => Ok(Self::Submitted),
+            Self::Archived => Err(AppError::Conflict(
+                "an archived listing cannot be edited".into(),
+            )),
+        }
+    }
+
+    /// The state after submitting, or `409`.
+    pub fn after_submit(self) -> AppResult<Self> {
+        match self {
+            Self::Draft | Self::Rejected => Ok(Self::Submitted),
+            other => Err(AppError::Conflict(format!(
+                "only a draft or rejected listing can be submitted; this one is {}",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// The state after the registrar's decision, or `409`.
+    pub fn after_review(self, approve: bool) -> AppResult<Self> {
+        match self {
+            Self::Submitted if approve => Ok(Self::Published),
+            Self::Submitted => Ok(Self::Rejected),
+            other => Err(AppError::Conflict(format!(
+                "only a submitted listing can be reviewed; this one is {}",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// The state after archiving, or `409`.
+    pub fn after_archive(self) -> AppResult<Self> {
+        match self {
+            Self::Archived => Err(AppError::Conflict("the listing is already archived".into())),
+            _ => Ok(Self::Archived),
+        }
+    }
+}
+
+/// How the current user stands to one listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// An active member of the owning organization.
+    Owner,
+    /// The market operator.
+    Registrar,
+    /// Anybody else, logged in or not.
+    Public,
+}
+
+impl Standing {
+    /// The standing of `user` (or an anonymous visitor) to a listing of `organization_id`.
+    pub fn of(user: Option<&CurrentUser>, organization_id: Uuid) -> Self {
+        match user {
+            Some(u) if u.user.role == Role::Registrar.as_str() => Self::Registrar,
+            Some(u)
+                if u.user.organization_id == Some(organization_id)
+                    && u.user.membership == Membership::Active.as_str() =>
+            {
+                Self::Owner
+            }
+            _ => Self::Public,
+        }
+    }
+
+    /// Whether this viewer sees non-public states and confidential fields.
+    pub fn is_privileged(self) -> bool {
+        matches!(self, Self::Owner | Self::Registrar)
+    }
+}
+
+/// What every listing model tells about itself.
+pub trait Listing {
+    /// The owning organization.
+    fn organization_id(&self) -> Uuid;
+    /// The stored status code.
+    fn status_code(&self) -> &str;
+    /// Its current and submitted revisions.
+    fn revisions(&self) -> Revisions;
+
+    /// The parsed status.
+    fn status(&self) -> AppResult<Status> {
+        Status::parse(self.status_code()).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("unknown status {}", self.status_code()))
+        })
+    }
+}
+
+impl Listing for crate::entity::results::Model {
+    fn organization_id(&self) -> Uuid {
+        self.organization_id
+    }
+    fn status_code(&self) -> &str {
+        &self.status
+    }
+    fn revisions(&self) -> Revisions {
+        Revisions {
+            current: self.revision,
+            submitted: self.submitted_revision,
+        }
+    }
+}
+
+impl Listing for crate::entity::demands::Model {
+    fn organization_id(&self) -> Uuid {
+        self.organization_id
+    }
+    fn status_code(&self) -> &str {
+        &self.status
+    }
+    fn revisions(&self) -> Revisions {
+        Revisions {
+            current: self.revision,
+            submitted: self.submitted_revision,
+        }
+    }
+}
+
+/// A listing with its owning organization.
+#[derive(Debug, Clone)]
+pub struct Listed<M> {
+    /// The listing.
+    pub item: M,
+    /// Its owner.
+    pub organization: organizations::Model,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status::*;
+
+    #[test]
+    fn the_lifecycle_allows_only_its_transitions() {
+        assert_eq!(Draft.after_submit().ok(), Some(Submitted));
+        assert_eq!(Rejected.after_submit().ok(), Some(Submitted));
+        assert!(Submitted.after_submit().is_err());
+        assert!(Published.after_submit().is_err());
+        assert_eq!(Submitted.after_review(true).ok(), Some(Published));
+        assert_eq!(Submitted.after_review(false).ok(), Some(Rejected));
+        assert!(Draft.after_review(true).is_err());
+        assert!(Published.after_review(false).is_err());
+        assert_eq!(Published.after_edit().ok(), Some(Submitted));
+        assert_eq!(Draft.after_edit().ok(), Some(Draft));
+        assert!(Archived.after_edit().is_err());
+        assert!(Archived.after_archive().is_err());
+        assert_eq!(Published.after_archive().ok(), Some(Archived));
+    }
+}
