@@ -1,33 +1,7 @@
-//! The server's edge: which connections it takes, and what it reads of each before hyper does.
-//!
-//! hyper, as `axum::serve` runs it, has no header-read or idle timeout, no cap on connections, and
-//! answers a request head it cannot parse (a URI over its fixed 64 KiB limit, a head over its
-//! buffer, a malformed request line) itself, with an empty body. So every accepted connection goes
-//! through an [`EdgeStream`] that reads the request heads first:
-//!
-//! - A head is held back until it is complete, then checked with `httparse` (the parser hyper
-//!   uses) against our own, lower limits: a request line over `max_request_line_bytes` is refused
-//!   with `414`, a head over `max_header_bytes` or with too many headers with `431`, a malformed
-//!   one with `400`, each with a problem document. hyper never sees a refused head: it sees the
-//!   connection end after the requests before it, answers those, and closes, and the problem is
-//!   written after them. A head that passes goes to hyper unchanged.
-//! - The body's framing (`Content-Length` or chunked) tells where the next head starts. A framing
-//!   the stream does not follow (an upgrade, `CONNECT`, an unknown transfer coding, an invalid
-//!   chunk) makes it stop checking that connection and pass everything to hyper, which then
-//!   decides as before (answering its own errors without a body).
-//! - A head must be complete within `header_read_timeout_ms` of its first byte (of the
-//!   connection's start for the first request): otherwise `408` and the connection is closed. A
-//!   connection with no request in flight and nothing read or written for `idle_timeout_ms` is
-//!   closed. hyper's own header timeout is not used: it runs from the end of the previous
-//!   response, so it would make the idle time and the head's time one setting.
-//! - At most `max_connections` connections are served at once; beyond that the listener stops
-//!   accepting, and new connections wait in the kernel's backlog until one closes (refusing them
-//!   would need accepting them first, which is what the cap is there to bound; a client that
-//!   waits is served as soon as there is room, and the timeouts above bound how long any
-//!   connection can hold a place).
+//! One connection at the edge: request heads held back until whole and checked, the head and
+//! idle timeouts, and the problem documents for refused heads.
 
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -35,196 +9,13 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, Sleep};
 
-use crate::config::Settings;
+use super::framing::{Chunk, Phase, Step, framing};
+use super::{Limits, MAX_HEADERS};
 use crate::error::{PROBLEM_JSON, Problem};
-
-/// The limits every connection is held to.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// Time to send a complete request head; `None`: unlimited.
-    pub header_read_timeout: Option<Duration>,
-    /// Time a connection may stay open with nothing to do; `None`: unlimited.
-    pub idle_timeout: Option<Duration>,
-    /// Connections served at once.
-    pub max_connections: usize,
-    /// Longest request line (method, target, version).
-    pub max_request_line: usize,
-    /// Largest request head (request line and headers).
-    pub max_head: usize,
-}
-
-impl Limits {
-    /// The limits configured in `settings` (0 turns a timeout or the cap off).
-    pub fn of(settings: &Settings) -> Self {
-        let millis = |ms: u64| (ms > 0).then(|| Duration::from_millis(ms));
-        Self {
-            header_read_timeout: millis(settings.header_read_timeout_ms),
-            idle_timeout: millis(settings.idle_timeout_ms),
-            max_connections: match settings.max_connections {
-                0 => Semaphore::MAX_PERMITS,
-                n => n.min(Semaphore::MAX_PERMITS),
-            },
-            max_request_line: settings.max_request_line_bytes.max(64),
-            max_head: settings
-                .max_header_bytes
-                .max(settings.max_request_line_bytes)
-                .max(256),
-        }
-    }
-}
-
-/// Headers a head may have (hyper's default limit too).
-const MAX_HEADERS: usize = 100;
-
-/// A TCP listener that accepts only while fewer than `max_connections` connections are open.
-pub struct EdgeListener {
-    inner: TcpListener,
-    permits: Arc<Semaphore>,
-    limits: Arc<Limits>,
-}
-
-impl EdgeListener {
-    /// Wraps a bound listener.
-    pub fn new(inner: TcpListener, limits: Limits) -> Self {
-        Self {
-            inner,
-            permits: Arc::new(Semaphore::new(limits.max_connections)),
-            limits: Arc::new(limits),
-        }
-    }
-}
-
-impl axum::serve::Listener for EdgeListener {
-    type Io = EdgeStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        // The semaphore is never closed; waiting on it is what holds new connections back.
-        let Ok(permit) = self.permits.clone().acquire_owned().await else {
-            return std::future::pending().await;
-        };
-        loop {
-            match self.inner.accept().await {
-                Ok((tcp, addr)) => {
-                    let _ = tcp.set_nodelay(true);
-                    return (EdgeStream::new(tcp, permit, self.limits.clone()), addr);
-                }
-                Err(e) => {
-                    // As axum's own listener: a connection reset before it was accepted is the
-                    // client's business; anything else (out of file descriptors) waits a moment.
-                    use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-                    if !matches!(
-                        e.kind(),
-                        ConnectionAborted | ConnectionRefused | ConnectionReset
-                    ) {
-                        tracing::error!("accept error: {e}");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
-    }
-}
-
-/// Where the stream is in the request it reads.
-#[derive(Debug)]
-enum Phase {
-    /// Reading a head, held back in `head`.
-    Head,
-    /// This many body bytes left.
-    Length(u64),
-    /// A chunked body.
-    Chunked(Chunk),
-    /// Not checking any more: everything goes to hyper.
-    Transparent,
-}
-
-/// Where a chunked body is.
-#[derive(Debug, Clone, Copy)]
-enum Chunk {
-    Size { value: u64, digits: u8 },
-    Extension { value: u64 },
-    SizeEnd { value: u64 },
-    Data(u64),
-    DataCr,
-    DataLf,
-    Trailer { empty_line: bool },
-}
-
-/// What one step of a chunked body found.
-enum Step {
-    Go(Chunk),
-    Done,
-    Invalid,
-}
-
-impl Chunk {
-    fn after_size(value: u64) -> Step {
-        if value == 0 {
-            Step::Go(Self::Trailer { empty_line: true })
-        } else {
-            Step::Go(Self::Data(value))
-        }
-    }
-
-    /// The state after `byte` (not for `Data`, which is taken in bulk).
-    fn step(self, byte: u8) -> Step {
-        match self {
-            Self::Size { value, digits } => match byte {
-                b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' if digits < 15 => {
-                    let digit = u64::from((byte as char).to_digit(16).unwrap_or(0));
-                    Step::Go(Self::Size {
-                        value: value * 16 + digit,
-                        digits: digits + 1,
-                    })
-                }
-                b';' | b' ' | b'\t' if digits > 0 => Step::Go(Self::Extension { value }),
-                b'\r' if digits > 0 => Step::Go(Self::SizeEnd { value }),
-                b'\n' if digits > 0 => Self::after_size(value),
-                _ => Step::Invalid,
-            },
-            Self::Extension { value } => match byte {
-                b'\r' => Step::Go(Self::SizeEnd { value }),
-                b'\n' => Self::after_size(value),
-                _ => Step::Go(self),
-            },
-            Self::SizeEnd { value } => match byte {
-                b'\n' => Self::after_size(value),
-                _ => Step::Invalid,
-            },
-            Self::DataCr => match byte {
-                b'\r' => Step::Go(Self::DataLf),
-                b'\n' => Step::Go(Self::Size {
-                    value: 0,
-                    digits: 0,
-                }),
-                _ => Step::Invalid,
-            },
-            Self::DataLf => match byte {
-                b'\n' => Step::Go(Self::Size {
-                    value: 0,
-                    digits: 0,
-                }),
-                _ => Step::Invalid,
-            },
-            Self::Trailer { empty_line } => match byte {
-                b'\n' if empty_line => Step::Done,
-                b'\n' => Step::Go(Self::Trailer { empty_line: true }),
-                b'\r' => Step::Go(self),
-                _ => Step::Go(Self::Trailer { empty_line: false }),
-            },
-            Self::Data(_) => Step::Invalid,
-        }
-    }
-}
 
 /// One accepted connection, read through the checks described in the module documentation.
 pub struct EdgeStream {
@@ -259,11 +50,12 @@ pub struct EdgeStream {
 
 /// How long a refused connection is read (and what it sends dropped) before it is closed.
 const LINGER: Duration = Duration::from_secs(2);
+
 /// How much a refused connection may still send before it is closed.
 const LINGER_BYTES: usize = 1024 * 1024;
 
 impl EdgeStream {
-    fn new(tcp: TcpStream, permit: OwnedSemaphorePermit, limits: Arc<Limits>) -> Self {
+    pub(super) fn new(tcp: TcpStream, permit: OwnedSemaphorePermit, limits: Arc<Limits>) -> Self {
         let now = Instant::now();
         Self {
             tcp,
@@ -568,45 +360,6 @@ impl EdgeStream {
             self.last_activity = Instant::now();
             self.awaiting_response = false;
         }
-    }
-}
-
-/// How the body after a checked head is framed, or `Transparent` when the stream does not follow it.
-fn framing(request: &httparse::Request<'_, '_>) -> Phase {
-    if request.method == Some("CONNECT") {
-        return Phase::Transparent;
-    }
-    let mut length: Option<u64> = None;
-    let mut chunked = None;
-    for header in request.headers.iter() {
-        let name = header.name;
-        if name.eq_ignore_ascii_case("upgrade") {
-            return Phase::Transparent;
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            let last = std::str::from_utf8(header.value)
-                .ok()
-                .and_then(|v| v.rsplit(',').next())
-                .map(str::trim);
-            chunked = Some(last.is_some_and(|c| c.eq_ignore_ascii_case("chunked")));
-        } else if name.eq_ignore_ascii_case("content-length") {
-            let parsed = std::str::from_utf8(header.value)
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok());
-            match (parsed, length) {
-                (Some(n), None) => length = Some(n),
-                (Some(n), Some(m)) if n == m => {}
-                _ => return Phase::Transparent,
-            }
-        }
-    }
-    match (chunked, length) {
-        (Some(true), None) => Phase::Chunked(Chunk::Size {
-            value: 0,
-            digits: 0,
-        }),
-        (Some(_), _) => Phase::Transparent,
-        (None, Some(n)) if n > 0 => Phase::Length(n),
-        (None, _) => Phase::Head,
     }
 }
 
