@@ -76,6 +76,13 @@ pub async fn register(
     ensure_registrar(user)?;
     let txn = begin_write(db).await?;
     let contract = find_for_update(&txn, id).await?;
+    // Refused before the serial counter is touched: a repeated or late request must not hold the
+    // counter row that every registration of the year queues on.
+    if contract.status != ContractStatus::Submitted.as_str() {
+        return Err(AppError::Conflict(
+            "only a submitted contract can become registered".into(),
+        ));
+    }
     // Read once: the registration number's prefix and the roll-ups both depend on the zones.
     let zones = indicators::zones_of(&txn, &contract).await?;
     let year = chrono::Datelike::year(&registered_on);
