@@ -322,6 +322,24 @@ impl ReferenceData {
         true
     }
 
+    /// Checks the code filters every listing list and search take (industry, 技术领域, district),
+    /// with a kind's own code filters (`own`) between them, in the order the parameters are listed.
+    pub fn check_listing_filters(
+        &self,
+        industry: Option<&str>,
+        tech_field: Option<&str>,
+        own: &[(&str, &str, Option<&str>)],
+        district: Option<&str>,
+    ) -> Result<(), crate::error::AppError> {
+        let mut filters = vec![
+            ("industry", "industries", industry),
+            ("tech_field", "tech_fields", tech_field),
+        ];
+        filters.extend_from_slice(own);
+        filters.push(("district", DISTRICT_FILTER, district));
+        self.check_filters(&filters)
+    }
+
     /// Checks the code filters of a list route: each `(parameter, list, value)` names a code
     /// that must be in `list`, or with [`DISTRICT_FILTER`] a region code or a development-zone
     /// code. An unknown code would otherwise match nothing and look like an empty market; it is

@@ -9,12 +9,12 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::entity::demands as table;
 use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Pagination};
 use crate::services::applications::{self, ApplicationInput};
 use crate::services::demands::{self, DemandFilter, DemandInput, DemandPatch, DemandRecord};
-use crate::services::listings::{Review, Standing, Status};
-use crate::services::results::Transition;
+use crate::services::listings::{self, CommonFilter, Review, Standing, Status, Transition};
 use crate::services::sessions::CurrentUser;
 use crate::views::{ApplicationView, Audience, DemandView, EventView, Page};
 
@@ -55,7 +55,7 @@ async fn create_demand(
     Auth(user): Auth,
     AppJson(input): AppJson<DemandInput>,
 ) -> AppResult<(StatusCode, axum::Json<DemandView>)> {
-    let record = demands::create(&state.db, &state.reference, &user, input).await?;
+    let record = listings::create(&state.db, &state.reference, &user, input).await?;
     Ok((StatusCode::CREATED, axum::Json(render(Some(&user), record))))
 }
 
@@ -95,23 +95,21 @@ async fn list_demands(
     AppQuery(pagination): AppQuery<Pagination>,
 ) -> AppResult<axum::Json<Page<DemandView>>> {
     let (page, per_page) = pagination.resolve()?;
-    state.reference.check_filters(&[
-        ("industry", "industries", query.industry.as_deref()),
-        ("tech_field", "tech_fields", query.tech_field.as_deref()),
-        ("demand_type", "demand_types", query.demand_type.as_deref()),
-        (
-            "district",
-            crate::reference::DISTRICT_FILTER,
-            query.district.as_deref(),
-        ),
-    ])?;
+    state.reference.check_listing_filters(
+        query.industry.as_deref(),
+        query.tech_field.as_deref(),
+        &[("demand_type", "demand_types", query.demand_type.as_deref())],
+        query.district.as_deref(),
+    )?;
     let filter = DemandFilter {
-        industry: query.industry,
-        tech_field: query.tech_field,
+        common: CommonFilter {
+            industry: query.industry,
+            tech_field: query.tech_field,
+            district: query.district,
+            org_id: query.org_id,
+            status: query.status,
+        },
         demand_type: query.demand_type,
-        district: query.district,
-        org_id: query.org_id,
-        status: query.status,
         challenge: query.challenge,
     };
     let (records, total) = demands::list(&state.db, user.as_ref(), filter, page, per_page).await?;
@@ -131,7 +129,7 @@ async fn get_demand(
     MaybeAuth(user): MaybeAuth,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<axum::Json<DemandView>> {
-    let (record, _) = demands::get(&state.db, user.as_ref(), id).await?;
+    let (record, _) = listings::get::<table::Entity>(&state.db, user.as_ref(), id).await?;
     Ok(axum::Json(render(user.as_ref(), record)))
 }
 
@@ -152,7 +150,8 @@ async fn update_demand(
     AppPath(id): AppPath<Uuid>,
     AppJson(patch): AppJson<DemandPatch>,
 ) -> AppResult<axum::Json<DemandView>> {
-    let record = demands::update(&state.db, &state.reference, &user, id, patch).await?;
+    let record =
+        listings::update::<DemandInput>(&state.db, &state.reference, &user, id, patch).await?;
     Ok(axum::Json(render(Some(&user), record)))
 }
 
@@ -170,7 +169,8 @@ async fn archive_demand(
     Auth(user): Auth,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<axum::Json<DemandView>> {
-    let record = demands::transition(&state.db, &user, id, Transition::Archive).await?;
+    let record =
+        listings::transition::<table::Entity>(&state.db, &user, id, Transition::Archive).await?;
     Ok(axum::Json(render(Some(&user), record)))
 }
 
@@ -188,7 +188,8 @@ async fn submit_demand(
     Auth(user): Auth,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<axum::Json<DemandView>> {
-    let record = demands::transition(&state.db, &user, id, Transition::Submit).await?;
+    let record =
+        listings::transition::<table::Entity>(&state.db, &user, id, Transition::Submit).await?;
     Ok(axum::Json(render(Some(&user), record)))
 }
 
@@ -210,7 +211,7 @@ async fn review_demand(
     AppJson(review): AppJson<Review>,
 ) -> AppResult<axum::Json<DemandView>> {
     let transition = review.into_transition()?;
-    let record = demands::transition(&state.db, &user, id, transition).await?;
+    let record = listings::transition::<table::Entity>(&state.db, &user, id, transition).await?;
     Ok(axum::Json(render(Some(&user), record)))
 }
 
@@ -227,7 +228,7 @@ async fn demand_events(
     Auth(user): Auth,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<axum::Json<Vec<EventView>>> {
-    let events = demands::history(&state.db, &user, id).await?;
+    let events = listings::history::<table::Entity>(&state.db, &user, id).await?;
     Ok(axum::Json(events.into_iter().map(Into::into).collect()))
 }
 

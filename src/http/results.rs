@@ -9,10 +9,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::entity::results as table;
 use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Pagination};
-use crate::services::listings::{Review, Standing, Status};
-use crate::services::results::{self, ResultFilter, ResultInput, ResultPatch, Transition};
+use crate::services::listings::{self, CommonFilter, Review, Standing, Status, Transition};
+use crate::services::results::{self, ResultFilter, ResultInput, ResultPatch};
 use crate::services::sessions::CurrentUser;
 use crate::views::{Audience, EventView, Page, ResultView};
 
@@ -52,7 +53,7 @@ async fn create_result(
     Auth(user): Auth,
     AppJson(input): AppJson<ResultInput>,
 ) -> AppResult<(StatusCode, axum::Json<ResultView>)> {
-    let record = results::create(&state.db, &state.reference, &user, input).await?;
+    let record = listings::create(&state.db, &state.reference, &user, input).await?;
     Ok((StatusCode::CREATED, axum::Json(view(&user, record))))
 }
 
@@ -92,27 +93,25 @@ async fn list_results(
     AppQuery(pagination): AppQuery<Pagination>,
 ) -> AppResult<axum::Json<Page<ResultView>>> {
     let (page, per_page) = pagination.resolve()?;
-    state.reference.check_filters(&[
-        ("industry", "industries", query.industry.as_deref()),
-        ("tech_field", "tech_fields", query.tech_field.as_deref()),
-        (
+    state.reference.check_listing_filters(
+        query.industry.as_deref(),
+        query.tech_field.as_deref(),
+        &[(
             "maturity_stage",
             "maturity_stages",
             query.maturity_stage.as_deref(),
-        ),
-        (
-            "district",
-            crate::reference::DISTRICT_FILTER,
-            query.district.as_deref(),
-        ),
-    ])?;
+        )],
+        query.district.as_deref(),
+    )?;
     let filter = ResultFilter {
-        industry: query.industry,
-        tech_field: query.tech_field,
+        common: CommonFilter {
+            industry: query.industry,
+            tech_field: query.tech_field,
+            district: query.district,
+            org_id: query.org_id,
+            status: query.status,
+        },
         maturity_stage: query.maturity_stage,
-        district: query.district,
-        org_id: query.org_id,
-        status: query.status,
     };
     let (records, total) = results::list(&state.db, user.as_ref(), filter, page, per_page).await?;
     let items = records.into_iter().map(|record| {
@@ -135,7 +134,7 @@ async fn get_result(
     MaybeAuth(user): MaybeAuth,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<axum::Json<ResultView>> {
-    let (record, standing) = results::get(&state.db, user.as_ref(), id).await?;
+    let (record, standing) = listings::get::<table::Entity>(&state.db, user.as_ref(), id).await?;
     Ok(axum::Json(ResultView::new(
         record,
         audience(user.as_ref(), standing),
@@ -161,7 +160,8 @@ async fn update_result(
     AppPath(id): AppPath<Uuid>,
     AppJson(patch): AppJson<ResultPatch>,
 ) -> AppResult<axum::Json<ResultView>> {
-    let record = results::update(&state.db, &state.reference, &user, id, patch).await?;
+    let record =
+        listings::update::<ResultInput>(&state.db, &state.reference, &user, id, patch).await?;
     Ok(axum::Json(view(&user, record)))
 }
 
@@ -179,7 +179,8 @@ async fn archive_result(
     Auth(user): Auth,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<axum::Json<ResultView>> {
-    let record = results::transition(&state.db, &user, id, Transition::Archive).await?;
+    let record =
+        listings::transition::<table::Entity>(&state.db, &user, id, Transition::Archive).await?;
     Ok(axum::Json(view(&user, record)))
 }
 
@@ -209,7 +210,8 @@ async fn submit_result(
     Auth(user): Auth,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<axum::Json<SubmittedResult>> {
-    let record = results::transition(&state.db, &user, id, Transition::Submit).await?;
+    let record =
+        listings::transition::<table::Entity>(&state.db, &user, id, Transition::Submit).await?;
     let source = crate::search::result_doc(&state.reference, &record.item, &record.organization);
     let possible_duplicates =
         crate::services::matching::possible_duplicates(&state, source).await?;
@@ -237,7 +239,7 @@ async fn review_result(
     AppJson(review): AppJson<Review>,
 ) -> AppResult<axum::Json<ResultView>> {
     let transition = review.into_transition()?;
-    let record = results::transition(&state.db, &user, id, transition).await?;
+    let record = listings::transition::<table::Entity>(&state.db, &user, id, transition).await?;
     Ok(axum::Json(view(&user, record)))
 }
 
@@ -255,6 +257,6 @@ async fn result_events(
     Auth(user): Auth,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<axum::Json<Vec<EventView>>> {
-    let events = results::history(&state.db, &user, id).await?;
+    let events = listings::history::<table::Entity>(&state.db, &user, id).await?;
     Ok(axum::Json(events.into_iter().map(Into::into).collect()))
 }

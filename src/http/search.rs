@@ -127,20 +127,16 @@ async fn search(
     state.search_limiter.check(&client)?;
     let started = Instant::now();
     let (page, per_page) = pagination.resolve()?;
-    state.reference.check_filters(&[
-        ("industry", "industries", query.industry.as_deref()),
-        ("tech_field", "tech_fields", query.tech_field.as_deref()),
-        (
+    state.reference.check_listing_filters(
+        query.industry.as_deref(),
+        query.tech_field.as_deref(),
+        &[(
             "maturity_stage",
             "maturity_stages",
             query.maturity_stage.as_deref(),
-        ),
-        (
-            "district",
-            crate::reference::DISTRICT_FILTER,
-            query.district.as_deref(),
-        ),
-    ])?;
+        )],
+        query.district.as_deref(),
+    )?;
     let offset = (page - 1).saturating_mul(per_page);
     if offset > 10_000 {
         return Err(AppError::field(

@@ -12,6 +12,7 @@ use crate::entity::organizations;
 use crate::error::{AppError, FieldError};
 use crate::reference::ReferenceData;
 use crate::services::demands::DemandInput;
+use crate::services::listings::ListingFields;
 use crate::services::organizations::NewOrganization;
 use crate::services::results::ResultInput;
 
@@ -90,16 +91,18 @@ pub(super) fn check_row(
     let input = match kind {
         ImportKind::Results => {
             let input: ResultInput = deserialize(value, "", line)?;
-            input
-                .validate(reference)
+            ListingFields::validate(&input, reference, None)
                 .map_err(|e| (line, field_errors(e)))?;
             Input::Result(Box::new(input))
         }
         ImportKind::Demands => {
             let input: DemandInput = deserialize(value, "", line)?;
-            input
-                .validate(reference, Some(crate::kernel::dates::today_in_china()))
-                .map_err(|e| (line, field_errors(e)))?;
+            ListingFields::validate(
+                &input,
+                reference,
+                Some(crate::kernel::dates::today_in_china()),
+            )
+            .map_err(|e| (line, field_errors(e)))?;
             Input::Demand(Box::new(input))
         }
     };

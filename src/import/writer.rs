@@ -3,18 +3,14 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::{ImportKind, ImportOptions, ImportReport, Input, OrgRef, ReadyRow};
 use crate::domain::organization_name_key;
 use crate::entity::{demands, organizations, results};
 use crate::error::{AppResult, FieldError};
-use crate::services::listings::{self, Status};
+use crate::services::listings::{self, NewListing, Status};
 use crate::services::organizations::insert_organization;
 
 pub(super) async fn write_batch(
@@ -113,7 +109,10 @@ pub(super) async fn write_batch(
                     );
                     continue;
                 }
-                update_existing(&txn, id, row.input, to, from).await?;
+                match row.input {
+                    Input::Result(input) => listings::overwrite(&txn, id, *input, from, to).await?,
+                    Input::Demand(input) => listings::overwrite(&txn, id, *input, from, to).await?,
+                }
                 listings::replace_industries(
                     &txn,
                     listing,
@@ -145,26 +144,20 @@ pub(super) async fn write_batch(
                 report.updated += 1;
             }
             None => {
+                let new = NewListing {
+                    organization_id,
+                    created_by: options.actor,
+                    external_id: row.external_id,
+                    status: new_status,
+                };
                 let id = match row.input {
                     Input::Result(input) => {
-                        let (model, id) = crate::services::results::new_model(
-                            organization_id,
-                            options.actor,
-                            row.external_id,
-                            new_status,
-                            *input,
-                        );
+                        let (model, id) = listings::new_row(new.clone(), *input)?;
                         new_results.push(model);
                         id
                     }
                     Input::Demand(input) => {
-                        let (model, id) = crate::services::demands::new_model(
-                            organization_id,
-                            options.actor,
-                            row.external_id,
-                            new_status,
-                            *input,
-                        );
+                        let (model, id) = listings::new_row(new.clone(), *input)?;
                         new_demands.push(model);
                         id
                     }
@@ -255,44 +248,4 @@ async fn find_existing<C: ConnectionTrait>(
         }
     }
     Ok(found)
-}
-
-async fn update_existing<C: ConnectionTrait>(
-    db: &C,
-    id: Uuid,
-    input: Input,
-    to: Status,
-    from: Status,
-) -> AppResult<()> {
-    let now = Utc::now();
-    let published_at = (to == Status::Published && from != Status::Published).then_some(now);
-    match input {
-        Input::Result(input) => {
-            let mut model = results::ActiveModel {
-                id: Set(id),
-                status: Set(to.as_str().to_owned()),
-                updated_at: Set(now),
-                ..Default::default()
-            };
-            if let Some(at) = published_at {
-                model.published_at = Set(Some(at));
-            }
-            input.write_into(&mut model);
-            model.update(db).await?;
-        }
-        Input::Demand(input) => {
-            let mut model = demands::ActiveModel {
-                id: Set(id),
-                status: Set(to.as_str().to_owned()),
-                updated_at: Set(now),
-                ..Default::default()
-            };
-            if let Some(at) = published_at {
-                model.published_at = Set(Some(at));
-            }
-            input.write_into(&mut model);
-            model.update(db).await?;
-        }
-    }
-    Ok(())
 }

@@ -19,7 +19,6 @@ use crate::domain::{Membership, Role};
 use crate::entity::{challenge_applications, demands, results};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::kernel::dates::today_in_china;
-use crate::services::demands as demand_service;
 use crate::services::demands::DemandRecord;
 use crate::services::listings::{self, Listing, ListingKind, Standing, Status, ensure_visible};
 use crate::services::sessions::CurrentUser;
@@ -172,7 +171,7 @@ pub async fn list_for_demand(
     user: &CurrentUser,
     demand_id: Uuid,
 ) -> AppResult<Vec<challenge_applications::Model>> {
-    let demand = demand_service::find(db, demand_id).await?;
+    let demand = listings::find::<demands::Entity, _>(db, demand_id).await?;
     let standing = Standing::of(Some(user), demand.item.organization_id);
     ensure_visible(ListingKind::Demand, standing, demand.item.status()?)?;
     let mut query = challenge_applications::Entity::find()

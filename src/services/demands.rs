@@ -1,10 +1,12 @@
 //! Enterprise technology demands (企业技术需求) and 揭榜挂帅 challenges (a demand with a challenge
-//! block): create, edit, the lifecycle, reading and listing. Applications are in `applications`.
+//! block): their fields and checks, and the filters of their list. Creating, editing, the
+//! lifecycle and reading are the same for every listing (`services::listings`); applications to a
+//! challenge are in `applications`.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,17 +15,10 @@ use uuid::Uuid;
 use crate::domain::Role;
 use crate::entity::{challenge_applications, demands};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::kernel::dates::today_in_china;
 use crate::kernel::json::{json_strings, strings};
 use crate::reference::ReferenceData;
-use crate::services::listings::{
-    self, CodeChecks, Listed, Listing, ListingKind, Standing, Status, acting_organization,
-    ensure_owner, ensure_visible,
-};
-use crate::services::results::Transition;
+use crate::services::listings::{self, CodeChecks, CommonFilter, Listed, ListingFields};
 use crate::services::sessions::CurrentUser;
-
-const KIND: ListingKind = ListingKind::Demand;
 
 /// The 揭榜挂帅 block of a demand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -101,10 +96,17 @@ pub struct DemandPatch {
     pub challenge: Option<Option<ChallengeInput>>,
 }
 
-impl DemandInput {
-    /// Checks every field; `today` bounds the dates that must lie ahead (only checked when
-    /// `check_dates`, i.e. on creation and when a patch changes them).
-    pub fn validate(&self, reference: &ReferenceData, today: Option<NaiveDate>) -> AppResult<()> {
+impl ListingFields for DemandInput {
+    type Table = demands::Entity;
+    type Row = demands::Model;
+    type Active = demands::ActiveModel;
+    type Patch = DemandPatch;
+
+    const AUTHOR: (Role, &'static str) = (Role::Enterprise, "post demands");
+
+    /// `today` bounds the deadline and the application deadline: given on creation, and on an edit
+    /// only when the patch changes them.
+    fn validate(&self, reference: &ReferenceData, today: Option<NaiveDate>) -> AppResult<()> {
         let mut checks = CodeChecks::new(reference);
         checks.name("title", &self.title, 2, 200);
         checks.text("description", &self.description, 10, 5000);
@@ -147,7 +149,7 @@ impl DemandInput {
         checks.finish()
     }
 
-    fn from_model(m: &demands::Model) -> Self {
+    fn from_row(m: &demands::Model) -> Self {
         Self {
             title: m.title.clone(),
             description: m.description.clone(),
@@ -179,8 +181,7 @@ impl DemandInput {
         self
     }
 
-    /// Writes the fields into an active model (trimmed).
-    pub fn write_into(self, model: &mut demands::ActiveModel) {
+    fn write_into(self, model: &mut demands::ActiveModel) {
         model.title = Set(self.title.trim().to_owned());
         model.description = Set(self.description.trim().to_owned());
         model.keywords = Set(json_strings(&self.keywords));
@@ -197,6 +198,28 @@ impl DemandInput {
         model.indicators = Set(c.as_ref().map(|c| c.indicators.trim().to_owned()));
         model.ip_terms = Set(c.as_ref().map(|c| c.ip_terms.trim().to_owned()));
         model.selection_method = Set(c.map(|c| c.selection_method));
+    }
+
+    fn industry_codes(&self) -> &[String] {
+        &self.industry_codes
+    }
+
+    fn changes_dates(patch: &DemandPatch) -> bool {
+        patch.deadline.is_some() || patch.challenge.is_some()
+    }
+
+    /// A challenge that has applications stays a challenge: the applicants answered it.
+    async fn refuse_patch(
+        txn: &DatabaseTransaction,
+        id: Uuid,
+        patch: &DemandPatch,
+    ) -> AppResult<()> {
+        if matches!(patch.challenge, Some(None)) && has_applications(txn, id).await? {
+            return Err(AppError::Conflict(
+                "this challenge has applications; it cannot become an ordinary demand".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -218,145 +241,6 @@ pub fn challenge_of(m: &demands::Model) -> Option<ChallengeInput> {
 /// A demand with its owner.
 pub type DemandRecord = Listed<demands::Model>;
 
-/// Finds a demand with its owner; `404` when unknown.
-pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<DemandRecord> {
-    listings::find::<demands::Entity, _>(db, id).await
-}
-
-/// Creates a draft demand for the enterprise user's organization.
-pub async fn create(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    user: &CurrentUser,
-    input: DemandInput,
-) -> AppResult<DemandRecord> {
-    let organization_id = acting_organization(user, Role::Enterprise, "post demands")?;
-    input.validate(reference, Some(today_in_china()))?;
-    let txn = crate::db::begin_write(db).await?;
-    let id = insert(
-        &txn,
-        organization_id,
-        Some(user.user.id),
-        None,
-        Status::Draft,
-        input,
-    )
-    .await?;
-    listings::record_event(
-        &txn,
-        KIND,
-        id,
-        Some(user.user.id),
-        None,
-        Status::Draft,
-        None,
-    )
-    .await?;
-    let record = find(&txn, id).await?;
-    txn.commit().await?;
-    Ok(record)
-}
-
-/// A new demand row in `status`, not yet written: its active model and id.
-pub fn new_model(
-    organization_id: Uuid,
-    created_by: Option<Uuid>,
-    external_id: Option<String>,
-    status: Status,
-    input: DemandInput,
-) -> (demands::ActiveModel, Uuid) {
-    let now = Utc::now();
-    let id = Uuid::now_v7();
-    let mut model = demands::ActiveModel {
-        id: Set(id),
-        organization_id: Set(organization_id),
-        created_by: Set(created_by),
-        external_id: Set(external_id),
-        selected_application_id: Set(None),
-        status: Set(status.as_str().to_owned()),
-        rejection_reason: Set(None),
-        published_at: Set((status == Status::Published).then_some(now)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    input.write_into(&mut model);
-    (model, id)
-}
-
-/// Inserts a validated demand in `status`; returns its id.
-pub async fn insert<C: ConnectionTrait>(
-    db: &C,
-    organization_id: Uuid,
-    created_by: Option<Uuid>,
-    external_id: Option<String>,
-    status: Status,
-    input: DemandInput,
-) -> AppResult<Uuid> {
-    let industries = input.industry_codes.clone();
-    let (model, id) = new_model(organization_id, created_by, external_id, status, input);
-    model.insert(db).await?;
-    listings::replace_industries(db, KIND, id, &industries, status == Status::Published).await?;
-    Ok(id)
-}
-
-/// Reads one demand as `user` may see it.
-pub async fn get(
-    db: &DatabaseConnection,
-    user: Option<&CurrentUser>,
-    id: Uuid,
-) -> AppResult<(DemandRecord, Standing)> {
-    listings::get::<demands::Entity>(db, user, id).await
-}
-
-/// Edits a demand (owner only). A published demand goes back to review.
-pub async fn update(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    user: &CurrentUser,
-    id: Uuid,
-    patch: DemandPatch,
-) -> AppResult<DemandRecord> {
-    let txn = crate::db::begin_write(db).await?;
-    let record = listings::find_locked::<demands::Entity, _>(&txn, id).await?;
-    let standing = Standing::of(Some(user), record.item.organization_id);
-    let from = record.item.status()?;
-    ensure_visible(KIND, standing, from)?;
-    ensure_owner(KIND, standing)?;
-    let to = from.after_edit()?;
-    let dates_change = patch.deadline.is_some() || patch.challenge.is_some();
-    if matches!(patch.challenge, Some(None)) && has_applications(&txn, id).await? {
-        return Err(AppError::Conflict(
-            "this challenge has applications; it cannot become an ordinary demand".into(),
-        ));
-    }
-    let input = DemandInput::from_model(&record.item).apply(patch);
-    input.validate(reference, dates_change.then(today_in_china))?;
-    let industries = input.industry_codes.clone();
-    let revisions = record.item.revisions();
-    let mut model: demands::ActiveModel = record.item.into();
-    input.write_into(&mut model);
-    let revisions = listings::revisions_after_edit(revisions, from, to);
-    model.status = Set(to.as_str().to_owned());
-    model.revision = Set(revisions.current);
-    model.submitted_revision = Set(revisions.submitted);
-    model.updated_at = Set(Utc::now());
-    model.update(&txn).await?;
-    listings::replace_industries(&txn, KIND, id, &industries, to == Status::Published).await?;
-    listings::after_edit(
-        &txn,
-        KIND,
-        id,
-        Some(user.user.id),
-        (from, to),
-        revisions.current,
-    )
-    .await?;
-    let record = find(&txn, id).await?;
-    txn.commit().await?;
-    Ok(record)
-}
-
 async fn has_applications<C: ConnectionTrait>(db: &C, demand_id: Uuid) -> AppResult<bool> {
     Ok(challenge_applications::Entity::find()
         .filter(challenge_applications::Column::DemandId.eq(demand_id))
@@ -365,31 +249,13 @@ async fn has_applications<C: ConnectionTrait>(db: &C, demand_id: Uuid) -> AppRes
         > 0)
 }
 
-/// Moves a demand through its lifecycle.
-pub async fn transition(
-    db: &DatabaseConnection,
-    user: &CurrentUser,
-    id: Uuid,
-    transition: Transition,
-) -> AppResult<DemandRecord> {
-    listings::transition::<demands::Entity>(db, user, id, transition).await
-}
-
 /// Filters of the demand list.
 #[derive(Debug, Default, Clone)]
 pub struct DemandFilter {
-    /// Industry code.
-    pub industry: Option<String>,
-    /// 技术领域 code.
-    pub tech_field: Option<String>,
+    /// The filters every listing list has.
+    pub common: CommonFilter,
     /// Demand-type code.
     pub demand_type: Option<String>,
-    /// District or development zone of the posting enterprise.
-    pub district: Option<String>,
-    /// Posting organization.
-    pub org_id: Option<Uuid>,
-    /// Lifecycle status (the public sees only published demands whatever is asked).
-    pub status: Option<Status>,
     /// Only challenges (`true`) or only ordinary demands (`false`).
     pub challenge: Option<bool>,
 }
@@ -409,23 +275,5 @@ pub async fn list(
     if let Some(challenge) = filter.challenge {
         extra.push(Condition::all().add(demands::Column::IsChallenge.eq(challenge)));
     }
-    let common = listings::CommonFilter {
-        industry: filter.industry,
-        tech_field: filter.tech_field,
-        district: filter.district,
-        org_id: filter.org_id,
-        status: filter.status,
-    };
-    listings::list_page::<demands::Entity>(db, user, common, extra, page, per_page).await
-}
-
-/// The history of a demand, for its owner and the registrar.
-pub async fn history(
-    db: &DatabaseConnection,
-    user: &CurrentUser,
-    id: Uuid,
-) -> AppResult<Vec<crate::entity::listing_events::Model>> {
-    let record = find(db, id).await?;
-    let standing = Standing::of(Some(user), record.item.organization_id);
-    listings::history_for(db, KIND, standing, record.item.status()?, id).await
+    listings::list_page::<demands::Entity>(db, user, filter.common, extra, page, per_page).await
 }

@@ -6,11 +6,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::entity::{demands, results};
 use crate::error::{AppError, AppResult};
 use crate::reference::ReferenceData;
-use crate::services::listings::{Listing, ListingKind, Standing, ensure_visible};
+use crate::services::listings;
+use crate::services::listings::ListingKind;
 use crate::services::sessions::CurrentUser;
-use crate::services::{demands, results};
 
 /// The listing a match points to.
 #[derive(Debug, Serialize, ToSchema)]
@@ -149,9 +150,7 @@ pub async fn for_demand(
     limit: usize,
 ) -> AppResult<Matches> {
     let db: &DatabaseConnection = &state.db;
-    let record = demands::find(db, id).await?;
-    let standing = Standing::of(user, record.item.organization_id);
-    ensure_visible(ListingKind::Demand, standing, record.item.status()?)?;
+    let (record, _) = listings::get::<demands::Entity>(db, user, id).await?;
     let request = search_index::MatchRequest {
         source: crate::search::demand_doc(&state.reference, &record.item, &record.organization),
         target_kind: ListingKind::Result.as_str().into(),
@@ -215,7 +214,7 @@ pub async fn for_result(
     id: Uuid,
     limit: usize,
 ) -> AppResult<Matches> {
-    let (record, _) = results::get(&state.db, user, id).await?;
+    let (record, _) = listings::get::<results::Entity>(&state.db, user, id).await?;
     let request = search_index::MatchRequest {
         source: crate::search::result_doc(&state.reference, &record.item, &record.organization),
         target_kind: ListingKind::Demand.as_str().into(),

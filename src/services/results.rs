@@ -1,26 +1,18 @@
-//! Research results (科技成果): create, edit, the lifecycle, reading and listing.
+//! Research results (科技成果): their fields and checks, and the filters of their list. Creating,
+//! editing, the lifecycle and reading are the same for every listing (`services::listings`).
 
-use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-};
+use chrono::NaiveDate;
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::domain::Role;
 use crate::entity::results;
 use crate::error::AppResult;
 use crate::kernel::json::{json_strings, strings};
 use crate::reference::ReferenceData;
-pub use crate::services::listings::Transition;
-use crate::services::listings::{
-    self, CodeChecks, Listed, Listing, ListingKind, Standing, Status, acting_organization,
-    ensure_owner, ensure_visible,
-};
+use crate::services::listings::{self, CodeChecks, CommonFilter, Listed, ListingFields};
 use crate::services::sessions::CurrentUser;
-
-const KIND: ListingKind = ListingKind::Result;
 
 /// An IP item of a result (专利、软件著作权 …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -132,9 +124,15 @@ pub struct ResultPatch {
     pub contact: Option<Option<Contact>>,
 }
 
-impl ResultInput {
-    /// Checks every field; all problems are reported at once.
-    pub fn validate(&self, reference: &ReferenceData) -> AppResult<()> {
+impl ListingFields for ResultInput {
+    type Table = results::Entity;
+    type Row = results::Model;
+    type Active = results::ActiveModel;
+    type Patch = ResultPatch;
+
+    const AUTHOR: (Role, &'static str) = (Role::Researcher, "list research results");
+
+    fn validate(&self, reference: &ReferenceData, _today: Option<NaiveDate>) -> AppResult<()> {
         let mut checks = CodeChecks::new(reference);
         checks.name("title", &self.title, 2, 200);
         checks.text("summary", &self.summary, 10, 2000);
@@ -193,7 +191,7 @@ impl ResultInput {
         checks.finish()
     }
 
-    fn from_model(model: &results::Model) -> Self {
+    fn from_row(model: &results::Model) -> Self {
         Self {
             title: model.title.clone(),
             summary: model.summary.clone(),
@@ -236,8 +234,7 @@ impl ResultInput {
         self
     }
 
-    /// Writes the fields into an active model (trimmed).
-    pub fn write_into(self, model: &mut results::ActiveModel) {
+    fn write_into(self, model: &mut results::ActiveModel) {
         model.title = Set(self.title.trim().to_owned());
         model.summary = Set(self.summary.trim().to_owned());
         model.details = Set(self.details.map(|d| d.trim().to_owned()));
@@ -252,167 +249,22 @@ impl ResultInput {
         model.confidential_details = Set(self.confidential_details);
         model.contact = Set(self.contact.and_then(|c| serde_json::to_value(c).ok()));
     }
+
+    fn industry_codes(&self) -> &[String] {
+        &self.industry_codes
+    }
 }
 
 /// A result with its owner.
 pub type ResultRecord = Listed<results::Model>;
 
-async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<ResultRecord> {
-    listings::find::<results::Entity, _>(db, id).await
-}
-
-/// Creates a draft result for the researcher's organization.
-pub async fn create(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    user: &CurrentUser,
-    input: ResultInput,
-) -> AppResult<ResultRecord> {
-    let organization_id = acting_organization(user, Role::Researcher, "list research results")?;
-    input.validate(reference)?;
-    let txn = crate::db::begin_write(db).await?;
-    let id = insert(
-        &txn,
-        organization_id,
-        Some(user.user.id),
-        None,
-        Status::Draft,
-        input,
-    )
-    .await?;
-    listings::record_event(
-        &txn,
-        KIND,
-        id,
-        Some(user.user.id),
-        None,
-        Status::Draft,
-        None,
-    )
-    .await?;
-    let record = find(&txn, id).await?;
-    txn.commit().await?;
-    Ok(record)
-}
-
-/// A new result row in `status`, not yet written: its active model and id.
-pub fn new_model(
-    organization_id: Uuid,
-    created_by: Option<Uuid>,
-    external_id: Option<String>,
-    status: Status,
-    input: ResultInput,
-) -> (results::ActiveModel, Uuid) {
-    let now = Utc::now();
-    let id = Uuid::now_v7();
-    let mut model = results::ActiveModel {
-        id: Set(id),
-        organization_id: Set(organization_id),
-        created_by: Set(created_by),
-        external_id: Set(external_id),
-        status: Set(status.as_str().to_owned()),
-        rejection_reason: Set(None),
-        published_at: Set((status == Status::Published).then_some(now)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    input.write_into(&mut model);
-    (model, id)
-}
-
-/// Inserts a validated result in `status`; returns its id.
-pub async fn insert<C: ConnectionTrait>(
-    db: &C,
-    organization_id: Uuid,
-    created_by: Option<Uuid>,
-    external_id: Option<String>,
-    status: Status,
-    input: ResultInput,
-) -> AppResult<Uuid> {
-    let industries = input.industry_codes.clone();
-    let (model, id) = new_model(organization_id, created_by, external_id, status, input);
-    model.insert(db).await?;
-    listings::replace_industries(db, KIND, id, &industries, status == Status::Published).await?;
-    Ok(id)
-}
-
-/// Reads one result as `user` may see it (`404` when they may not).
-pub async fn get(
-    db: &DatabaseConnection,
-    user: Option<&CurrentUser>,
-    id: Uuid,
-) -> AppResult<(ResultRecord, Standing)> {
-    listings::get::<results::Entity>(db, user, id).await
-}
-
-/// Edits a result (owner only). A published result goes back to review.
-pub async fn update(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    user: &CurrentUser,
-    id: Uuid,
-    patch: ResultPatch,
-) -> AppResult<ResultRecord> {
-    let txn = crate::db::begin_write(db).await?;
-    let record = listings::find_locked::<results::Entity, _>(&txn, id).await?;
-    let standing = Standing::of(Some(user), record.item.organization_id);
-    ensure_visible(KIND, standing, record.item.status()?)?;
-    ensure_owner(KIND, standing)?;
-    let from = record.item.status()?;
-    let to = from.after_edit()?;
-    let input = ResultInput::from_model(&record.item).apply(patch);
-    input.validate(reference)?;
-    let industries = input.industry_codes.clone();
-    let revisions = record.item.revisions();
-    let mut model: results::ActiveModel = record.item.into();
-    input.write_into(&mut model);
-    let revisions = listings::revisions_after_edit(revisions, from, to);
-    model.status = Set(to.as_str().to_owned());
-    model.revision = Set(revisions.current);
-    model.submitted_revision = Set(revisions.submitted);
-    model.updated_at = Set(Utc::now());
-    model.update(&txn).await?;
-    listings::replace_industries(&txn, KIND, id, &industries, to == Status::Published).await?;
-    listings::after_edit(
-        &txn,
-        KIND,
-        id,
-        Some(user.user.id),
-        (from, to),
-        revisions.current,
-    )
-    .await?;
-    let record = find(&txn, id).await?;
-    txn.commit().await?;
-    Ok(record)
-}
-
-/// Moves a result through its lifecycle.
-pub async fn transition(
-    db: &DatabaseConnection,
-    user: &CurrentUser,
-    id: Uuid,
-    transition: Transition,
-) -> AppResult<ResultRecord> {
-    listings::transition::<results::Entity>(db, user, id, transition).await
-}
-
 /// Filters of the result list.
 #[derive(Debug, Default, Clone)]
 pub struct ResultFilter {
-    /// Industry code.
-    pub industry: Option<String>,
-    /// 技术领域 code.
-    pub tech_field: Option<String>,
+    /// The filters every listing list has.
+    pub common: CommonFilter,
     /// Maturity-stage code.
     pub maturity_stage: Option<String>,
-    /// A district's 6-digit region code, or a development-zone code.
-    pub district: Option<String>,
-    /// Owning organization.
-    pub org_id: Option<Uuid>,
-    /// Status (the public sees only published listings whatever is asked).
-    pub status: Option<Status>,
 }
 
 /// Lists results `user` may see, newest published first; returns (page, total).
@@ -428,23 +280,5 @@ pub async fn list(
         .map(|stage| Condition::all().add(results::Column::MaturityStage.eq(stage)))
         .into_iter()
         .collect();
-    let common = listings::CommonFilter {
-        industry: filter.industry,
-        tech_field: filter.tech_field,
-        district: filter.district,
-        org_id: filter.org_id,
-        status: filter.status,
-    };
-    listings::list_page::<results::Entity>(db, user, common, extra, page, per_page).await
-}
-
-/// The history of a result, for its owner and the registrar.
-pub async fn history(
-    db: &DatabaseConnection,
-    user: &CurrentUser,
-    id: Uuid,
-) -> AppResult<Vec<crate::entity::listing_events::Model>> {
-    let record = find(db, id).await?;
-    let standing = Standing::of(Some(user), record.item.organization_id);
-    listings::history_for(db, KIND, standing, record.item.status()?, id).await
+    listings::list_page::<results::Entity>(db, user, filter.common, extra, page, per_page).await
 }

@@ -173,20 +173,24 @@ where
 }
 
 /// The history of a listing, for its owner and the registrar only.
-pub async fn history_for<C: ConnectionTrait>(
-    db: &C,
-    kind: ListingKind,
-    standing: Standing,
-    status: Status,
+pub async fn history<E>(
+    db: &sea_orm::DatabaseConnection,
+    user: &CurrentUser,
     id: Uuid,
-) -> AppResult<Vec<listing_events::Model>> {
-    ensure_visible(kind, standing, status)?;
+) -> AppResult<Vec<listing_events::Model>>
+where
+    E: ListingTable,
+    E::Model: Listing,
+{
+    let record = find::<E, _>(db, id).await?;
+    let standing = Standing::of(Some(user), record.item.organization_id());
+    ensure_visible(E::KIND, standing, record.item.status()?)?;
     if !standing.is_privileged() {
         return Err(AppError::Forbidden(
             "the history of a listing is shown to its owner and the registrar".into(),
         ));
     }
-    events(db, kind, id).await
+    events(db, E::KIND, id).await
 }
 
 /// The registrar's decision on a submitted listing.

@@ -12,11 +12,15 @@
 //! Anything else is `409 Conflict`.
 //!
 //! Here: the kinds, statuses and standings, and a listing with its owner. `lifecycle` holds the
-//! moves and their locked compare-and-set writes, `access` who may see and act, `store` what both
-//! tables share in the database (finding, pages, history, industry rows, search outbox), `input`
-//! the checks of codes and a patch's nullable fields.
+//! moves and their locked compare-and-set writes, `editing` the writing of a listing's text
+//! (create, import row, edit) over each kind's [`ListingFields`], `access` who may see and act,
+//! `store` what both tables share in the database (finding, pages, history, industry rows, search
+//! outbox), `input` the checks of codes and a patch's nullable fields. The kinds themselves
+//! (`services::results`, `services::demands`) hold only their fields, filters and, for demands,
+//! the challenge.
 
 mod access;
+mod editing;
 mod input;
 mod lifecycle;
 mod store;
@@ -34,10 +38,11 @@ pub use access::{
     acting_organization, ensure_owner, ensure_visible, organizations_in_district,
     sees_only_published, visibility_condition,
 };
+pub use editing::{ListingFields, NewListing, create, new_row, overwrite, update};
 pub use input::{CodeChecks, nullable};
 pub use lifecycle::{
     Decision, Move, Review, Revisions, Transition, after_edit, audit_registrar_move, count_edit,
-    decide, history_for, revisions_after_edit, transition, write_transition,
+    decide, history, revisions_after_edit, transition, write_transition,
 };
 pub use store::{
     CommonFilter, ListingTable, count_published_in_industry, enqueue_for_search, event_model,
@@ -203,35 +208,27 @@ pub trait Listing {
     }
 }
 
-impl Listing for crate::entity::results::Model {
-    fn organization_id(&self) -> Uuid {
-        self.organization_id
-    }
-    fn status_code(&self) -> &str {
-        &self.status
-    }
-    fn revisions(&self) -> Revisions {
-        Revisions {
-            current: self.revision,
-            submitted: self.submitted_revision,
+macro_rules! listing {
+    ($model:path) => {
+        impl Listing for $model {
+            fn organization_id(&self) -> Uuid {
+                self.organization_id
+            }
+            fn status_code(&self) -> &str {
+                &self.status
+            }
+            fn revisions(&self) -> Revisions {
+                Revisions {
+                    current: self.revision,
+                    submitted: self.submitted_revision,
+                }
+            }
         }
-    }
+    };
 }
 
-impl Listing for crate::entity::demands::Model {
-    fn organization_id(&self) -> Uuid {
-        self.organization_id
-    }
-    fn status_code(&self) -> &str {
-        &self.status
-    }
-    fn revisions(&self) -> Revisions {
-        Revisions {
-            current: self.revision,
-            submitted: self.submitted_revision,
-        }
-    }
-}
+listing!(crate::entity::results::Model);
+listing!(crate::entity::demands::Model);
 
 /// A listing with its owning organization.
 #[derive(Debug, Clone)]

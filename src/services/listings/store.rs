@@ -202,6 +202,12 @@ pub trait ListingTable: EntityTrait {
     fn rejection_reason() -> Self::Column;
     /// `organization_id`.
     fn organization_id() -> Self::Column;
+    /// `created_by`.
+    fn created_by() -> Self::Column;
+    /// `external_id`.
+    fn external_id() -> Self::Column;
+    /// `created_at`.
+    fn created_at() -> Self::Column;
     /// `tech_field`.
     fn tech_field() -> Self::Column;
     /// `revision`.
@@ -231,6 +237,15 @@ macro_rules! listing_table {
             }
             fn organization_id() -> Self::Column {
                 crate::entity::$module::Column::OrganizationId
+            }
+            fn created_by() -> Self::Column {
+                crate::entity::$module::Column::CreatedBy
+            }
+            fn external_id() -> Self::Column {
+                crate::entity::$module::Column::ExternalId
+            }
+            fn created_at() -> Self::Column {
+                crate::entity::$module::Column::CreatedAt
             }
             fn tech_field() -> Self::Column {
                 crate::entity::$module::Column::TechField
