@@ -17,10 +17,10 @@ use serde_json::json;
 use techmarket::config::{Overrides, Settings};
 use techmarket::entity::{contracts, users};
 use techmarket::reference::ReferenceData;
+use techmarket::services::accounts::sessions::CurrentUser;
 use techmarket::services::contracts::{self as contract_service, ContractInput};
 use techmarket::services::indicators::{self, Breakdown, Direction, Measure};
 use techmarket::services::reports;
-use techmarket::services::sessions::CurrentUser;
 use uuid::Uuid;
 
 /// A small deterministic generator, so every run writes the same contracts.

@@ -25,8 +25,8 @@ pub struct AppState {
     pub search: Arc<SearchIndex>,
     /// False while a new index is being built from the database: the node is not ready for search.
     pub search_ready: Arc<std::sync::atomic::AtomicBool>,
-    /// The catalogue counts and when they were computed (see `services::catalogue`).
-    pub catalogue_cache: crate::services::catalogue::CatalogueCache,
+    /// The catalogue counts and when they were computed (see `services::listings::catalogue`).
+    pub catalogue_cache: crate::services::listings::catalogue::CatalogueCache,
     /// Per-client limit of searches and matchings.
     pub search_limiter: crate::http::rate_limit::SearchLimiter,
 }
@@ -73,7 +73,7 @@ impl AppState {
             reference: Arc::new(reference),
             search: Arc::new(search),
             search_ready,
-            catalogue_cache: crate::services::catalogue::CatalogueCache::default(),
+            catalogue_cache: crate::services::listings::catalogue::CatalogueCache::default(),
             search_limiter: crate::http::rate_limit::SearchLimiter::new(
                 settings.search_rate_per_second,
                 settings.search_burst,
@@ -193,7 +193,8 @@ async fn run_indexer(state: AppState, mut stop: tokio::sync::watch::Receiver<boo
         .load(std::sync::atomic::Ordering::Acquire)
     {
         let started = std::time::Instant::now();
-        let rebuild = crate::search::rebuild(&state.db, &state.reference, &state.search, |_, _| {});
+        let rebuild =
+            crate::services::search::rebuild(&state.db, &state.reference, &state.search, |_, _| {});
         // A rebuild cut short by a stop is started again on the next start: the index records no
         // owner until a rebuild completes.
         let built = tokio::select! {
@@ -212,7 +213,7 @@ async fn run_indexer(state: AppState, mut stop: tokio::sync::watch::Receiver<boo
             .search_ready
             .store(true, std::sync::atomic::Ordering::Release);
     }
-    crate::search::Indexer::new(
+    crate::services::search::Indexer::new(
         state.db.clone(),
         state.reference.clone(),
         state.search.clone(),

@@ -405,7 +405,7 @@ async fn reindex(settings: Settings) -> anyhow::Result<()> {
     )?);
     let progress = bar.clone();
     let started = std::time::Instant::now();
-    let count = crate::search::rebuild(&db, &reference, &index, move |done, total| {
+    let count = crate::services::search::rebuild(&db, &reference, &index, move |done, total| {
         progress.set_length(total);
         progress.set_position(done);
     })

@@ -18,7 +18,6 @@ pub mod http;
 pub mod import;
 pub mod kernel;
 pub mod reference;
-pub mod search;
 pub mod services;
 pub mod telemetry;
 pub mod text;

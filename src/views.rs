@@ -9,9 +9,9 @@ use uuid::Uuid;
 use crate::entity::{challenge_applications, listing_events, organizations, users};
 use crate::kernel::json::strings;
 use crate::services::accounts::Account;
-use crate::services::demands::{DemandRecord, challenge_of};
-use crate::services::results::ResultRecord;
-use crate::services::sessions::IssuedToken;
+use crate::services::accounts::sessions::IssuedToken;
+use crate::services::listings::demands::{DemandRecord, challenge_of};
+use crate::services::listings::results::ResultRecord;
 
 /// An organization.
 #[derive(Debug, Serialize, ToSchema)]
@@ -197,7 +197,7 @@ pub struct ResultView {
     /// Cooperation modes.
     pub cooperation_modes: Vec<String>,
     /// IP items.
-    pub ip: Vec<crate::services::results::IpItem>,
+    pub ip: Vec<crate::services::listings::results::IpItem>,
     /// Asking price in fen; null = 面议.
     pub price_fen: Option<i64>,
     /// True when the price is 面议 (negotiable).
@@ -216,7 +216,7 @@ pub struct ResultView {
     pub updated_at: DateTime<Utc>,
     /// Contact (logged-in users only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact: Option<crate::services::results::Contact>,
+    pub contact: Option<crate::services::listings::results::Contact>,
     /// Owner and registrar only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confidential_details: Option<String>,

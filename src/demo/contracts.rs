@@ -17,9 +17,9 @@ use uuid::Uuid;
 use crate::domain::Role;
 use crate::entity::{contracts, deals, demands, organizations, results, users};
 use crate::error::AppResult;
+use crate::services::accounts::sessions::CurrentUser;
 use crate::services::contracts::{self as contract_service, ContractStatus};
 use crate::services::deals::{Stage, record_event};
-use crate::services::sessions::CurrentUser;
 
 /// Registered contracts generated per policy year, and for the current year up to today.
 const PER_YEAR: [(i32, usize, f64); 3] = [(2021, 620, 1.03), (2022, 650, 0.98), (2023, 690, 1.06)];

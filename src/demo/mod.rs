@@ -16,8 +16,8 @@ use crate::error::AppResult;
 use crate::import::sources::Format;
 use crate::import::{ImportKind, ImportOptions, ImportReport, import_bytes};
 use crate::reference::ReferenceData;
-use crate::services::organizations::{NewOrganization, insert_organization};
-use crate::services::{accounts, passwords};
+use crate::services::accounts::organizations::{NewOrganization, insert_organization};
+use crate::services::accounts::{self, passwords};
 
 const DEMO_ACCOUNTS: &str = include_str!("../../seeds/demo/accounts.json");
 const DEMO_RESULTS: [&str; 2] = [

@@ -74,7 +74,7 @@ async fn login(
         (status = 401, description = "no valid token"),
     ))]
 async fn logout(State(state): State<AppState>, Auth(current): Auth) -> AppResult<Response> {
-    crate::services::sessions::revoke(&state.db, current.session_id).await?;
+    crate::services::accounts::sessions::revoke(&state.db, current.session_id).await?;
     Ok(no_content())
 }
 

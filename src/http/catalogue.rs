@@ -6,7 +6,7 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::services::catalogue::{self, Catalogue};
+use crate::services::listings::catalogue::{self, Catalogue};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_catalogue))

@@ -12,10 +12,12 @@ use crate::app::AppState;
 use crate::entity::demands as table;
 use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Pagination};
+use crate::services::accounts::sessions::CurrentUser;
 use crate::services::applications::{self, ApplicationInput};
-use crate::services::demands::{self, DemandFilter, DemandInput, DemandPatch, DemandRecord};
+use crate::services::listings::demands::{
+    self, DemandFilter, DemandInput, DemandPatch, DemandRecord,
+};
 use crate::services::listings::{self, CommonFilter, Review, Standing, Status, Transition};
-use crate::services::sessions::CurrentUser;
 use crate::views::{ApplicationView, Audience, DemandView, EventView, Page};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -12,7 +12,7 @@ use utoipa::IntoParams;
 
 use crate::app::AppState;
 use crate::error::{AppError, FieldError};
-use crate::services::sessions::{self, CurrentUser};
+use crate::services::accounts::sessions::{self, CurrentUser};
 
 /// A JSON body. Unlike `axum::Json`, every failure is a problem document: `415` for a wrong
 /// content type, `413` over the size limit, `400` for malformed JSON, `422` naming the field whose

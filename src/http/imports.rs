@@ -45,7 +45,7 @@ fn format_of(headers: &HeaderMap) -> AppResult<Format> {
 
 async fn run(
     state: &AppState,
-    user: &crate::services::sessions::CurrentUser,
+    user: &crate::services::accounts::sessions::CurrentUser,
     headers: &HeaderMap,
     body: Bytes,
     kind: ImportKind,

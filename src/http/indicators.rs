@@ -162,7 +162,7 @@ async fn transaction_value_chart(
         Breakdown::Month,
     )
     .await?;
-    let svg = crate::services::chart::transaction_value_svg(&value);
+    let svg = crate::services::indicators::chart::transaction_value_svg(&value);
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,

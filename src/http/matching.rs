@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{AppPath, AppQuery, ClientIp, MaybeAuth};
-use crate::services::matching::{self, Matches};
+use crate::services::search::matching::{self, Matches};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

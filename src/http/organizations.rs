@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::domain::OrgKind;
 use crate::error::AppResult;
 use crate::http::extract::{AppPath, AppQuery, Auth, Pagination};
-use crate::services::organizations::{self, OrganizationFilter};
+use crate::services::accounts::organizations::{self, OrganizationFilter};
 use crate::views::{OrganizationView, Page, UserView};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -1,6 +1,6 @@
 //! Per-client rate limit of the search and matching routes: a token bucket per client address
 //! (`governor`), so one scraper cannot take a node's CPU from everybody else. Logins have their own,
-//! stricter throttle in the database (`services::login_throttle`), shared by every node.
+//! stricter throttle in the database (`services::accounts::login_throttle`), shared by every node.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;

@@ -12,9 +12,10 @@ use crate::app::AppState;
 use crate::entity::results as table;
 use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Pagination};
+use crate::services::accounts::sessions::CurrentUser;
+use crate::services::listings::results::{self, ResultFilter, ResultInput, ResultPatch};
 use crate::services::listings::{self, CommonFilter, Review, Standing, Status, Transition};
-use crate::services::results::{self, ResultFilter, ResultInput, ResultPatch};
-use crate::services::sessions::CurrentUser;
+use crate::services::search::Indexed;
 use crate::views::{Audience, EventView, Page, ResultView};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -192,7 +193,7 @@ pub struct SubmittedResult {
     pub result: ResultView,
     /// Published results whose words overlap this one's by 60% or more, for the owner (and the
     /// registrar) to check before publication.
-    pub possible_duplicates: Vec<crate::services::matching::PossibleDuplicate>,
+    pub possible_duplicates: Vec<crate::services::search::matching::PossibleDuplicate>,
 }
 
 /// Submit a draft (or rejected) result for review. The answer lists near-duplicates already in the
@@ -212,9 +213,9 @@ async fn submit_result(
 ) -> AppResult<axum::Json<SubmittedResult>> {
     let record =
         listings::transition::<table::Entity>(&state.db, &user, id, Transition::Submit).await?;
-    let source = crate::search::result_doc(&state.reference, &record.item, &record.organization);
+    let source = record.item.document(&state.reference, &record.organization);
     let possible_duplicates =
-        crate::services::matching::possible_duplicates(&state, source).await?;
+        crate::services::search::matching::possible_duplicates(&state, source).await?;
     Ok(axum::Json(SubmittedResult {
         result: view(&user, record),
         possible_duplicates,

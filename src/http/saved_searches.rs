@@ -13,7 +13,9 @@ use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, Pagination};
 use crate::http::no_content;
-use crate::services::saved_searches::{self, NotificationView, SavedSearchInput, SavedSearchView};
+use crate::services::search::saved_searches::{
+    self, NotificationView, SavedSearchInput, SavedSearchView,
+};
 use crate::views::Page;
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -163,11 +163,7 @@ async fn search(
         offset: offset as usize,
         limit: per_page as usize,
     };
-    let index = state.search.clone();
-    let results = tokio::task::spawn_blocking(move || index.search(&request))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let results = crate::services::search::search(&state.search, request).await?;
     let items = results
         .hits
         .iter()

@@ -33,10 +33,10 @@ use uuid::Uuid;
 use crate::entity::organizations;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::reference::ReferenceData;
-use crate::services::demands::DemandInput;
+use crate::services::accounts::organizations::NewOrganization;
 use crate::services::listings::ListingKind;
-use crate::services::organizations::NewOrganization;
-use crate::services::results::ResultInput;
+use crate::services::listings::demands::DemandInput;
+use crate::services::listings::results::ResultInput;
 
 pub use limits::ImportLimits;
 use rows::check_row;

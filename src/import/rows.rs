@@ -11,10 +11,10 @@ use crate::domain::organization_name_key;
 use crate::entity::organizations;
 use crate::error::{AppError, FieldError};
 use crate::reference::ReferenceData;
-use crate::services::demands::DemandInput;
+use crate::services::accounts::organizations::NewOrganization;
 use crate::services::listings::ListingFields;
-use crate::services::organizations::NewOrganization;
-use crate::services::results::ResultInput;
+use crate::services::listings::demands::DemandInput;
+use crate::services::listings::results::ResultInput;
 
 type RowFailure = (usize, Vec<FieldError>);
 

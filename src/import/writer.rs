@@ -10,8 +10,8 @@ use super::{ImportKind, ImportOptions, ImportReport, Input, OrgRef, ReadyRow};
 use crate::domain::organization_name_key;
 use crate::entity::{demands, organizations, results};
 use crate::error::{AppResult, FieldError};
+use crate::services::accounts::organizations::insert_organization;
 use crate::services::listings::{self, NewListing, Status};
-use crate::services::organizations::insert_organization;
 
 pub(super) async fn write_batch(
     db: &DatabaseConnection,

@@ -1,7 +1,7 @@
 //! Access checks shared by the domains.
 
 use crate::error::{AppError, AppResult};
-use crate::services::sessions::CurrentUser;
+use crate::services::accounts::sessions::CurrentUser;
 
 /// `403` unless `user` is the registrar.
 pub fn ensure_registrar(user: &CurrentUser) -> AppResult<()> {

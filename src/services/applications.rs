@@ -19,9 +19,9 @@ use crate::domain::{Membership, Role};
 use crate::entity::{challenge_applications, demands, results};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::kernel::dates::today_in_china;
-use crate::services::demands::DemandRecord;
+use crate::services::accounts::sessions::CurrentUser;
+use crate::services::listings::demands::DemandRecord;
 use crate::services::listings::{self, Listing, ListingKind, Standing, Status, ensure_visible};
-use crate::services::sessions::CurrentUser;
 
 /// `POST /api/v1/demands/{id}/applications`.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::entity::audit_log;
 use crate::error::AppResult;
 use crate::kernel::access::ensure_registrar;
-use crate::services::sessions::CurrentUser;
+use crate::services::accounts::sessions::CurrentUser;
 
 /// Records that `actor_id` did `action` to a `subject_kind` with id `subject_id`.
 pub async fn record<C: ConnectionTrait>(

@@ -15,8 +15,8 @@ use crate::db::begin_write;
 use crate::domain::{Membership, Role};
 use crate::entity::{deal_events, deals, demands, organizations, results};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::services::accounts::sessions::CurrentUser;
 use crate::services::audit;
-use crate::services::sessions::CurrentUser;
 
 /// The stages of a deal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]

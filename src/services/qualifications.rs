@@ -21,8 +21,8 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::kernel::access::ensure_registrar;
 use crate::kernel::dates::today_in_china;
 use crate::reference::ReferenceData;
+use crate::services::accounts::sessions::CurrentUser;
 use crate::services::indicators::XIAN_PREFIX;
-use crate::services::sessions::CurrentUser;
 
 /// `POST /api/v1/organizations/{id}/qualifications`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

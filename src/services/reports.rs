@@ -16,9 +16,9 @@ use crate::error::{AppError, AppResult};
 use crate::kernel::access::ensure_registrar;
 use crate::kernel::json::strings;
 use crate::reference::ReferenceData;
+use crate::services::accounts::sessions::CurrentUser;
 use crate::services::contracts::{ContractStatus, year_condition};
 use crate::services::indicators::{self, Breakdown, Direction, Measure};
-use crate::services::sessions::CurrentUser;
 
 /// The file format of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema, clap::ValueEnum)]

@@ -3,7 +3,8 @@
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait};
 use techmarket::entity::{contracts, users};
-use techmarket::services::{contracts as contract_service, indicators, sessions::CurrentUser};
+use techmarket::services::accounts::sessions::CurrentUser;
+use techmarket::services::{contracts as contract_service, indicators};
 
 use crate::helpers::fresh_database_url;
 use crate::helpers::process::techmarket;

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::NaiveDate;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use techmarket::services::{contracts, sessions};
+use techmarket::services::accounts::sessions;
+use techmarket::services::contracts;
 
 use crate::helpers::json_of;
 use crate::helpers::market::{contract_body, market, member, submit, value};

@@ -253,9 +253,10 @@ async fn invisible_characters_in_an_organization_or_display_name_are_refused_by_
         .await;
         assert_eq!(problem["errors"][0]["field"], "display_name", "{problem}");
     }
-    let (_, total) = techmarket::services::organizations::list(app.db(), Default::default(), 1, 10)
-        .await
-        .expect("list");
+    let (_, total) =
+        techmarket::services::accounts::organizations::list(app.db(), Default::default(), 1, 10)
+            .await
+            .expect("list");
     assert_eq!(total, 0);
 }
 

@@ -4,7 +4,8 @@
 use chrono::NaiveDate;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use techmarket::services::{contracts, indicators, sessions};
+use techmarket::services::accounts::sessions;
+use techmarket::services::{contracts, indicators};
 
 use crate::helpers::json_of;
 use crate::helpers::market::{Market, contract_body, market, submit};

@@ -7,7 +7,8 @@ use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use reqwest::StatusCode;
 use serde_json::json;
-use techmarket::services::{contracts, sessions};
+use techmarket::services::accounts::sessions;
+use techmarket::services::contracts;
 
 use crate::helpers::json_of;
 use crate::helpers::market::{Market, contract_body, market, submit, value};

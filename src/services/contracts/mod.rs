@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use crate::entity::contracts;
 use crate::error::{AppError, AppResult};
-use crate::services::sessions::CurrentUser;
+use crate::services::accounts::sessions::CurrentUser;
 
 pub use input::{ContractInput, PartyInput, validate};
 pub use registration::{ReasonInput, decide_against, register, registration_no};

@@ -17,8 +17,8 @@ use crate::entity::{contracts, deals};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::kernel::access::ensure_registrar;
 use crate::reference::ReferenceData;
+use crate::services::accounts::sessions::CurrentUser;
 use crate::services::deals::{Stage, record_event};
-use crate::services::sessions::CurrentUser;
 use crate::services::{audit, indicators};
 
 /// The next serial of a year, seller region and registration point: one upsert that creates the

@@ -21,7 +21,7 @@ use crate::entity::{contract_versions, contracts, demands, organizations, result
 use crate::error::{AppError, AppResult, FieldError};
 use crate::kernel::access::ensure_registrar;
 use crate::reference::ReferenceData;
-use crate::services::sessions::CurrentUser;
+use crate::services::accounts::sessions::CurrentUser;
 use crate::services::{audit, indicators};
 
 /// Keeps the current version of a contract before it is replaced.

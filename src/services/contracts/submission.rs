@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::kernel::dates::today_in_china;
 use crate::kernel::db_errors::is_unique_violation;
 use crate::reference::ReferenceData;
-use crate::services::sessions::CurrentUser;
+use crate::services::accounts::sessions::CurrentUser;
 
 /// Checks the links of a contract (organizations, broker, deal, result, demand) and that `user`
 /// may submit it: a broker, or an active member of the seller's organization. `contract` is the

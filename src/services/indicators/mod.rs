@@ -19,6 +19,7 @@
 //! Here: the measures, directions and breakdowns, and where a party counts (Xi'an, its zone, the
 //! registration number's prefix). `rollups` is the write path, `reading` the read path.
 
+pub mod chart;
 mod reading;
 mod rollups;
 

@@ -8,7 +8,7 @@ use super::{ListingKind, Standing, Status};
 use crate::domain::{Membership, Role};
 use crate::entity::organizations;
 use crate::error::{AppError, AppResult};
-use crate::services::sessions::CurrentUser;
+use crate::services::accounts::sessions::CurrentUser;
 
 /// `404` unless the viewer may see a listing in `status`: the public sees only published listings.
 pub fn ensure_visible(kind: ListingKind, standing: Standing, status: Status) -> AppResult<()> {

@@ -20,7 +20,7 @@ use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::kernel::dates::today_in_china;
 use crate::reference::ReferenceData;
-use crate::services::sessions::CurrentUser;
+use crate::services::accounts::sessions::CurrentUser;
 
 /// The fields of one kind of listing as its owner writes them, and the rules that are that kind's
 /// own.

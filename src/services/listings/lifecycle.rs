@@ -14,7 +14,7 @@ use super::store::{
 use super::{Listed, Listing, ListingKind, Standing, Status};
 use crate::entity::listing_events;
 use crate::error::{AppError, AppResult};
-use crate::services::sessions::CurrentUser;
+use crate::services::accounts::sessions::CurrentUser;
 
 /// What a lifecycle action does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -300,7 +300,7 @@ pub async fn write_transition<E: ListingTable, C: ConnectionTrait>(
 /// the move's own transaction; other users' moves are in the listing's history only.
 pub async fn audit_registrar_move<C: ConnectionTrait>(
     db: &C,
-    user: &crate::services::sessions::CurrentUser,
+    user: &crate::services::accounts::sessions::CurrentUser,
     kind: ListingKind,
     id: Uuid,
     from: Status,

@@ -16,13 +16,16 @@
 //! (create, import row, edit) over each kind's [`ListingFields`], `access` who may see and act,
 //! `store` what both tables share in the database (finding, pages, history, industry rows, search
 //! outbox), `input` the checks of codes and a patch's nullable fields. The kinds themselves
-//! (`services::results`, `services::demands`) hold only their fields, filters and, for demands,
-//! the challenge.
+//! (`results`, `demands`) hold only their fields, filters and, for demands, the challenge;
+//! `catalogue` counts the published listings of each industry.
 
 mod access;
+pub mod catalogue;
+pub mod demands;
 mod editing;
 mod input;
 mod lifecycle;
+pub mod results;
 mod store;
 
 use serde::{Deserialize, Serialize};
@@ -32,7 +35,7 @@ use uuid::Uuid;
 use crate::domain::{Membership, Role};
 use crate::entity::organizations;
 use crate::error::{AppError, AppResult};
-use crate::services::sessions::CurrentUser;
+use crate::services::accounts::sessions::CurrentUser;
 
 pub use access::{
     acting_organization, ensure_owner, ensure_visible, organizations_in_district,

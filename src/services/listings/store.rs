@@ -13,7 +13,7 @@ use super::access::{
 use super::{Listed, Listing, ListingKind, Standing, Status};
 use crate::entity::{listing_events, listing_industries, organizations, search_outbox};
 use crate::error::{AppError, AppResult};
-use crate::services::sessions::CurrentUser;
+use crate::services::accounts::sessions::CurrentUser;
 
 /// A state-change row, not yet written.
 pub fn event_model(

@@ -11,8 +11,8 @@ use crate::entity::results;
 use crate::error::AppResult;
 use crate::kernel::json::{json_strings, strings};
 use crate::reference::ReferenceData;
+use crate::services::accounts::sessions::CurrentUser;
 use crate::services::listings::{self, CodeChecks, CommonFilter, Listed, ListingFields};
-use crate::services::sessions::CurrentUser;
 
 /// An IP item of a result (专利、软件著作权 …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -17,8 +17,8 @@ use crate::entity::{challenge_applications, demands};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::kernel::json::{json_strings, strings};
 use crate::reference::ReferenceData;
+use crate::services::accounts::sessions::CurrentUser;
 use crate::services::listings::{self, CodeChecks, CommonFilter, Listed, ListingFields};
-use crate::services::sessions::CurrentUser;
 
 /// The 揭榜挂帅 block of a demand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -1,4 +1,12 @@
-//! Accounts: registration, login, logout, and the registrar created from the command line.
+//! Accounts and organizations: registration, login, logout, and the registrar created from the
+//! command line (here); an organization's members and its approval of newcomers
+//! (`organizations`); password hashing and strength (`passwords`); bearer sessions (`sessions`);
+//! the throttle of failed logins (`login_throttle`).
+
+pub mod login_throttle;
+pub mod organizations;
+pub mod passwords;
+pub mod sessions;
 
 use chrono::{Duration, Utc};
 use sea_orm::{
@@ -12,14 +20,13 @@ use validator::Validate;
 
 use crate::config::Settings;
 use crate::domain::{Membership, OrgKind, Role, normalize_email};
-use crate::entity::{organizations, users};
+use crate::entity::{organizations as organization_rows, users};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::kernel::db_errors::conflict_on_unique;
 use crate::reference::ReferenceData;
-use crate::services::login_throttle;
-use crate::services::organizations::{NewOrganization, insert_organization};
-use crate::services::passwords::{self, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
-use crate::services::sessions::{self, IssuedToken};
+use organizations::{NewOrganization, insert_organization};
+use passwords::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+use sessions::IssuedToken;
 
 /// `POST /api/v1/auth/register`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -62,7 +69,7 @@ pub struct Account {
     /// The user.
     pub user: users::Model,
     /// Their organization.
-    pub organization: Option<organizations::Model>,
+    pub organization: Option<organization_rows::Model>,
 }
 
 /// Registers a user (and possibly a new organization) and logs them in.
@@ -94,7 +101,7 @@ pub async fn register(
     }
     let (organization, membership) = match (input.organization_id, input.organization) {
         (Some(id), None) => {
-            let organization = organizations::Entity::find_by_id(id)
+            let organization = organization_rows::Entity::find_by_id(id)
                 .one(&txn)
                 .await?
                 .ok_or_else(|| AppError::field("organization_id", "no organization has this id"))?;
@@ -264,7 +271,7 @@ pub async fn login(
     let user = active.update(&txn).await?;
     let token = sessions::issue(&txn, user.id, token_ttl(settings)).await?;
     let organization = match user.organization_id {
-        Some(id) => organizations::Entity::find_by_id(id).one(&txn).await?,
+        Some(id) => organization_rows::Entity::find_by_id(id).one(&txn).await?,
         None => None,
     };
     txn.commit().await?;

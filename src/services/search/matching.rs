@@ -7,11 +7,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::entity::{demands, results};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::reference::ReferenceData;
+use crate::services::accounts::sessions::CurrentUser;
 use crate::services::listings;
 use crate::services::listings::ListingKind;
-use crate::services::sessions::CurrentUser;
+use crate::services::search::Indexed;
 
 /// The listing a match points to.
 #[derive(Debug, Serialize, ToSchema)]
@@ -107,11 +108,7 @@ async fn run(
     request: search_index::MatchRequest,
     target: ListingKind,
 ) -> AppResult<Matches> {
-    let index = state.search.clone();
-    let hits = tokio::task::spawn_blocking(move || index.matches(&request))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let hits = super::matches(&state.search, request).await?;
     let mut items = Vec::with_capacity(hits.len());
     for hit in hits {
         let mut reasons = reasons(&state.reference, &hit);
@@ -152,7 +149,7 @@ pub async fn for_demand(
     let db: &DatabaseConnection = &state.db;
     let (record, _) = listings::get::<demands::Entity>(db, user, id).await?;
     let request = search_index::MatchRequest {
-        source: crate::search::demand_doc(&state.reference, &record.item, &record.organization),
+        source: record.item.document(&state.reference, &record.organization),
         target_kind: ListingKind::Result.as_str().into(),
         preferred_stages: stages_for(&record.item.demand_type),
         limit,
@@ -184,11 +181,7 @@ pub async fn possible_duplicates(
         preferred_stages: Vec::new(),
         limit: 5,
     };
-    let index = state.search.clone();
-    let hits = tokio::task::spawn_blocking(move || index.matches(&request))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let hits = super::matches(&state.search, request).await?;
     Ok(hits
         .into_iter()
         .filter(|h| h.similarity >= DUPLICATE_SIMILARITY)
@@ -216,7 +209,7 @@ pub async fn for_result(
 ) -> AppResult<Matches> {
     let (record, _) = listings::get::<results::Entity>(&state.db, user, id).await?;
     let request = search_index::MatchRequest {
-        source: crate::search::result_doc(&state.reference, &record.item, &record.organization),
+        source: record.item.document(&state.reference, &record.organization),
         target_kind: ListingKind::Demand.as_str().into(),
         preferred_stages: Vec::new(),
         limit,

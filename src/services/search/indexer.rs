@@ -1,6 +1,5 @@
 //! The search projection's write path: the indexer that applies the outbox to the local tantivy
-//! index, and the full rebuild. Searching itself is `search_index::SearchIndex`, called from the
-//! search handler (`http::search`), matching (`services::matching`) and saved searches.
+//! index, and the full rebuild. The read path is this module's parent (`services::search`).
 //!
 //! The database is the truth. Every write that changes what search sees adds a row to
 //! `search_outbox` in its own transaction. One indexer task per process reads the rows after its
@@ -20,10 +19,10 @@ use sea_orm::{
 use search_index::{ListingDoc, SearchIndex};
 use uuid::Uuid;
 
+use super::documents::{Indexed, published_document};
 use crate::entity::{demands, organizations, results, search_outbox};
-use crate::kernel::json::strings;
 use crate::reference::ReferenceData;
-use crate::services::listings::{ListingKind, ListingTable, Status};
+use crate::services::listings::{Listing, ListingTable, Status};
 
 /// Outbox rows applied per round.
 const ROWS_PER_ROUND: u64 = 1000;
@@ -32,104 +31,6 @@ const ROWS_PER_ROUND: u64 = 1000;
 const GAP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Listings read per query during a rebuild.
 const REBUILD_PAGE: u64 = 1000;
-
-/// Builds the index document of a listing, or `None` when search must not see it.
-async fn document(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    kind: &str,
-    id: Uuid,
-) -> anyhow::Result<Option<ListingDoc>> {
-    let doc = match kind {
-        "result" => match results::Entity::find_by_id(id).one(db).await? {
-            Some(r) if r.status == Status::Published.as_str() => {
-                let org = organizations::Entity::find_by_id(r.organization_id)
-                    .one(db)
-                    .await?;
-                org.map(|o| result_doc(reference, &r, &o))
-            }
-            _ => None,
-        },
-        "demand" => match demands::Entity::find_by_id(id).one(db).await? {
-            Some(d) if d.status == Status::Published.as_str() => {
-                let org = organizations::Entity::find_by_id(d.organization_id)
-                    .one(db)
-                    .await?;
-                org.map(|o| demand_doc(reference, &d, &o))
-            }
-            _ => None,
-        },
-        _ => None,
-    };
-    Ok(doc)
-}
-
-fn industries(reference: &ReferenceData, codes: &serde_json::Value) -> Vec<(String, String)> {
-    strings(codes)
-        .into_iter()
-        .map(|code| {
-            let group = reference
-                .list("industries")
-                .iter()
-                .find(|c| c.code == code)
-                .and_then(|c| c.parent.clone())
-                .unwrap_or_default();
-            (code, group)
-        })
-        .collect()
-}
-
-pub(crate) fn result_doc(
-    reference: &ReferenceData,
-    r: &results::Model,
-    o: &organizations::Model,
-) -> ListingDoc {
-    ListingDoc {
-        kind: ListingKind::Result.as_str().into(),
-        id: r.id.to_string(),
-        title: r.title.clone(),
-        summary: r.summary.clone(),
-        details: r.details.clone().unwrap_or_default(),
-        keywords: strings(&r.keywords),
-        org_id: o.id.to_string(),
-        org_name: o.name.clone(),
-        org_kind: o.kind.clone(),
-        district: o.region_code.clone(),
-        zone: o.zone.clone(),
-        industries: industries(reference, &r.industry_codes),
-        tech_field: r.tech_field.clone(),
-        maturity_stage: Some(r.maturity_stage.clone()),
-        published_at: r.published_at.unwrap_or(r.created_at).timestamp_millis(),
-        price_fen: r.price_fen,
-        trl: r.trl.and_then(|t| u64::try_from(t).ok()),
-    }
-}
-
-pub(crate) fn demand_doc(
-    reference: &ReferenceData,
-    d: &demands::Model,
-    o: &organizations::Model,
-) -> ListingDoc {
-    ListingDoc {
-        kind: ListingKind::Demand.as_str().into(),
-        id: d.id.to_string(),
-        title: d.title.clone(),
-        summary: d.description.clone(),
-        details: d.indicators.clone().unwrap_or_default(),
-        keywords: strings(&d.keywords),
-        org_id: o.id.to_string(),
-        org_name: o.name.clone(),
-        org_kind: o.kind.clone(),
-        district: o.region_code.clone(),
-        zone: o.zone.clone(),
-        industries: industries(reference, &d.industry_codes),
-        tech_field: d.tech_field.clone(),
-        maturity_stage: None,
-        published_at: d.published_at.unwrap_or(d.created_at).timestamp_millis(),
-        price_fen: d.budget_fen,
-        trl: None,
-    }
-}
 
 /// Applies outbox rows after the index's checkpoint; returns how many rows were read.
 pub struct Indexer {
@@ -177,7 +78,9 @@ impl Indexer {
             if !seen.insert((row.listing_kind.clone(), row.listing_id)) {
                 continue;
             }
-            match document(&self.db, &self.reference, &row.listing_kind, row.listing_id).await? {
+            match published_document(&self.db, &self.reference, &row.listing_kind, row.listing_id)
+                .await?
+            {
                 Some(doc) => upserts.push(doc),
                 None => deletes.push((row.listing_kind.clone(), row.listing_id.to_string())),
             }
@@ -193,7 +96,8 @@ impl Indexer {
         .await??;
         // Notifications follow the index: a failure here is logged and does not undo the batch.
         if let Err(e) =
-            crate::services::saved_searches::notify_matches(&self.db, &self.index, &upserts).await
+            crate::services::search::saved_searches::notify_matches(&self.db, &self.index, &upserts)
+                .await
         {
             tracing::error!(error = %e, "notifying saved searches failed");
         }
@@ -295,28 +199,8 @@ pub async fn rebuild(
         done += n;
         progress(done, total);
     };
-    index_published::<results::Entity>(
-        db,
-        index,
-        |r| {
-            organizations
-                .get(&r.organization_id)
-                .map(|o| result_doc(reference, r, o))
-        },
-        &mut report,
-    )
-    .await?;
-    index_published::<demands::Entity>(
-        db,
-        index,
-        |d| {
-            organizations
-                .get(&d.organization_id)
-                .map(|o| demand_doc(reference, d, o))
-        },
-        &mut report,
-    )
-    .await?;
+    index_published::<results::Entity>(db, reference, index, &organizations, &mut report).await?;
+    index_published::<demands::Entity>(db, reference, index, &organizations, &mut report).await?;
     tracing::info!(
         listings = done,
         "listings added to the search index; committing and merging its segments"
@@ -332,13 +216,14 @@ pub async fn rebuild(
 /// the number of documents of each page.
 async fn index_published<E>(
     db: &DatabaseConnection,
+    reference: &ReferenceData,
     index: &Arc<SearchIndex>,
-    to_doc: impl Fn(&E::Model) -> Option<ListingDoc>,
+    owners: &HashMap<Uuid, organizations::Model>,
     indexed: &mut impl FnMut(u64),
 ) -> anyhow::Result<()>
 where
     E: ListingTable,
-    E::Model: Sync,
+    E::Model: Indexed + Sync,
 {
     // Keyset pagination (`id > last`): OFFSET would rescan every earlier row, quadratic at 1M.
     let mut last: Option<sea_orm::Value> = None;
@@ -354,7 +239,13 @@ where
             .await?;
         let Some(tail) = page.last() else { break };
         last = Some(tail.get(E::id()));
-        let docs: Vec<ListingDoc> = page.iter().filter_map(&to_doc).collect();
+        let docs: Vec<ListingDoc> = page
+            .iter()
+            .filter_map(|row| {
+                let owner = owners.get(&row.organization_id())?;
+                Some(row.document(reference, owner))
+            })
+            .collect();
         let count = docs.len() as u64;
         let writing = index.clone();
         tokio::task::spawn_blocking(move || writing.add_new(&docs)).await??;

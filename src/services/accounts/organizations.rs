@@ -16,7 +16,7 @@ use crate::entity::{organizations, users};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::kernel::db_errors::conflict_on_unique;
 use crate::reference::ReferenceData;
-use crate::services::sessions::CurrentUser;
+use crate::services::accounts::sessions::CurrentUser;
 use crate::text::{check_name, name_key, validate_name};
 
 /// A new organization, given at registration.

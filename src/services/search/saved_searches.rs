@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::entity::{notifications, saved_searches};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::reference::ReferenceData;
-use crate::services::sessions::CurrentUser;
+use crate::services::accounts::sessions::CurrentUser;
 
 /// Saved searches one user may keep.
 pub const MAX_PER_USER: u64 = 50;
@@ -283,9 +283,7 @@ pub async fn notify_matches(
             district: search.district.clone(),
             ..Default::default()
         };
-        let searching = index.clone();
-        let found =
-            tokio::task::spawn_blocking(move || searching.matching_among(&request, &ids)).await??;
+        let found = super::matching_among(index, request, ids).await?;
         for id in found {
             let (Ok(listing_id), Some(doc)) =
                 (Uuid::parse_str(&id), candidates.iter().find(|d| d.id == id))
