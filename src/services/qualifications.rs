@@ -1,13 +1,13 @@
 //! Qualifications of organizations (国家高新技术企业, 科技型中小企业, 市级以上研发平台, 市级以上技术
 //! 转移机构), recorded by the registrar from the authorities' published lists. They feed the
-//! policy's organization counts in the indicator summary.
+//! policy's organization counts in the indicator summary (`indicators` reads this table).
 //!
 //! A qualification holds on a day when `valid_from ≤ day ≤ valid_to` (no `valid_to`: without
 //! end) and it was not withdrawn on or before that day. Withdrawal keeps the record: a count for
 //! a past year stays what it was.
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, QueryOrder,
@@ -22,7 +22,6 @@ use crate::kernel::access::ensure_registrar;
 use crate::kernel::dates::today_in_china;
 use crate::reference::ReferenceData;
 use crate::services::accounts::sessions::CurrentUser;
-use crate::services::indicators::XIAN_PREFIX;
 
 /// `POST /api/v1/organizations/{id}/qualifications`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -227,42 +226,4 @@ pub async fn withdraw(
     .await?;
     txn.commit().await?;
     Ok(view(reference, model))
-}
-
-/// Organizations in Xi'an (region code `6101…`, or a zone of Xi'an) holding `qualification` on `day`, each counted
-/// once however many records it has.
-pub async fn holders_on<C: ConnectionTrait>(
-    db: &C,
-    qualification: &str,
-    day: NaiveDate,
-) -> AppResult<i64> {
-    let q = "organization_qualifications";
-    let select = Query::select()
-        .expr_as(Expr::col((q, "organization_id")).count_distinct(), "n")
-        .from(q)
-        .inner_join(
-            "organizations",
-            Expr::col(("organizations", "id")).equals((q, "organization_id")),
-        )
-        .and_where(Expr::col((q, "qualification")).eq(qualification))
-        .and_where(Expr::col((q, "valid_from")).lte(day))
-        .and_where(
-            Expr::col((q, "valid_to"))
-                .is_null()
-                .or(Expr::col((q, "valid_to")).gte(day)),
-        )
-        .and_where(
-            Expr::col((q, "withdrawn_on"))
-                .is_null()
-                .or(Expr::col((q, "withdrawn_on")).gt(day)),
-        )
-        // In Xi'an as the indicators count it: a 6101 region code, or one of Xi'an's development
-        // zones (西咸新区's organizations carry 6104 codes of 咸阳).
-        .and_where(
-            Expr::col(("organizations", "region_code"))
-                .like(format!("{XIAN_PREFIX}%"))
-                .or(Expr::col(("organizations", "zone")).is_not_null()),
-        )
-        .to_owned();
-    Ok(crate::services::indicators::count(db, select).await?)
 }

@@ -29,7 +29,6 @@ use utoipa::ToSchema;
 
 use crate::entity::contracts;
 
-pub(crate) use reading::count;
 pub use reading::{
     Group, Summary, SummaryIndicator, TransactionValue, credited_brokers, summary, target,
     target_applies, transaction_value,

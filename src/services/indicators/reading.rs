@@ -5,7 +5,9 @@ use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{BROKER, Breakdown, Direction, LOCAL_TRANSFORMATION, Measure, NO_ZONE, UNCLASSIFIED};
+use super::{
+    BROKER, Breakdown, Direction, LOCAL_TRANSFORMATION, Measure, NO_ZONE, UNCLASSIFIED, XIAN_PREFIX,
+};
 use crate::error::AppResult;
 use crate::reference::ReferenceData;
 
@@ -224,7 +226,7 @@ pub struct Summary {
 }
 
 /// The `n` column of a `SELECT COUNT(…) AS n`.
-pub(crate) async fn count<C: ConnectionTrait>(
+async fn count<C: ConnectionTrait>(
     db: &C,
     select: sea_orm::sea_query::SelectStatement,
 ) -> Result<i64, DbErr> {
@@ -286,9 +288,7 @@ pub async fn summary<C: ConnectionTrait>(
         Some(last) => Ord::min(last, crate::kernel::dates::today_in_china()),
         None => crate::kernel::dates::today_in_china(),
     };
-    let holders = |qualification: &'static str| {
-        crate::services::qualifications::holders_on(db, qualification, day)
-    };
+    let holders = |qualification: &'static str| qualification_holders_on(db, qualification, day);
     let high_tech = holders("high_tech_enterprise").await?;
     let smes = holders("tech_sme").await?;
     let platforms = holders("rd_platform").await?;
@@ -346,4 +346,42 @@ pub async fn summary<C: ConnectionTrait>(
         })
         .collect();
     Ok(Summary { year, indicators })
+}
+
+/// Organizations in Xi'an (region code `6101…`, or a zone of Xi'an) holding `qualification` on
+/// `day` as `services::qualifications` defines it, each counted once however many records it has.
+async fn qualification_holders_on<C: ConnectionTrait>(
+    db: &C,
+    qualification: &str,
+    day: chrono::NaiveDate,
+) -> AppResult<i64> {
+    let q = "organization_qualifications";
+    let select = Query::select()
+        .expr_as(Expr::col((q, "organization_id")).count_distinct(), "n")
+        .from(q)
+        .inner_join(
+            "organizations",
+            Expr::col(("organizations", "id")).equals((q, "organization_id")),
+        )
+        .and_where(Expr::col((q, "qualification")).eq(qualification))
+        .and_where(Expr::col((q, "valid_from")).lte(day))
+        .and_where(
+            Expr::col((q, "valid_to"))
+                .is_null()
+                .or(Expr::col((q, "valid_to")).gte(day)),
+        )
+        .and_where(
+            Expr::col((q, "withdrawn_on"))
+                .is_null()
+                .or(Expr::col((q, "withdrawn_on")).gt(day)),
+        )
+        // In Xi'an as the indicators count it: a 6101 region code, or one of Xi'an's development
+        // zones (西咸新区's organizations carry 6104 codes of 咸阳).
+        .and_where(
+            Expr::col(("organizations", "region_code"))
+                .like(format!("{XIAN_PREFIX}%"))
+                .or(Expr::col(("organizations", "zone")).is_not_null()),
+        )
+        .to_owned();
+    Ok(count(db, select).await?)
 }
