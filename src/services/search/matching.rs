@@ -103,6 +103,20 @@ fn reasons(reference: &ReferenceData, hit: &search_index::MatchHit) -> Vec<Strin
     reasons
 }
 
+impl From<&search_index::MatchHit> for MatchedListing {
+    fn from(hit: &search_index::MatchHit) -> Self {
+        Self {
+            id: hit.id.clone(),
+            title: hit.title.clone(),
+            industry_codes: hit.industry_codes.clone(),
+            organization: MatchedOrganization {
+                id: hit.org_id.clone(),
+                name: hit.org_name.clone(),
+            },
+        }
+    }
+}
+
 async fn run(
     state: &AppState,
     request: search_index::MatchRequest,
@@ -115,15 +129,7 @@ async fn run(
         if hit.same_tech_field {
             reasons.push("同一技术领域".to_owned());
         }
-        let listing = MatchedListing {
-            id: hit.id.clone(),
-            title: hit.title.clone(),
-            industry_codes: hit.industry_codes.clone(),
-            organization: MatchedOrganization {
-                id: hit.org_id.clone(),
-                name: hit.org_name.clone(),
-            },
-        };
+        let listing = MatchedListing::from(&hit);
         let (result, demand) = match target {
             ListingKind::Result => (Some(listing), None),
             ListingKind::Demand => (None, Some(listing)),
@@ -187,15 +193,7 @@ pub async fn possible_duplicates(
         .filter(|h| h.similarity >= DUPLICATE_SIMILARITY)
         .map(|h| PossibleDuplicate {
             similarity: h.similarity,
-            listing: MatchedListing {
-                id: h.id,
-                title: h.title,
-                industry_codes: h.industry_codes,
-                organization: MatchedOrganization {
-                    id: h.org_id,
-                    name: h.org_name,
-                },
-            },
+            listing: MatchedListing::from(&h),
         })
         .collect())
 }
