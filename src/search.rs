@@ -37,12 +37,12 @@ const REBUILD_PAGE: u64 = 1000;
 async fn document(
     db: &DatabaseConnection,
     reference: &ReferenceData,
-    kind: &str,
+    kind: ListingKind,
     id: Uuid,
 ) -> anyhow::Result<Option<ListingDoc>> {
     let doc = match kind {
-        "result" => match results::Entity::find_by_id(id).one(db).await? {
-            Some(r) if r.status == Status::Published.as_str() => {
+        ListingKind::Result => match results::Entity::find_by_id(id).one(db).await? {
+            Some(r) if r.status == Status::Published => {
                 let org = organizations::Entity::find_by_id(r.organization_id)
                     .one(db)
                     .await?;
@@ -50,8 +50,8 @@ async fn document(
             }
             _ => None,
         },
-        "demand" => match demands::Entity::find_by_id(id).one(db).await? {
-            Some(d) if d.status == Status::Published.as_str() => {
+        ListingKind::Demand => match demands::Entity::find_by_id(id).one(db).await? {
+            Some(d) if d.status == Status::Published => {
                 let org = organizations::Entity::find_by_id(d.organization_id)
                     .one(db)
                     .await?;
@@ -59,7 +59,6 @@ async fn document(
             }
             _ => None,
         },
-        _ => None,
     };
     Ok(doc)
 }
@@ -93,7 +92,7 @@ pub(crate) fn result_doc(
         keywords: strings(&r.keywords),
         org_id: o.id.to_string(),
         org_name: o.name.clone(),
-        org_kind: o.kind.clone(),
+        org_kind: o.kind.as_str().to_owned(),
         district: o.region_code.clone(),
         zone: o.zone.clone(),
         industries: industries(reference, &r.industry_codes),
@@ -119,7 +118,7 @@ pub(crate) fn demand_doc(
         keywords: strings(&d.keywords),
         org_id: o.id.to_string(),
         org_name: o.name.clone(),
-        org_kind: o.kind.clone(),
+        org_kind: o.kind.as_str().to_owned(),
         district: o.region_code.clone(),
         zone: o.zone.clone(),
         industries: industries(reference, &d.industry_codes),
@@ -174,12 +173,15 @@ impl Indexer {
         let mut upserts = Vec::new();
         let mut deletes = Vec::new();
         for row in &rows {
-            if !seen.insert((row.listing_kind.clone(), row.listing_id)) {
+            if !seen.insert((row.listing_kind, row.listing_id)) {
                 continue;
             }
-            match document(&self.db, &self.reference, &row.listing_kind, row.listing_id).await? {
+            match document(&self.db, &self.reference, row.listing_kind, row.listing_id).await? {
                 Some(doc) => upserts.push(doc),
-                None => deletes.push((row.listing_kind.clone(), row.listing_id.to_string())),
+                None => deletes.push((
+                    row.listing_kind.as_str().to_owned(),
+                    row.listing_id.to_string(),
+                )),
             }
         }
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -269,7 +271,7 @@ pub async fn rebuild(
         .one(db)
         .await?
         .map_or(0, |r| r.id);
-    let published = Status::Published.as_str();
+    let published = Status::Published;
     let total = results::Entity::find()
         .filter(results::Column::Status.eq(published))
         .count(db)
@@ -343,7 +345,7 @@ where
     // Keyset pagination (`id > last`): OFFSET would rescan every earlier row, quadratic at 1M.
     let mut last: Option<sea_orm::Value> = None;
     loop {
-        let mut query = E::find().filter(E::status().eq(Status::Published.as_str()));
+        let mut query = E::find().filter(E::status().eq(Status::Published));
         if let Some(last) = last.take() {
             query = query.filter(E::id().gt(last));
         }

@@ -273,7 +273,7 @@ pub fn new_model(
         created_by: Set(created_by),
         external_id: Set(external_id),
         selected_application_id: Set(None),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         rejection_reason: Set(None),
         published_at: Set((status == Status::Published).then_some(now)),
         created_at: Set(now),
@@ -320,7 +320,7 @@ pub async fn update(
     let txn = crate::db::begin_write(db).await?;
     let record = listings::find_locked::<demands::Entity, _>(&txn, id).await?;
     let standing = Standing::of(Some(user), record.item.organization_id);
-    let from = record.item.status()?;
+    let from = record.item.status();
     ensure_visible(KIND, standing, from)?;
     ensure_owner(KIND, standing)?;
     let to = from.after_edit()?;
@@ -337,7 +337,7 @@ pub async fn update(
     let mut model: demands::ActiveModel = record.item.into();
     input.write_into(&mut model);
     let revisions = listings::revisions_after_edit(revisions, from, to);
-    model.status = Set(to.as_str().to_owned());
+    model.status = Set(to);
     model.revision = Set(revisions.current);
     model.submitted_revision = Set(revisions.submitted);
     model.updated_at = Set(Utc::now());
@@ -427,5 +427,5 @@ pub async fn history(
 ) -> AppResult<Vec<crate::entity::listing_events::Model>> {
     let record = find(db, id).await?;
     let standing = Standing::of(Some(user), record.item.organization_id);
-    listings::history_for(db, KIND, standing, record.item.status()?, id).await
+    listings::history_for(db, KIND, standing, record.item.status(), id).await
 }

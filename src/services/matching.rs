@@ -151,7 +151,7 @@ pub async fn for_demand(
     let db: &DatabaseConnection = &state.db;
     let record = demands::find(db, id).await?;
     let standing = Standing::of(user, record.item.organization_id);
-    ensure_visible(ListingKind::Demand, standing, record.item.status()?)?;
+    ensure_visible(ListingKind::Demand, standing, record.item.status())?;
     let request = search_index::MatchRequest {
         source: crate::search::demand_doc(&state.reference, &record.item, &record.organization),
         target_kind: ListingKind::Result.as_str().into(),

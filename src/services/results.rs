@@ -310,7 +310,7 @@ pub fn new_model(
         organization_id: Set(organization_id),
         created_by: Set(created_by),
         external_id: Set(external_id),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         rejection_reason: Set(None),
         published_at: Set((status == Status::Published).then_some(now)),
         created_at: Set(now),
@@ -357,9 +357,9 @@ pub async fn update(
     let txn = crate::db::begin_write(db).await?;
     let record = listings::find_locked::<results::Entity, _>(&txn, id).await?;
     let standing = Standing::of(Some(user), record.item.organization_id);
-    ensure_visible(KIND, standing, record.item.status()?)?;
+    ensure_visible(KIND, standing, record.item.status())?;
     ensure_owner(KIND, standing)?;
-    let from = record.item.status()?;
+    let from = record.item.status();
     let to = from.after_edit()?;
     let input = ResultInput::from_model(&record.item).apply(patch);
     input.validate(reference)?;
@@ -368,7 +368,7 @@ pub async fn update(
     let mut model: results::ActiveModel = record.item.into();
     input.write_into(&mut model);
     let revisions = listings::revisions_after_edit(revisions, from, to);
-    model.status = Set(to.as_str().to_owned());
+    model.status = Set(to);
     model.revision = Set(revisions.current);
     model.submitted_revision = Set(revisions.submitted);
     model.updated_at = Set(Utc::now());
@@ -446,5 +446,5 @@ pub async fn history(
 ) -> AppResult<Vec<crate::entity::listing_events::Model>> {
     let record = find(db, id).await?;
     let standing = Standing::of(Some(user), record.item.organization_id);
-    listings::history_for(db, KIND, standing, record.item.status()?, id).await
+    listings::history_for(db, KIND, standing, record.item.status(), id).await
 }
