@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use sea_orm::{ActiveValue::Set, Database, EntityTrait};
 use search_index::eval::Paper;
 use serde_json::{Value, json};
+use techmarket::domain::{ListingStatus, OrgKind};
 use techmarket::entity::{organizations, results};
 use techmarket::eval::read_papers;
 
@@ -452,7 +453,7 @@ async fn main() {
         id: Set(org),
         name: Set("基线大学".into()),
         name_key: Set("基线大学".into()),
-        kind: Set("university".into()),
+        kind: Set(OrgKind::University),
         region_code: Set("610113".into()),
         nature_code: Set(None),
         zone: Set(None),
@@ -481,7 +482,7 @@ async fn main() {
             price_fen: Set(None),
             confidential_details: Set(None),
             contact: Set(None),
-            status: Set("published".into()),
+            status: Set(ListingStatus::Published),
             rejection_reason: Set(None),
             published_at: Set(Some(now)),
             created_at: Set(now),

@@ -15,6 +15,7 @@ use sea_orm::{
 };
 use serde_json::json;
 use techmarket::config::{Overrides, Settings};
+use techmarket::domain::{ContractStatus, Membership, Role};
 use techmarket::entity::{contracts, users};
 use techmarket::reference::ReferenceData;
 use techmarket::services::accounts::sessions::CurrentUser;
@@ -136,7 +137,7 @@ async fn generate(db: &DatabaseConnection, n: usize, submitter: Uuid) {
         };
         batch.push(contracts::ActiveModel {
             id: Set(Uuid::now_v7()),
-            status: Set("registered".into()),
+            status: Set(ContractStatus::Registered),
             version: Set(1),
             project_name: Set(format!("基准测试技术合同{i}")),
             contract_type: Set(contract_type.into()),
@@ -209,15 +210,15 @@ async fn generate(db: &DatabaseConnection, n: usize, submitter: Uuid) {
 }
 
 /// A user of the given role, written directly (the benchmark never logs in).
-async fn user(db: &DatabaseConnection, role: &str) -> CurrentUser {
+async fn user(db: &DatabaseConnection, role: Role) -> CurrentUser {
     let model = users::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(format!("{role}@bench.test")),
         password_hash: Set("not-a-hash".into()),
-        display_name: Set(role.into()),
-        role: Set(role.into()),
+        display_name: Set(role.as_str().into()),
+        role: Set(role),
         organization_id: Set(None),
-        membership: Set("active".into()),
+        membership: Set(Membership::Active),
         created_at: Set(Utc::now()),
         last_login_at: Set(None),
     };
@@ -311,8 +312,8 @@ async fn main() {
     let db = techmarket::db::connect(&settings).await.expect("connect");
     techmarket::db::migrate(&db).await.expect("migrate");
     let reference = ReferenceData::read(&db).await.expect("reference");
-    let registrar = user(&db, "registrar").await;
-    let broker = user(&db, "broker").await;
+    let registrar = user(&db, Role::Registrar).await;
+    let broker = user(&db, Role::Broker).await;
 
     let started = Instant::now();
     generate(&db, count, registrar.user.id).await;

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::{ApplicationStatus, ListingStatus, Membership, OrgKind, Role};
 use crate::entity::{challenge_applications, listing_events, organizations, users};
 use crate::kernel::json::strings;
 use crate::services::accounts::Account;
@@ -21,7 +22,7 @@ pub struct OrganizationView {
     /// Full name.
     pub name: String,
     /// Organization kind: a code from `org_kinds` (`university`, `enterprise`, …).
-    pub kind: String,
+    pub kind: OrgKind,
     /// 6-digit GB/T 2260 region code.
     pub region_code: String,
     /// Legal-entity nature code.
@@ -56,9 +57,9 @@ pub struct UserView {
     /// Display name.
     pub display_name: String,
     /// Role code.
-    pub role: String,
+    pub role: Role,
     /// `active`, or `pending` until approved by a member of the organization.
-    pub membership: String,
+    pub membership: Membership,
     /// Organization id.
     pub organization_id: Option<Uuid>,
     /// The organization, where the answer includes it.
@@ -152,7 +153,7 @@ pub struct OrganizationRef {
     /// Full legal name.
     pub name: String,
     /// Organization kind: a code from `org_kinds` (`university`, `enterprise`, …).
-    pub kind: String,
+    pub kind: OrgKind,
     /// 6-digit region code.
     pub region_code: String,
     /// Development zone.
@@ -165,7 +166,7 @@ impl From<&organizations::Model> for OrganizationRef {
         Self {
             id: o.id,
             name: o.name.clone(),
-            kind: o.kind.clone(),
+            kind: o.kind,
             region_code: o.region_code.clone(),
             zone: o.zone.clone(),
         }
@@ -203,7 +204,7 @@ pub struct ResultView {
     /// True when the price is 面议 (negotiable).
     pub price_negotiable: bool,
     /// Lifecycle status.
-    pub status: String,
+    pub status: ListingStatus,
     /// The revision of the text (goes up with every edit); a review names the one it decides on.
     pub revision: i32,
     /// The owner.
@@ -280,9 +281,9 @@ pub struct EventView {
     /// Who (user id; null for command-line imports).
     pub actor_id: Option<Uuid>,
     /// Status before (null on creation).
-    pub from: Option<String>,
+    pub from: Option<ListingStatus>,
     /// Status after.
-    pub to: String,
+    pub to: ListingStatus,
     /// Reason or note.
     pub reason: Option<String>,
     /// When the change was made.
@@ -349,7 +350,7 @@ pub struct DemandView {
     /// The challenge block, for 揭榜挂帅 challenges.
     pub challenge: Option<ChallengeView>,
     /// Lifecycle status.
-    pub status: String,
+    pub status: ListingStatus,
     /// The revision of the text (goes up with every edit); a review names the one it decides on.
     pub revision: i32,
     /// The posting organization.
@@ -425,7 +426,7 @@ pub struct ApplicationView {
     /// The proposal.
     pub proposal: String,
     /// `submitted`, `selected` or `not_selected`.
-    pub status: String,
+    pub status: ApplicationStatus,
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// When the poster decided.

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::domain::Role;
+use crate::domain::{OrgKind, Role};
 use crate::entity::{contracts, deals, demands, organizations, results, users};
 use crate::error::AppResult;
 use crate::services::accounts::sessions::CurrentUser;
@@ -98,9 +98,9 @@ impl Lcg {
 
 fn nature_of(org: &organizations::Model) -> String {
     org.nature_code.clone().unwrap_or_else(|| {
-        match org.kind.as_str() {
-            "university" => "022",
-            "research_institute" => "021",
+        match org.kind {
+            OrgKind::University => "022",
+            OrgKind::ResearchInstitute => "021",
             _ => "150",
         }
         .to_owned()
@@ -110,7 +110,7 @@ fn nature_of(org: &organizations::Model) -> String {
 /// The people the demo acts as.
 pub(super) async fn actor(db: &DatabaseConnection, role: Role) -> AppResult<Option<CurrentUser>> {
     let Some(user) = users::Entity::find()
-        .filter(users::Column::Role.eq(role.as_str()))
+        .filter(users::Column::Role.eq(role))
         .one(db)
         .await?
     else {
@@ -138,10 +138,12 @@ pub async fn load(db: &DatabaseConnection, registration_point: &str) -> AppResul
     let orgs = organizations::Entity::find().all(db).await?;
     let sellers: Vec<&organizations::Model> = orgs
         .iter()
-        .filter(|o| o.region_code.starts_with("6101") && o.kind != "transfer_agency")
+        .filter(|o| o.region_code.starts_with("6101") && o.kind != OrgKind::TransferAgency)
         .collect();
-    let buyers: Vec<&organizations::Model> =
-        orgs.iter().filter(|o| o.kind == "enterprise").collect();
+    let buyers: Vec<&organizations::Model> = orgs
+        .iter()
+        .filter(|o| o.kind == OrgKind::Enterprise)
+        .collect();
     if sellers.is_empty() || buyers.is_empty() {
         return Ok(0);
     }
@@ -243,7 +245,7 @@ pub async fn load(db: &DatabaseConnection, registration_point: &str) -> AppResul
             };
             let contract = contracts::ActiveModel {
                 id: Set(Uuid::now_v7()),
-                status: Set(ContractStatus::Submitted.as_str().into()),
+                status: Set(ContractStatus::Submitted),
                 version: Set(1),
                 project_name: Set(project_name),
                 contract_type: Set(contract_type.into()),
@@ -321,7 +323,7 @@ async fn open_demo_deal(
         result_id: Set(None),
         demand_id: Set(None),
         expected_amount_fen: Set(Some(expected)),
-        stage: Set(Stage::Signed.as_str().into()),
+        stage: Set(Stage::Signed),
         contract_id: Set(None),
         created_at: Set(at - Duration::days(60)),
         updated_at: Set(at),
@@ -331,11 +333,11 @@ async fn open_demo_deal(
     for (from, to, note) in [
         (None, Stage::Intent, "经纪人介绍双方对接"),
         (
-            Some("intent"),
+            Some(Stage::Intent),
             Stage::Negotiating,
             "双方就技术方案和价款洽谈",
         ),
-        (Some("negotiating"), Stage::Signed, "合同签订"),
+        (Some(Stage::Negotiating), Stage::Signed, "合同签订"),
     ] {
         record_event(
             db,

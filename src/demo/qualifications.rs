@@ -5,7 +5,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
 use uuid::Uuid;
 
-use crate::domain::Role;
+use crate::domain::{OrgKind, Role};
 use crate::entity::{organization_qualifications as qualifications, organizations};
 use crate::error::AppResult;
 use crate::kernel::dates::today_in_china;
@@ -59,8 +59,8 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<u64> {
             continue;
         }
         let id = registrar.user.id;
-        match org.kind.as_str() {
-            "enterprise" => {
+        match org.kind {
+            OrgKind::Enterprise => {
                 if draw(&org, 1) < 60 {
                     let mut from = 2019 + draw(&org, 2) as i32 % 4;
                     while from <= this_year {
@@ -80,12 +80,12 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<u64> {
                     }
                 }
             }
-            "university" | "research_institute" if draw(&org, 3) < 34 => {
+            OrgKind::University | OrgKind::ResearchInstitute if draw(&org, 3) < 34 => {
                 if let Some(start) = date(2021 + draw(&org, 4) as i32 % 3, 7, 1) {
                     rows.push(row(&org, "rd_platform", start, None, id));
                 }
             }
-            "transfer_agency" => {
+            OrgKind::TransferAgency => {
                 if let Some(start) = date(2020, 3, 1) {
                     rows.push(row(&org, "transfer_agency", start, None, id));
                 }

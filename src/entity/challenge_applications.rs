@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ApplicationStatus;
+
 /// One application.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -21,7 +23,7 @@ pub struct Model {
     /// The proposal text.
     pub proposal: String,
     /// `submitted`, `selected` or `not_selected`.
-    pub status: String,
+    pub status: ApplicationStatus,
     /// When it was made.
     pub created_at: DateTimeUtc,
     /// When the poster decided.

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ContractStatus;
+
 /// One contract, in its current version.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,7 +13,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// `submitted`, `correction_requested`, `registered` or `rejected`.
-    pub status: String,
+    pub status: ContractStatus,
     /// 1 on submission, +1 for each answered correction or registered amendment.
     pub version: i32,
     /// 项目名称.

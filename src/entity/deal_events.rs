@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::Stage;
+
 /// One move.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,9 +15,9 @@ pub struct Model {
     /// The deal.
     pub deal_id: Uuid,
     /// Stage before (`None` when the deal was opened).
-    pub from_stage: Option<String>,
+    pub from_stage: Option<Stage>,
     /// Stage after.
-    pub to_stage: String,
+    pub to_stage: Stage,
     /// What happened, in the actor's words.
     pub note: Option<String>,
     /// Who moved it (`None` when the registration of its contract did).

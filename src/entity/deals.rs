@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::Stage;
+
 /// One deal.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -25,7 +27,7 @@ pub struct Model {
     /// Expected contract value in fen.
     pub expected_amount_fen: Option<i64>,
     /// `intent`, `negotiating`, `signed`, `registered` or `lost`.
-    pub stage: String,
+    pub stage: Stage,
     /// The registered contract that closed the deal.
     pub contract_id: Option<Uuid>,
     /// When the deal was opened.

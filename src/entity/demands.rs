@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ListingStatus;
+
 /// One demand; a challenge when `is_challenge`.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -49,7 +51,7 @@ pub struct Model {
     /// The selected application, once chosen.
     pub selected_application_id: Option<Uuid>,
     /// Lifecycle status.
-    pub status: String,
+    pub status: ListingStatus,
     /// Why the registrar rejected it.
     pub rejection_reason: Option<String>,
     /// When it was (last) published.

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{ListingKind, ListingStatus};
+
 /// One state change.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,15 +13,15 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// `result` or `demand`.
-    pub listing_kind: String,
+    pub listing_kind: ListingKind,
     /// The listing.
     pub listing_id: Uuid,
     /// Who did it (`None` for imports run from the command line).
     pub actor_id: Option<Uuid>,
     /// Status before (`None` on creation).
-    pub from_status: Option<String>,
+    pub from_status: Option<ListingStatus>,
     /// Status after.
-    pub to_status: String,
+    pub to_status: ListingStatus,
     /// Reason or note.
     pub reason: Option<String>,
     /// When the change was made.

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ListingKind;
+
 /// One (listing, industry) pair.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,7 +11,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     /// `result` or `demand`.
     #[sea_orm(primary_key, auto_increment = false)]
-    pub listing_kind: String,
+    pub listing_kind: ListingKind,
     /// The listing.
     #[sea_orm(primary_key, auto_increment = false)]
     pub listing_id: Uuid,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ListingKind;
+
 /// One notification.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -15,7 +17,7 @@ pub struct Model {
     /// The saved search that matched.
     pub saved_search_id: Uuid,
     /// `result` or `demand`.
-    pub listing_kind: String,
+    pub listing_kind: ListingKind,
     /// The listing.
     pub listing_id: Uuid,
     /// The listing's title when it was notified.

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::OrgKind;
+
 /// One organization.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -15,7 +17,7 @@ pub struct Model {
     /// Case- and space-folded name, unique.
     pub name_key: String,
     /// Organization kind code (`university`, `enterprise`, …).
-    pub kind: String,
+    pub kind: OrgKind,
     /// 6-digit GB/T 2260 region code.
     pub region_code: String,
     /// Legal-entity nature code (`022` 高等院校, …).

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ListingStatus;
+
 /// One research result.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -43,7 +45,7 @@ pub struct Model {
     /// JSON `{name, phone, email}`.
     pub contact: Option<Json>,
     /// `draft`, `submitted`, `published`, `rejected`, `archived`.
-    pub status: String,
+    pub status: ListingStatus,
     /// Why the registrar rejected it.
     pub rejection_reason: Option<String>,
     /// When it was (last) published.

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ListingKind;
+
 /// One saved search.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -15,7 +17,7 @@ pub struct Model {
     /// Name given by the user.
     pub name: String,
     /// `result` or `demand`.
-    pub kind: String,
+    pub kind: ListingKind,
     /// Query text.
     pub q: String,
     /// Industry filter.

@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ListingKind;
+
 /// One change to apply.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,7 +14,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     /// `result` or `demand`.
-    pub listing_kind: String,
+    pub listing_kind: ListingKind,
     /// The listing (the indexer reads its current state from the database).
     pub listing_id: Uuid,
     /// When the change happened.

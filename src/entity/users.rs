@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{Membership, Role};
+
 /// One account.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -17,11 +19,11 @@ pub struct Model {
     /// Name shown to other users.
     pub display_name: String,
     /// Role code (`researcher`, `enterprise`, `broker`, `registrar`).
-    pub role: String,
+    pub role: Role,
     /// The organization the user belongs to.
     pub organization_id: Option<Uuid>,
     /// `active`, or `pending` until a member of the organization approves the user.
-    pub membership: String,
+    pub membership: Membership,
     /// When the account was created.
     pub created_at: DateTimeUtc,
     /// Last successful login.

@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
+use crate::domain::ListingKind;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{AppQuery, ClientIp, Pagination};
 
@@ -147,8 +148,8 @@ async fn search(
     let request = search_index::SearchRequest {
         q: query.q.unwrap_or_default(),
         kind: match query.kind.unwrap_or_default() {
-            Kind::Result => "result".into(),
-            Kind::Demand => "demand".into(),
+            Kind::Result => ListingKind::Result.as_str().into(),
+            Kind::Demand => ListingKind::Demand.as_str().into(),
         },
         industry: query.industry,
         tech_field: query.tech_field,

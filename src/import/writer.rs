@@ -225,7 +225,7 @@ async fn find_existing<C: ConnectionTrait>(
 ) -> AppResult<HashMap<(Uuid, String), (Uuid, Status)>> {
     let mut found = HashMap::new();
     for chunk in external_ids.chunks(INSERT_CHUNK) {
-        let rows: Vec<(Uuid, Uuid, Option<String>, String)> = match kind {
+        let rows: Vec<(Uuid, Uuid, Option<String>, Status)> = match kind {
             ImportKind::Results => results::Entity::find()
                 .filter(results::Column::ExternalId.is_in(chunk.iter().cloned()))
                 .all(db)
@@ -242,7 +242,7 @@ async fn find_existing<C: ConnectionTrait>(
                 .collect(),
         };
         for (id, organization_id, external_id, status) in rows {
-            if let (Some(external_id), Some(status)) = (external_id, Status::parse(&status)) {
+            if let Some(external_id) = external_id {
                 found.insert((organization_id, external_id), (id, status));
             }
         }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::{Membership, Role};
+use crate::domain::{ApplicationStatus, Membership, Role};
 use crate::entity::{challenge_applications, demands, results};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::kernel::dates::today_in_china;
@@ -34,16 +34,6 @@ pub struct ApplicationInput {
     pub proposal: String,
 }
 
-/// The status of an application.
-pub mod status {
-    /// Waiting for the poster's decision.
-    pub const SUBMITTED: &str = "submitted";
-    /// Chosen by the poster.
-    pub const SELECTED: &str = "selected";
-    /// Another application was chosen.
-    pub const NOT_SELECTED: &str = "not_selected";
-}
-
 /// Applies to a challenge.
 pub async fn apply(
     db: &DatabaseConnection,
@@ -51,14 +41,13 @@ pub async fn apply(
     demand_id: Uuid,
     input: ApplicationInput,
 ) -> AppResult<challenge_applications::Model> {
-    let role_ok =
-        user.user.role == Role::Researcher.as_str() || user.user.role == Role::Broker.as_str();
+    let role_ok = user.user.role == Role::Researcher || user.user.role == Role::Broker;
     if !role_ok {
         return Err(AppError::Forbidden(
             "only researchers and brokers apply to challenges (揭榜)".into(),
         ));
     }
-    if user.user.membership != Membership::Active.as_str() {
+    if user.user.membership != Membership::Active {
         return Err(AppError::Forbidden(
             "your membership of the organization is still pending approval".into(),
         ));
@@ -85,9 +74,8 @@ pub async fn apply(
     }
     if let Some(result_id) = input.result_id {
         let result = results::Entity::find_by_id(result_id).one(&txn).await?;
-        let fits = result.is_some_and(|r| {
-            r.organization_id == applicant_org && r.status == Status::Published.as_str()
-        });
+        let fits = result
+            .is_some_and(|r| r.organization_id == applicant_org && r.status == Status::Published);
         if !fits {
             return Err(AppError::Validation(vec![FieldError::new(
                 "result_id",
@@ -112,7 +100,7 @@ pub async fn apply(
         applicant_org_id: Set(applicant_org),
         result_id: Set(input.result_id),
         proposal: Set(proposal),
-        status: Set(status::SUBMITTED.to_owned()),
+        status: Set(ApplicationStatus::Submitted),
         created_at: Set(Utc::now()),
         decided_at: Set(None),
     }
@@ -138,8 +126,8 @@ async fn open_challenge<C: sea_orm::ConnectionTrait>(
     // selection — never an undecided application left behind a selection.
     let demand = listings::find_locked::<demands::Entity, _>(db, demand_id).await?;
     let standing = Standing::of(user, demand.item.organization_id);
-    ensure_visible(ListingKind::Demand, standing, demand.item.status()?)?;
-    if demand.item.status()? != Status::Published {
+    ensure_visible(ListingKind::Demand, standing, demand.item.status())?;
+    if demand.item.status() != Status::Published {
         return Err(AppError::Conflict(
             "applications open once the challenge is published".into(),
         ));
@@ -173,7 +161,7 @@ pub async fn list_for_demand(
 ) -> AppResult<Vec<challenge_applications::Model>> {
     let demand = listings::find::<demands::Entity, _>(db, demand_id).await?;
     let standing = Standing::of(Some(user), demand.item.organization_id);
-    ensure_visible(ListingKind::Demand, standing, demand.item.status()?)?;
+    ensure_visible(ListingKind::Demand, standing, demand.item.status())?;
     let mut query = challenge_applications::Entity::find()
         .filter(challenge_applications::Column::DemandId.eq(demand_id))
         .order_by_asc(challenge_applications::Column::CreatedAt);
@@ -212,7 +200,7 @@ pub async fn select(
     let txn = crate::db::begin_write(db).await?;
     let demand = listings::find_locked::<demands::Entity, _>(&txn, demand_id).await?;
     let standing = Standing::of(Some(user), demand.item.organization_id);
-    ensure_visible(ListingKind::Demand, standing, demand.item.status()?)?;
+    ensure_visible(ListingKind::Demand, standing, demand.item.status())?;
     if standing != Standing::Owner {
         return Err(AppError::Forbidden(
             "only members of the posting organization select an application".into(),
@@ -251,7 +239,7 @@ pub async fn select(
     challenge_applications::Entity::update_many()
         .col_expr(
             challenge_applications::Column::Status,
-            Expr::value(status::NOT_SELECTED),
+            Expr::value(ApplicationStatus::NotSelected),
         )
         .col_expr(challenge_applications::Column::DecidedAt, Expr::value(now))
         .filter(challenge_applications::Column::DemandId.eq(demand_id))
@@ -259,7 +247,7 @@ pub async fn select(
         .exec(&txn)
         .await?;
     let mut chosen: challenge_applications::ActiveModel = application.into();
-    chosen.status = Set(status::SELECTED.to_owned());
+    chosen.status = Set(ApplicationStatus::Selected);
     chosen.decided_at = Set(Some(now));
     let chosen = chosen.update(&txn).await?;
     txn.commit().await?;

@@ -12,53 +12,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::begin_write;
-use crate::domain::{Membership, Role};
+use crate::domain::{ContractStatus, Membership, Role};
 use crate::entity::{deal_events, deals, demands, organizations, results};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::accounts::sessions::CurrentUser;
 use crate::services::audit;
 
-/// The stages of a deal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    /// 意向: the broker has introduced the parties.
-    Intent,
-    /// 洽谈: the parties negotiate.
-    Negotiating,
-    /// 签约: the contract is signed.
-    Signed,
-    /// 登记: its contract is registered (set by the registration, not by a move).
-    Registered,
-    /// 终止: it came to nothing.
-    Lost,
-}
+pub use crate::domain::Stage;
 
+// The moves a broker may make between the stored stages (declared in `domain`).
 impl Stage {
-    /// The stored code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Intent => "intent",
-            Self::Negotiating => "negotiating",
-            Self::Signed => "signed",
-            Self::Registered => "registered",
-            Self::Lost => "lost",
-        }
-    }
-
-    /// The stage of a stored code.
-    pub fn parse(code: &str) -> Option<Self> {
-        [
-            Self::Intent,
-            Self::Negotiating,
-            Self::Signed,
-            Self::Registered,
-            Self::Lost,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == code)
-    }
-
     /// Whether a deal may move from `self` to `to` by hand. Deals only move forward; `lost` can be
     /// declared from any open stage; `registered` is reached only by registering the contract.
     pub fn can_move_to(self, to: Stage) -> bool {
@@ -109,9 +72,9 @@ pub struct StageInput {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DealEventView {
     /// Stage before (`null` when the deal was opened).
-    pub from_stage: Option<String>,
+    pub from_stage: Option<Stage>,
     /// Stage after.
-    pub to_stage: String,
+    pub to_stage: Stage,
     /// What happened, in the mover's words (null when none was given); a registration
     /// writes 合同已登记 with the 合同登记编号.
     pub note: Option<String>,
@@ -129,7 +92,7 @@ pub struct DealView {
     /// What the deal is about, as the broker wrote it (1–200 characters).
     pub title: String,
     /// Current stage.
-    pub stage: String,
+    pub stage: Stage,
     /// The broker who owns it.
     pub broker_id: Uuid,
     /// Seller organization.
@@ -188,9 +151,7 @@ pub async fn open(
     user: &CurrentUser,
     input: DealInput,
 ) -> AppResult<deals::Model> {
-    if user.user.role != Role::Broker.as_str()
-        || user.user.membership != Membership::Active.as_str()
-    {
+    if user.user.role != Role::Broker || user.user.membership != Membership::Active {
         return Err(AppError::Forbidden(
             "only active broker accounts open deals".into(),
         ));
@@ -254,7 +215,7 @@ pub async fn open(
         result_id: Set(input.result_id),
         demand_id: Set(input.demand_id),
         expected_amount_fen: Set(input.expected_amount_fen),
-        stage: Set(Stage::Intent.as_str().into()),
+        stage: Set(Stage::Intent),
         contract_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -270,7 +231,7 @@ pub async fn open(
 pub(crate) async fn record_event<C: ConnectionTrait>(
     db: &C,
     deal_id: Uuid,
-    from: Option<&str>,
+    from: Option<Stage>,
     to: Stage,
     note: Option<String>,
     actor_id: Option<Uuid>,
@@ -278,8 +239,8 @@ pub(crate) async fn record_event<C: ConnectionTrait>(
     deal_events::Entity::insert(deal_events::ActiveModel {
         id: NotSet,
         deal_id: Set(deal_id),
-        from_stage: Set(from.map(str::to_owned)),
-        to_stage: Set(to.as_str().into()),
+        from_stage: Set(from),
+        to_stage: Set(to),
         note: Set(note),
         actor_id: Set(actor_id),
         created_at: Set(Utc::now()),
@@ -315,7 +276,7 @@ pub async fn move_stage(
             "only the deal's broker or the registrar move a deal".into(),
         ));
     }
-    let from = Stage::parse(&deal.stage).unwrap_or(Stage::Intent);
+    let from = deal.stage;
     if !from.can_move_to(input.stage) {
         return Err(AppError::Conflict(format!(
             "a deal cannot move from {} to {}",
@@ -327,10 +288,10 @@ pub async fn move_stage(
     // registration that closes the deal) only the first moves it; the other gets `409`.
     let now = Utc::now();
     let moved = deals::Entity::update_many()
-        .col_expr(deals::Column::Stage, Expr::value(input.stage.as_str()))
+        .col_expr(deals::Column::Stage, Expr::value(input.stage))
         .col_expr(deals::Column::UpdatedAt, Expr::value(now))
         .filter(deals::Column::Id.eq(id))
-        .filter(deals::Column::Stage.eq(deal.stage.as_str()))
+        .filter(deals::Column::Stage.eq(from))
         .exec(&txn)
         .await?;
     if moved.rows_affected != 1 {
@@ -340,14 +301,14 @@ pub async fn move_stage(
         )));
     }
     let deal = deals::Model {
-        stage: input.stage.as_str().into(),
+        stage: input.stage,
         updated_at: now,
         ..deal
     };
     record_event(
         &txn,
         id,
-        Some(from.as_str()),
+        Some(from),
         input.stage,
         note.clone(),
         Some(user.user.id),
@@ -463,7 +424,7 @@ pub async fn performance(
     let broker = users::Entity::find_by_id(broker_id)
         .one(db)
         .await?
-        .filter(|u| u.role == Role::Broker.as_str())
+        .filter(|u| u.role == Role::Broker)
         .ok_or_else(not_found)?;
     let mut years: std::collections::BTreeMap<i32, BrokerYear> = Default::default();
     let deals = deals::Entity::find()
@@ -476,11 +437,15 @@ pub async fn performance(
             year,
             ..Default::default()
         });
-        *entry.deals_by_stage.entry(deal.stage).or_default() += 1;
+        // Keyed by the code, so that the JSON object lists the stages in the order of their codes.
+        *entry
+            .deals_by_stage
+            .entry(deal.stage.as_str().to_owned())
+            .or_default() += 1;
     }
     let credited = contracts::Entity::find()
         .filter(contracts::Column::BrokerId.eq(broker_id))
-        .filter(contracts::Column::Status.eq("registered"))
+        .filter(contracts::Column::Status.eq(ContractStatus::Registered))
         .all(db)
         .await?;
     for contract in credited {

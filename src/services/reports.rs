@@ -220,13 +220,12 @@ fn labels(reference: &ReferenceData, kind: &str, codes: &sea_orm::JsonValue) -> 
         .join("、")
 }
 
-fn status_label(status: &str) -> &'static str {
+fn status_label(status: ContractStatus) -> &'static str {
     match status {
-        "submitted" => "待登记",
-        "correction_requested" => "待补正",
-        "registered" => "已登记",
-        "rejected" => "不予登记",
-        _ => "其他",
+        ContractStatus::Submitted => "待登记",
+        ContractStatus::CorrectionRequested => "待补正",
+        ContractStatus::Registered => "已登记",
+        ContractStatus::Rejected => "不予登记",
     }
 }
 
@@ -261,7 +260,7 @@ fn contract_row(reference: &ReferenceData, c: &contracts::Model) -> Vec<Cell> {
     let text = Cell::Text;
     vec![
         text(c.registration_no.clone().unwrap_or_default()),
-        text(status_label(&c.status).to_owned()),
+        text(status_label(c.status).to_owned()),
         text(c.project_name.clone()),
         text(reference.label_or_code("contract_types", &c.contract_type)),
         text(reference.label_or_code("contract_sub_types", &c.sub_type)),
@@ -309,7 +308,7 @@ pub async fn contracts_report(
     status: ContractStatus,
 ) -> AppResult<Report> {
     let mut stream = contracts::Entity::find()
-        .filter(contracts::Column::Status.eq(status.as_str()))
+        .filter(contracts::Column::Status.eq(status))
         .filter(year_condition(year, Some(status)))
         .order_by_asc(contracts::Column::RegistrationNo)
         .order_by_asc(contracts::Column::SubmittedAt)
@@ -322,7 +321,7 @@ pub async fn contracts_report(
     }
     let suffix = match status {
         ContractStatus::Registered => String::new(),
-        other => format!("-{}", status_label(other.as_str())),
+        other => format!("-{}", status_label(other)),
     };
     Ok(Report {
         file_stem: format!("技术合同-{year}{suffix}"),

@@ -105,7 +105,7 @@ pub async fn register(
                 .one(&txn)
                 .await?
                 .ok_or_else(|| AppError::field("organization_id", "no organization has this id"))?;
-            check_kind_fits_role(input.role, &organization.kind, "organization_id")?;
+            check_kind_fits_role(input.role, organization.kind, "organization_id")?;
             (organization, Membership::Pending)
         }
         (None, Some(new)) => (insert_organization(&txn, new).await?, Membership::Active),
@@ -165,7 +165,7 @@ fn validate_registration(reference: &ReferenceData, input: &Registration) -> App
             errors.extend(new.reference_errors(reference, "organization"));
             if input.role != Role::Registrar
                 && let Err(AppError::Validation(list)) =
-                    check_kind_fits_role(input.role, new.kind.as_str(), "organization.kind")
+                    check_kind_fits_role(input.role, new.kind, "organization.kind")
             {
                 errors.extend(list);
             }
@@ -180,9 +180,9 @@ fn validate_registration(reference: &ReferenceData, input: &Registration) -> App
     }
 }
 
-fn check_kind_fits_role(role: Role, kind: &str, field: &str) -> AppResult<()> {
+fn check_kind_fits_role(role: Role, kind: OrgKind, field: &str) -> AppResult<()> {
     let allowed = role.allowed_org_kinds();
-    if OrgKind::parse(kind).is_some_and(|k| allowed.contains(&k)) {
+    if allowed.contains(&kind) {
         return Ok(());
     }
     let names = allowed
@@ -214,9 +214,9 @@ pub(crate) async fn insert_user<C: ConnectionTrait>(
         email: Set(normalize_email(email)),
         password_hash: Set(password_hash),
         display_name: Set(display_name.trim().to_owned()),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         organization_id: Set(organization_id),
-        membership: Set(membership.as_str().to_owned()),
+        membership: Set(membership),
         created_at: Set(Utc::now()),
         last_login_at: Set(None),
     }
@@ -316,7 +316,7 @@ pub async fn create_registrar(
         .one(&txn)
         .await?;
     let created = match existing {
-        Some(user) if user.role == Role::Registrar.as_str() => {
+        Some(user) if user.role == Role::Registrar => {
             let mut active: users::ActiveModel = user.into();
             active.password_hash = Set(password_hash);
             active.update(&txn).await?;

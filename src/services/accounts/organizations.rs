@@ -105,7 +105,7 @@ pub async fn insert_organization<C: ConnectionTrait>(
         id: Set(Uuid::now_v7()),
         name: Set(name),
         name_key: Set(name_key),
-        kind: Set(new.kind.as_str().to_owned()),
+        kind: Set(new.kind),
         region_code: Set(new.region_code),
         nature_code: Set(new.nature_code),
         zone: Set(new.zone),
@@ -142,7 +142,7 @@ pub async fn list(
         query = query.filter(organizations::Column::NameKey.contains(name_key(&name)));
     }
     if let Some(kind) = filter.kind {
-        query = query.filter(organizations::Column::Kind.eq(kind.as_str()));
+        query = query.filter(organizations::Column::Kind.eq(kind));
     }
     let paginator = query.paginate(db, per_page);
     let total = paginator.num_items().await?;
@@ -160,9 +160,9 @@ pub async fn get(db: &DatabaseConnection, id: Uuid) -> AppResult<organizations::
 
 /// Whether `actor` may manage the members of `organization_id`: an active member, or the registrar.
 fn may_manage_members(actor: &CurrentUser, organization_id: Uuid) -> bool {
-    actor.user.role == Role::Registrar.as_str()
+    actor.user.role == Role::Registrar
         || (actor.user.organization_id == Some(organization_id)
-            && actor.user.membership == Membership::Active.as_str())
+            && actor.user.membership == Membership::Active)
 }
 
 /// The members of an organization (active and pending), for its active members and the registrar.
@@ -202,19 +202,16 @@ pub async fn approve_member(
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("this organization has no member with this id".into()))?;
-    if user.membership == Membership::Active.as_str() {
+    if user.membership == Membership::Active {
         return Ok(user);
     }
     // Compare-and-set on "pending": the update writes only the membership, so it cannot undo a
     // concurrent change of the user's other fields, and approving twice is harmless.
     users::Entity::update_many()
-        .col_expr(
-            users::Column::Membership,
-            Expr::value(Membership::Active.as_str()),
-        )
+        .col_expr(users::Column::Membership, Expr::value(Membership::Active))
         .filter(users::Column::Id.eq(user_id))
         .filter(users::Column::OrganizationId.eq(organization_id))
-        .filter(users::Column::Membership.eq(Membership::Pending.as_str()))
+        .filter(users::Column::Membership.eq(Membership::Pending))
         .exec(db)
         .await?;
     users::Entity::find_by_id(user_id)

@@ -33,12 +33,12 @@ pub struct CurrentUser {
 impl CurrentUser {
     /// Whether the user is the market's registrar.
     pub fn is_registrar(&self) -> bool {
-        self.user.role == crate::domain::Role::Registrar.as_str()
+        self.user.role == crate::domain::Role::Registrar
     }
 
     /// The organization the user acts for: only an active (approved) member has one.
     pub fn active_organization(&self) -> Option<Uuid> {
-        (self.user.membership == crate::domain::Membership::Active.as_str())
+        (self.user.membership == crate::domain::Membership::Active)
             .then_some(self.user.organization_id)
             .flatten()
     }

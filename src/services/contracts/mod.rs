@@ -23,8 +23,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TryIntoModel,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::entity::contracts;
@@ -57,31 +55,7 @@ pub const LATEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2100, 12, 31) {
 /// The longest `Idempotency-Key` accepted.
 pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 
-/// Where a contract is in its registration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum ContractStatus {
-    /// 已提交: waiting for the registrar.
-    Submitted,
-    /// 补正: sent back to the submitter for a correction.
-    CorrectionRequested,
-    /// 登记: registered, with a registration number; counts in the indicators.
-    Registered,
-    /// 未予登记: rejected with a reason.
-    Rejected,
-}
-
-impl ContractStatus {
-    /// The stored code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Submitted => "submitted",
-            Self::CorrectionRequested => "correction_requested",
-            Self::Registered => "registered",
-            Self::Rejected => "rejected",
-        }
-    }
-}
+pub use crate::domain::ContractStatus;
 
 /// Days a submitted contract may wait before it is flagged overdue (2000 办法 Art. 14).
 pub const OVERDUE_DAYS: i64 = 30;
@@ -163,7 +137,7 @@ pub async fn list(
 ) -> AppResult<(Vec<contracts::Model>, u64)> {
     let mut query = contracts::Entity::find().filter(visible_to(user));
     if let Some(status) = filter.status {
-        query = query.filter(contracts::Column::Status.eq(status.as_str()));
+        query = query.filter(contracts::Column::Status.eq(status));
     }
     if let Some(year) = filter.year {
         query = query.filter(year_condition(year, filter.status));
@@ -173,7 +147,7 @@ pub async fn list(
     }
     if filter.overdue {
         query = query
-            .filter(contracts::Column::Status.eq(ContractStatus::Submitted.as_str()))
+            .filter(contracts::Column::Status.eq(ContractStatus::Submitted))
             .filter(
                 contracts::Column::SubmittedAt
                     .lt(Utc::now() - chrono::Duration::days(OVERDUE_DAYS)),
@@ -250,13 +224,13 @@ async fn claim(
     let id = contract.id;
     let mut active: contracts::ActiveModel = contract.into();
     changes(&mut active);
-    active.status = Set(to.as_str().into());
+    active.status = Set(to);
     // The databases keep microseconds: the answer carries the instant as it is stored.
     active.updated_at = Set(Utc::now().trunc_subsecs(6));
     let claimed = contracts::Entity::update_many()
         .set(active.clone())
         .filter(contracts::Column::Id.eq(id))
-        .filter(contracts::Column::Status.eq(from.as_str()))
+        .filter(contracts::Column::Status.eq(from))
         .exec(txn)
         .await?;
     if claimed.rows_affected != 1 {

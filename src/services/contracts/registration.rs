@@ -78,7 +78,7 @@ pub async fn register(
     let contract = find_for_update(&txn, id).await?;
     // Refused before the serial counter is touched: a repeated or late request must not hold the
     // counter row that every registration of the year queues on.
-    if contract.status != ContractStatus::Submitted.as_str() {
+    if contract.status != ContractStatus::Submitted {
         return Err(AppError::Conflict(
             "only a submitted contract can become registered".into(),
         ));
@@ -137,22 +137,17 @@ async fn close_deal(
     else {
         return Ok(());
     };
-    if deal.contract_id.is_some_and(|c| c != contract_id)
-        || deal.stage == Stage::Registered.as_str()
-    {
+    if deal.contract_id.is_some_and(|c| c != contract_id) || deal.stage == Stage::Registered {
         return Err(AppError::Conflict(
             "another registered contract has closed this contract's deal: ask for a correction of deal_id".into(),
         ));
     }
     let closed = deals::Entity::update_many()
-        .col_expr(
-            deals::Column::Stage,
-            Expr::value(Stage::Registered.as_str()),
-        )
+        .col_expr(deals::Column::Stage, Expr::value(Stage::Registered))
         .col_expr(deals::Column::ContractId, Expr::value(contract_id))
         .col_expr(deals::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(deals::Column::Id.eq(deal_id))
-        .filter(deals::Column::Stage.eq(deal.stage.as_str()))
+        .filter(deals::Column::Stage.eq(deal.stage))
         .exec(txn)
         .await?;
     if closed.rows_affected != 1 {
@@ -163,7 +158,7 @@ async fn close_deal(
     record_event(
         txn,
         deal_id,
-        Some(&deal.stage),
+        Some(deal.stage),
         Stage::Registered,
         Some(format!("合同已登记，登记编号 {number}")),
         None,

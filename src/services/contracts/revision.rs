@@ -117,7 +117,7 @@ pub async fn amend(
     }
     let txn = begin_write(db).await?;
     let contract = find_for_update(&txn, id).await?;
-    if contract.status != ContractStatus::Registered.as_str() {
+    if contract.status != ContractStatus::Registered {
         return Err(AppError::Conflict(
             "only a registered contract is amended".into(),
         ));
@@ -197,7 +197,7 @@ async fn check_amended_links(
         && users::Entity::find_by_id(id)
             .one(txn)
             .await?
-            .is_none_or(|b| b.role != Role::Broker.as_str())
+            .is_none_or(|b| b.role != Role::Broker)
     {
         errors.push(FieldError::new(
             "contract.broker_id",

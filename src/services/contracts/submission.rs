@@ -32,8 +32,7 @@ pub(super) async fn check_links<C: ConnectionTrait>(
     input: &ContractInput,
     contract: Option<Uuid>,
 ) -> AppResult<()> {
-    let is_broker = user.user.role == Role::Broker.as_str()
-        && user.user.membership == Membership::Active.as_str();
+    let is_broker = user.user.role == Role::Broker && user.user.membership == Membership::Active;
     let seller_member = user
         .active_organization()
         .is_some_and(|org| input.seller.organization_id == Some(org));
@@ -86,7 +85,7 @@ pub(super) async fn check_links<C: ConnectionTrait>(
         && deal_ok
     {
         let broker = users::Entity::find_by_id(id).one(db).await?;
-        if broker.is_none_or(|b| b.role != Role::Broker.as_str()) {
+        if broker.is_none_or(|b| b.role != Role::Broker) {
             errors.push(FieldError::new("broker_id", "no broker has this id"));
         } else if !(is_broker && id == user.user.id) && deal_broker != Some(id) {
             errors.push(FieldError::new(
@@ -154,10 +153,10 @@ pub async fn submit(
     let txn = begin_write(db).await?;
     check_links(&txn, user, &input, None).await?;
     let now = Utc::now();
-    let broker = (user.user.role == Role::Broker.as_str()).then_some(user.user.id);
+    let broker = (user.user.role == Role::Broker).then_some(user.user.id);
     let mut active = contracts::ActiveModel {
         id: Set(Uuid::now_v7()),
-        status: Set(ContractStatus::Submitted.as_str().into()),
+        status: Set(ContractStatus::Submitted),
         version: Set(1),
         rule_version: Set(rule_version_on(today_in_china()).into()),
         submitted_by: Set(user.user.id),

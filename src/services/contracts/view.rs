@@ -28,7 +28,7 @@ pub struct ContractView {
     /// UUID v7 of the contract (its 合同登记编号 is `registration_no`).
     pub id: Uuid,
     /// `submitted`, `correction_requested`, `registered` or `rejected`.
-    pub status: String,
+    pub status: ContractStatus,
     /// Version: 1, then +1 for each correction or amendment.
     pub version: i32,
     /// 项目名称.
@@ -91,7 +91,7 @@ pub struct ContractView {
 
 impl From<contracts::Model> for ContractView {
     fn from(c: contracts::Model) -> Self {
-        let overdue = c.status == ContractStatus::Submitted.as_str()
+        let overdue = c.status == ContractStatus::Submitted
             && Utc::now() - c.submitted_at > chrono::Duration::days(OVERDUE_DAYS);
         Self {
             id: c.id,

@@ -62,26 +62,7 @@ pub enum Measure {
     Technical,
 }
 
-/// Whose location makes a contract count for Xi'an.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    /// 技术输出: the seller is in Xi'an.
-    #[default]
-    Outflow,
-    /// 技术吸纳: the buyer is in Xi'an.
-    Inflow,
-}
-
-impl Direction {
-    /// The stored code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Outflow => "outflow",
-            Self::Inflow => "inflow",
-        }
-    }
-}
+pub use crate::domain::Direction;
 
 /// How the year is broken down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]

@@ -7,6 +7,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 use super::{
     BROKER, Direction, LOCAL_TRANSFORMATION, NO_ZONE, UNCLASSIFIED, XIAN_PREFIX, Zones, in_xian,
 };
+use crate::domain::ContractStatus;
 use crate::entity::contracts;
 use crate::error::{AppError, AppResult};
 
@@ -210,7 +211,7 @@ async fn recompute<C: ConnectionTrait + sea_orm::StreamTrait>(db: &C) -> Result<
     let zone_of = |id: Option<sea_orm::prelude::Uuid>| id.and_then(|id| zones.get(&id).cloned());
     let mut sums = Sums::new();
     let mut stream = contracts::Entity::find()
-        .filter(contracts::Column::Status.eq("registered"))
+        .filter(contracts::Column::Status.eq(ContractStatus::Registered))
         .stream(db)
         .await?;
     while let Some(contract) = stream.try_next().await? {
@@ -265,10 +266,10 @@ async fn stored<C: ConnectionTrait>(db: &C) -> Result<Sums, DbErr> {
         if value == (0, 0, 0) {
             continue;
         }
-        let direction = match direction.as_str() {
-            "outflow" => Direction::Outflow.as_str(),
-            _ => Direction::Inflow.as_str(),
-        };
+        // Read back as text by a raw query; anything but `outflow` counted as inflow, as ever.
+        let direction = Direction::parse(&direction)
+            .unwrap_or(Direction::Inflow)
+            .as_str();
         let dimension = DIMENSIONS
             .iter()
             .copied()

@@ -36,13 +36,13 @@ pub fn ensure_owner(kind: ListingKind, standing: Standing) -> AppResult<()> {
 
 /// The organization an active member of the right role acts for; `403` otherwise.
 pub fn acting_organization(user: &CurrentUser, role: Role, what: &str) -> AppResult<Uuid> {
-    if user.user.role != role.as_str() {
+    if user.user.role != role {
         return Err(AppError::Forbidden(format!(
             "only {} accounts can {what}",
             role.as_str()
         )));
     }
-    if user.user.membership != Membership::Active.as_str() {
+    if user.user.membership != Membership::Active {
         return Err(AppError::Forbidden(
             "your membership of the organization is still pending approval".into(),
         ));
@@ -70,10 +70,8 @@ pub fn organizations_in_district(district: &str) -> sea_orm::sea_query::SelectSt
 /// organization, pending members).
 pub fn sees_only_published(user: Option<&CurrentUser>) -> bool {
     match user {
-        Some(u) if u.user.role == Role::Registrar.as_str() => false,
-        Some(u) => {
-            u.user.membership != Membership::Active.as_str() || u.user.organization_id.is_none()
-        }
+        Some(u) if u.user.role == Role::Registrar => false,
+        Some(u) => u.user.membership != Membership::Active || u.user.organization_id.is_none(),
         None => true,
     }
 }
@@ -86,11 +84,10 @@ pub fn visibility_condition<C: ColumnTrait>(
     organization_column: C,
 ) -> sea_orm::Condition {
     use sea_orm::Condition;
-    let published = status_column.eq(Status::Published.as_str());
+    let published = status_column.eq(Status::Published);
     match user {
-        Some(u) if u.user.role == Role::Registrar.as_str() => Condition::all(),
-        Some(u) if u.user.membership == Membership::Active.as_str() => match u.user.organization_id
-        {
+        Some(u) if u.user.role == Role::Registrar => Condition::all(),
+        Some(u) if u.user.membership == Membership::Active => match u.user.organization_id {
             Some(org) => Condition::any()
                 .add(published)
                 .add(organization_column.eq(org)),

@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::{ListingKind, ListingStatus};
 use crate::error::AppResult;
 use crate::reference::ReferenceData;
 
@@ -84,11 +85,16 @@ pub async fn catalogue(db: &DatabaseConnection, reference: &ReferenceData) -> Ap
          JOIN reference_codes rc ON rc.kind = 'industries' AND rc.code = li.industry_code \
          WHERE {published} GROUP BY rc.parent, li.listing_kind"
     );
-    let totals = "SELECT 'all' AS code, 'result' AS kind, COUNT(*) AS n FROM results WHERE status = 'published' \
-         UNION ALL SELECT 'all', 'demand', COUNT(*) FROM demands WHERE status = 'published'";
+    // The codes are the enums' fixed text, never user input: written into the SQL as literals.
+    let (result, demand) = (ListingKind::Result.as_str(), ListingKind::Demand.as_str());
+    let status = ListingStatus::Published.as_str();
+    let totals = format!(
+        "SELECT 'all' AS code, '{result}' AS kind, COUNT(*) AS n FROM results WHERE status = '{status}' \
+         UNION ALL SELECT 'all', '{demand}', COUNT(*) FROM demands WHERE status = '{status}'"
+    );
     let industry_counts = counts(db, &by_industry).await?;
     let group_counts = counts(db, &by_group).await?;
-    let total_counts = counts(db, totals).await?;
+    let total_counts = counts(db, &totals).await?;
     let entry =
         |code: &str, label: &str, group: Option<String>, table: &HashMap<(String, String), i64>| {
             CatalogueEntry {
@@ -96,11 +102,11 @@ pub async fn catalogue(db: &DatabaseConnection, reference: &ReferenceData) -> Ap
                 label: label.to_owned(),
                 group,
                 results: table
-                    .get(&(code.to_owned(), "result".to_owned()))
+                    .get(&(code.to_owned(), result.to_owned()))
                     .copied()
                     .unwrap_or(0),
                 demands: table
-                    .get(&(code.to_owned(), "demand".to_owned()))
+                    .get(&(code.to_owned(), demand.to_owned()))
                     .copied()
                     .unwrap_or(0),
             }
@@ -117,11 +123,11 @@ pub async fn catalogue(db: &DatabaseConnection, reference: &ReferenceData) -> Ap
             .map(|i| entry(&i.code, &i.label, i.parent.clone(), &industry_counts))
             .collect(),
         total_results: total_counts
-            .get(&("all".to_owned(), "result".to_owned()))
+            .get(&("all".to_owned(), result.to_owned()))
             .copied()
             .unwrap_or(0),
         total_demands: total_counts
-            .get(&("all".to_owned(), "demand".to_owned()))
+            .get(&("all".to_owned(), demand.to_owned()))
             .copied()
             .unwrap_or(0),
     })

@@ -97,7 +97,7 @@ pub fn new_row<F: ListingFields>(new: NewListing, fields: F) -> AppResult<(F::Ac
         (F::Table::organization_id(), new.organization_id.into()),
         (F::Table::created_by(), new.created_by.into()),
         (F::Table::external_id(), new.external_id.into()),
-        (F::Table::status(), new.status.as_str().into()),
+        (F::Table::status(), new.status.into()),
         (F::Table::rejection_reason(), Option::<String>::None.into()),
         (F::Table::published_at(), published.into()),
         (F::Table::created_at(), now.into()),
@@ -171,7 +171,7 @@ pub async fn update<F: ListingFields>(
     let txn = crate::db::begin_write(db).await?;
     let record = find_locked::<F::Table, _>(&txn, id).await?;
     let standing = Standing::of(Some(user), record.item.organization_id());
-    let from = record.item.status()?;
+    let from = record.item.status();
     ensure_visible(kind, standing, from)?;
     ensure_owner(kind, standing)?;
     let to = from.after_edit()?;
@@ -184,7 +184,7 @@ pub async fn update<F: ListingFields>(
     let mut row: F::Active = record.item.into();
     fields.write_into(&mut row);
     let values = [
-        (F::Table::status(), to.as_str().into()),
+        (F::Table::status(), to.into()),
         (F::Table::revision(), revisions.current.into()),
         (F::Table::submitted_revision(), revisions.submitted.into()),
         (F::Table::updated_at(), Utc::now().into()),
@@ -221,7 +221,7 @@ pub async fn overwrite<F: ListingFields>(
     let mut row = <F::Active as ActiveModelTrait>::default();
     let mut values = vec![
         (F::Table::id(), id.into()),
-        (F::Table::status(), to.as_str().into()),
+        (F::Table::status(), to.into()),
         (F::Table::updated_at(), now.into()),
     ];
     if to == Status::Published && from != Status::Published {

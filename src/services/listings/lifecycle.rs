@@ -144,7 +144,7 @@ where
     let txn = crate::db::begin_write(db).await?;
     let record = find_locked::<E, _>(&txn, id).await?;
     let standing = Standing::of(Some(user), record.item.organization_id());
-    let from = record.item.status()?;
+    let from = record.item.status();
     ensure_visible(E::KIND, standing, from)?;
     let step = decide(E::KIND, standing, from, record.item.revisions(), transition)?;
     write_transition::<E, _>(
@@ -184,7 +184,7 @@ where
 {
     let record = find::<E, _>(db, id).await?;
     let standing = Standing::of(Some(user), record.item.organization_id());
-    ensure_visible(E::KIND, standing, record.item.status()?)?;
+    ensure_visible(E::KIND, standing, record.item.status())?;
     if !standing.is_privileged() {
         return Err(AppError::Forbidden(
             "the history of a listing is shown to its owner and the registrar".into(),
@@ -258,7 +258,7 @@ pub async fn write_transition<E: ListingTable, C: ConnectionTrait>(
     use sea_orm::sea_query::Expr;
     let now = Utc::now();
     let mut update = E::update_many()
-        .col_expr(E::status(), Expr::value(to.as_str()))
+        .col_expr(E::status(), Expr::value(to))
         .col_expr(E::updated_at(), Expr::value(now));
     match to {
         Status::Published => {
@@ -274,9 +274,7 @@ pub async fn write_transition<E: ListingTable, C: ConnectionTrait>(
         }
         _ => {}
     }
-    let mut update = update
-        .filter(E::id().eq(id))
-        .filter(E::status().eq(from.as_str()));
+    let mut update = update.filter(E::id().eq(id)).filter(E::status().eq(from));
     if let Some(revision) = reviewed_revision {
         update = update.filter(E::revision().eq(revision));
     }
@@ -386,7 +384,7 @@ pub async fn count_edit<E: ListingTable, C: ConnectionTrait>(
     }
     let counted = update
         .filter(E::id().eq(id))
-        .filter(E::status().eq(from.as_str()))
+        .filter(E::status().eq(from))
         .exec(db)
         .await?;
     Ok(counted.rows_affected == 1)

@@ -28,8 +28,6 @@ mod lifecycle;
 pub mod results;
 mod store;
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::{Membership, Role};
@@ -53,72 +51,10 @@ pub use store::{
     outbox_model, record_event, replace_industries, with_organization, with_organizations,
 };
 
-/// The two kinds of listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListingKind {
-    /// A research result (科技成果).
-    Result,
-    /// An enterprise demand (企业技术需求), possibly a challenge.
-    Demand,
-}
+pub use crate::domain::{ListingKind, ListingStatus as Status};
 
-impl ListingKind {
-    /// The code stored in tables.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Result => "result",
-            Self::Demand => "demand",
-        }
-    }
-
-    /// "result" or "demand", for messages.
-    pub fn noun(self) -> &'static str {
-        self.as_str()
-    }
-}
-
-/// A listing's lifecycle state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Being written; only the owner sees it.
-    Draft,
-    /// Waiting for the registrar.
-    Submitted,
-    /// Public: the only state the public sees and search finds (reached by the registrar's
-    /// approval, or at once by an operator's import).
-    Published,
-    /// Sent back by the registrar with a reason.
-    Rejected,
-    /// Withdrawn; kept for the record.
-    Archived,
-}
-
+// The lifecycle's moves on the stored states (declared in `domain`).
 impl Status {
-    /// The stored code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Submitted => "submitted",
-            Self::Published => "published",
-            Self::Rejected => "rejected",
-            Self::Archived => "archived",
-        }
-    }
-
-    /// Parses a stored code.
-    pub fn parse(code: &str) -> Option<Self> {
-        [
-            Self::Draft,
-            Self::Submitted,
-            Self::Published,
-            Self::Rejected,
-            Self::Archived,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == code)
-    }
-
     /// The state after an edit, or `409` when the listing cannot be edited.
     pub fn after_edit(self) -> AppResult<Self> {
         match self {
@@ -177,10 +113,10 @@ impl Standing {
     /// The standing of `user` (or an anonymous visitor) to a listing of `organization_id`.
     pub fn of(user: Option<&CurrentUser>, organization_id: Uuid) -> Self {
         match user {
-            Some(u) if u.user.role == Role::Registrar.as_str() => Self::Registrar,
+            Some(u) if u.user.role == Role::Registrar => Self::Registrar,
             Some(u)
                 if u.user.organization_id == Some(organization_id)
-                    && u.user.membership == Membership::Active.as_str() =>
+                    && u.user.membership == Membership::Active =>
             {
                 Self::Owner
             }
@@ -198,17 +134,10 @@ impl Standing {
 pub trait Listing {
     /// The owning organization.
     fn organization_id(&self) -> Uuid;
-    /// The stored status code.
-    fn status_code(&self) -> &str;
+    /// Its lifecycle state.
+    fn status(&self) -> Status;
     /// Its current and submitted revisions.
     fn revisions(&self) -> Revisions;
-
-    /// The parsed status.
-    fn status(&self) -> AppResult<Status> {
-        Status::parse(self.status_code()).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("unknown status {}", self.status_code()))
-        })
-    }
 }
 
 macro_rules! listing {
@@ -217,8 +146,8 @@ macro_rules! listing {
             fn organization_id(&self) -> Uuid {
                 self.organization_id
             }
-            fn status_code(&self) -> &str {
-                &self.status
+            fn status(&self) -> Status {
+                self.status
             }
             fn revisions(&self) -> Revisions {
                 Revisions {

@@ -26,11 +26,11 @@ pub fn event_model(
 ) -> listing_events::ActiveModel {
     listing_events::ActiveModel {
         id: Set(Uuid::now_v7()),
-        listing_kind: Set(kind.as_str().to_owned()),
+        listing_kind: Set(kind),
         listing_id: Set(listing_id),
         actor_id: Set(actor_id),
-        from_status: Set(from.map(|s| s.as_str().to_owned())),
-        to_status: Set(to.as_str().to_owned()),
+        from_status: Set(from),
+        to_status: Set(to),
         reason: Set(reason),
         at: Set(Utc::now()),
     }
@@ -55,7 +55,7 @@ pub async fn record_event<C: ConnectionTrait>(
 /// An outbox row, not yet written.
 pub fn outbox_model(kind: ListingKind, listing_id: Uuid) -> search_outbox::ActiveModel {
     search_outbox::ActiveModel {
-        listing_kind: Set(kind.as_str().to_owned()),
+        listing_kind: Set(kind),
         listing_id: Set(listing_id),
         created_at: Set(Utc::now()),
         ..Default::default()
@@ -82,7 +82,7 @@ pub fn industry_models(
     codes
         .iter()
         .map(move |code| listing_industries::ActiveModel {
-            listing_kind: Set(kind.as_str().to_owned()),
+            listing_kind: Set(kind),
             listing_id: Set(listing_id),
             industry_code: Set(code.clone()),
             published: Set(published),
@@ -102,7 +102,7 @@ pub async fn mark_published<C: ConnectionTrait>(
             listing_industries::Column::Published,
             Expr::value(published),
         )
-        .filter(listing_industries::Column::ListingKind.eq(kind.as_str()))
+        .filter(listing_industries::Column::ListingKind.eq(kind))
         .filter(listing_industries::Column::ListingId.eq(listing_id))
         .exec(db)
         .await?;
@@ -121,7 +121,7 @@ pub fn in_industry<C: ColumnTrait>(
         Query::select()
             .expr(Expr::val(1))
             .from(listing_industries::Entity)
-            .and_where(listing_industries::Column::ListingKind.eq(kind.as_str()))
+            .and_where(listing_industries::Column::ListingKind.eq(kind))
             .and_where(
                 Expr::col((
                     listing_industries::Entity,
@@ -142,7 +142,7 @@ pub async fn count_published_in_industry<C: ConnectionTrait>(
 ) -> AppResult<u64> {
     use sea_orm::PaginatorTrait;
     Ok(listing_industries::Entity::find()
-        .filter(listing_industries::Column::ListingKind.eq(kind.as_str()))
+        .filter(listing_industries::Column::ListingKind.eq(kind))
         .filter(listing_industries::Column::IndustryCode.eq(industry))
         .filter(listing_industries::Column::Published.eq(true))
         .count(db)
@@ -158,7 +158,7 @@ pub async fn replace_industries<C: ConnectionTrait>(
     published: bool,
 ) -> AppResult<()> {
     listing_industries::Entity::delete_many()
-        .filter(listing_industries::Column::ListingKind.eq(kind.as_str()))
+        .filter(listing_industries::Column::ListingKind.eq(kind))
         .filter(listing_industries::Column::ListingId.eq(listing_id))
         .exec(db)
         .await?;
@@ -179,7 +179,7 @@ pub async fn events<C: ConnectionTrait>(
 ) -> AppResult<Vec<listing_events::Model>> {
     use sea_orm::QueryOrder;
     Ok(listing_events::Entity::find()
-        .filter(listing_events::Column::ListingKind.eq(kind.as_str()))
+        .filter(listing_events::Column::ListingKind.eq(kind))
         .filter(listing_events::Column::ListingId.eq(listing_id))
         .order_by_asc(listing_events::Column::Id)
         .all(db)
@@ -317,7 +317,7 @@ where
 {
     let record = find::<E, _>(db, id).await?;
     let standing = Standing::of(user, record.item.organization_id());
-    ensure_visible(E::KIND, standing, record.item.status()?)?;
+    ensure_visible(E::KIND, standing, record.item.status())?;
     Ok((record, standing))
 }
 
@@ -360,7 +360,7 @@ where
     ));
     let only_published = filter.status == Some(Status::Published) || sees_only_published(user);
     if let Some(status) = filter.status {
-        query = query.filter(E::status().eq(status.as_str()));
+        query = query.filter(E::status().eq(status));
     }
     // The public list of one industry counts from the industry table's index alone.
     let industry_only = only_published

@@ -68,7 +68,7 @@ fn owned_by(owner: &organizations::Model) -> ListingDoc {
     ListingDoc {
         org_id: owner.id.to_string(),
         org_name: owner.name.clone(),
-        org_kind: owner.kind.clone(),
+        org_kind: owner.kind.as_str().to_owned(),
         district: owner.region_code.clone(),
         zone: owner.zone.clone(),
         ..ListingDoc::default()
@@ -91,20 +91,17 @@ fn industries(reference: &ReferenceData, codes: &serde_json::Value) -> Vec<(Stri
         .collect()
 }
 
-/// The document of listing `id` of kind `kind` (as the outbox names it), or `None` when search
-/// must not see it: unknown, or not published.
+/// The document of listing `id` of kind `kind`, or `None` when search must not see it: unknown,
+/// or not published.
 pub async fn published_document<C: ConnectionTrait>(
     db: &C,
     reference: &ReferenceData,
-    kind: &str,
+    kind: ListingKind,
     id: Uuid,
 ) -> anyhow::Result<Option<ListingDoc>> {
-    if kind == ListingKind::Result.as_str() {
-        published::<results::Entity, _>(db, reference, id).await
-    } else if kind == ListingKind::Demand.as_str() {
-        published::<demands::Entity, _>(db, reference, id).await
-    } else {
-        Ok(None)
+    match kind {
+        ListingKind::Result => published::<results::Entity, _>(db, reference, id).await,
+        ListingKind::Demand => published::<demands::Entity, _>(db, reference, id).await,
     }
 }
 
@@ -120,7 +117,7 @@ where
 {
     let row = E::find()
         .filter(E::id().eq(id))
-        .filter(E::status().eq(Status::Published.as_str()))
+        .filter(E::status().eq(Status::Published))
         .one(db)
         .await?;
     let Some(row) = row else { return Ok(None) };

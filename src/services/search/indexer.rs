@@ -75,14 +75,17 @@ impl Indexer {
         let mut upserts = Vec::new();
         let mut deletes = Vec::new();
         for row in &rows {
-            if !seen.insert((row.listing_kind.clone(), row.listing_id)) {
+            if !seen.insert((row.listing_kind, row.listing_id)) {
                 continue;
             }
-            match published_document(&self.db, &self.reference, &row.listing_kind, row.listing_id)
+            match published_document(&self.db, &self.reference, row.listing_kind, row.listing_id)
                 .await?
             {
                 Some(doc) => upserts.push(doc),
-                None => deletes.push((row.listing_kind.clone(), row.listing_id.to_string())),
+                None => deletes.push((
+                    row.listing_kind.as_str().to_owned(),
+                    row.listing_id.to_string(),
+                )),
             }
         }
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -173,7 +176,7 @@ pub async fn rebuild(
         .one(db)
         .await?
         .map_or(0, |r| r.id);
-    let published = Status::Published.as_str();
+    let published = Status::Published;
     let total = results::Entity::find()
         .filter(results::Column::Status.eq(published))
         .count(db)
@@ -228,7 +231,7 @@ where
     // Keyset pagination (`id > last`): OFFSET would rescan every earlier row, quadratic at 1M.
     let mut last: Option<sea_orm::Value> = None;
     loop {
-        let mut query = E::find().filter(E::status().eq(Status::Published.as_str()));
+        let mut query = E::find().filter(E::status().eq(Status::Published));
         if let Some(last) = last.take() {
             query = query.filter(E::id().gt(last));
         }

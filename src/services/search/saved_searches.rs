@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::ListingKind;
 use crate::entity::{notifications, saved_searches};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::reference::ReferenceData;
@@ -52,7 +53,7 @@ pub struct SavedSearchView {
     /// The name its owner gave it, 1–100 characters.
     pub name: String,
     /// `result` or `demand`.
-    pub kind: String,
+    pub kind: ListingKind,
     /// Query text.
     pub q: String,
     /// Industry filter: a code from `industries` (null: any industry).
@@ -91,7 +92,7 @@ pub struct NotificationView {
     /// The saved search that matched.
     pub saved_search_id: Uuid,
     /// `result` or `demand`.
-    pub listing_kind: String,
+    pub listing_kind: ListingKind,
     /// The listing.
     pub listing_id: Uuid,
     /// Its title.
@@ -131,8 +132,12 @@ pub async fn create(
     if input.q.chars().count() > search_index::MAX_QUERY_CHARS || input.q.contains('\0') {
         errors.push(FieldError::new("q", "must be at most 500 characters"));
     }
-    let kind = input.kind.clone().unwrap_or_else(|| "result".to_owned());
-    if kind != "result" && kind != "demand" {
+    // The body keeps `kind` a string, so an unknown code is one more field error of the list.
+    let kind = match input.kind.as_deref() {
+        None => Some(ListingKind::Result),
+        Some(code) => ListingKind::parse(code),
+    };
+    if kind.is_none() {
         errors.push(FieldError::new("kind", "must be result or demand"));
     }
     for (field, list, value) in [
@@ -158,9 +163,10 @@ pub async fn create(
             "must be a Xi'an district code or a development-zone code",
         ));
     }
-    if !errors.is_empty() {
+    // No kind comes with an error in the list.
+    let (Some(kind), true) = (kind, errors.is_empty()) else {
         return Err(AppError::Validation(errors));
-    }
+    };
     let count = saved_searches::Entity::find()
         .filter(saved_searches::Column::UserId.eq(user.user.id))
         .count(db)
@@ -268,7 +274,7 @@ pub async fn notify_matches(
         let saved_at = search.created_at.timestamp_millis();
         let candidates: Vec<&search_index::ListingDoc> = upserted
             .iter()
-            .filter(|d| d.kind == search.kind && d.published_at >= saved_at)
+            .filter(|d| d.kind == search.kind.as_str() && d.published_at >= saved_at)
             .collect();
         if candidates.is_empty() {
             continue;
@@ -276,7 +282,7 @@ pub async fn notify_matches(
         let ids: Vec<String> = candidates.iter().map(|d| d.id.clone()).collect();
         let request = search_index::SearchRequest {
             q: search.q.clone(),
-            kind: search.kind.clone(),
+            kind: search.kind.as_str().to_owned(),
             industry: search.industry.clone(),
             tech_field: search.tech_field.clone(),
             maturity_stage: search.maturity_stage.clone(),
@@ -294,7 +300,7 @@ pub async fn notify_matches(
                 id: Set(Uuid::now_v7()),
                 user_id: Set(search.user_id),
                 saved_search_id: Set(search.id),
-                listing_kind: Set(search.kind.clone()),
+                listing_kind: Set(search.kind),
                 listing_id: Set(listing_id),
                 title: Set(doc.title.chars().take(200).collect()),
                 created_at: Set(Utc::now()),
