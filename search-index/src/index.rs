@@ -172,10 +172,7 @@ fn clear_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tmp() -> tempfile::TempDir {
-        tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"))
-    }
+    use crate::tests::tmp;
 
     #[test]
     fn creates_then_reopens_and_recreates_on_version_change() -> Result<(), SearchError> {

@@ -31,6 +31,11 @@ pub use read::request::{PROXIMITY_SLOP, Ranking, SearchHit, SearchRequest, Searc
 pub(crate) mod tests {
     use super::ListingDoc;
 
+    /// A temporary directory, removed when dropped.
+    pub fn tmp() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"))
+    }
+
     /// A published result with this title, for tests.
     pub fn doc(id: &str, title: &str) -> ListingDoc {
         ListingDoc {

@@ -158,10 +158,7 @@ impl SearchIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tmp() -> tempfile::TempDir {
-        tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"))
-    }
+    use crate::tests::tmp;
 
     #[test]
     fn a_small_rebuild_ends_in_one_segment() -> Result<(), SearchError> {
