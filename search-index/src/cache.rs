@@ -6,15 +6,17 @@
 //! served.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 
-/// Values by key, for one searcher generation at a time.
-pub(crate) struct GenerationCache<V> {
+/// Values by key, for one searcher generation at a time. The keys are typed (see
+/// [`crate::read::query`]): two searches share an entry exactly when they are equal.
+pub(crate) struct GenerationCache<K, V> {
     capacity: usize,
-    entries: Mutex<(u64, HashMap<String, V>)>,
+    entries: Mutex<(u64, HashMap<K, V>)>,
 }
 
-impl<V: Clone> GenerationCache<V> {
+impl<K: Hash + Eq, V: Clone> GenerationCache<K, V> {
     /// A cache of at most `capacity` entries (0 keeps nothing).
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
@@ -24,7 +26,7 @@ impl<V: Clone> GenerationCache<V> {
     }
 
     /// The value kept for `key`, if it was computed on this `generation`.
-    pub(crate) fn get(&self, key: &str, generation: u64) -> Option<V> {
+    pub(crate) fn get(&self, key: &K, generation: u64) -> Option<V> {
         let entries = self.entries.lock().ok()?;
         if entries.0 != generation {
             return None;
@@ -33,7 +35,7 @@ impl<V: Clone> GenerationCache<V> {
     }
 
     /// Keeps `value`, computed on `generation`, for `key`.
-    pub(crate) fn put(&self, key: String, generation: u64, value: &V) {
+    pub(crate) fn put(&self, key: K, generation: u64, value: &V) {
         if self.capacity == 0 {
             return;
         }
@@ -56,21 +58,21 @@ mod tests {
     #[test]
     fn a_value_lives_until_the_generation_changes() {
         let cache = GenerationCache::new(2);
-        cache.put("a".into(), 1, &10);
-        assert_eq!(cache.get("a", 1), Some(10));
-        assert_eq!(cache.get("a", 2), None, "another generation never sees it");
-        cache.put("b".into(), 2, &20);
+        cache.put('a', 1, &10);
+        assert_eq!(cache.get(&'a', 1), Some(10));
+        assert_eq!(cache.get(&'a', 2), None, "another generation never sees it");
+        cache.put('b', 2, &20);
         assert_eq!(
-            cache.get("a", 1),
+            cache.get(&'a', 1),
             None,
             "the new generation replaced the old"
         );
-        cache.put("c".into(), 2, &30);
-        cache.put("d".into(), 2, &40);
-        assert_eq!(cache.get("d", 2), Some(40));
-        assert!(cache.get("b", 2).is_none(), "a full cache starts over");
+        cache.put('c', 2, &30);
+        cache.put('d', 2, &40);
+        assert_eq!(cache.get(&'d', 2), Some(40));
+        assert!(cache.get(&'b', 2).is_none(), "a full cache starts over");
         let off = GenerationCache::new(0);
-        off.put("a".into(), 1, &1);
-        assert_eq!(off.get("a", 1), None);
+        off.put('a', 1, &1);
+        assert_eq!(off.get(&'a', 1), None);
     }
 }

@@ -4,34 +4,37 @@
 //! opening of an index directory. It knows nothing of HTTP or SQL; the application feeds it documents
 //! and asks it questions. The database stays the source of truth, so an index can always be thrown
 //! away and rebuilt.
+//!
+//! [`SearchIndex`] is defined and opened in `index`; its methods are split by path: `write` adds,
+//! replaces and removes listings and commits, `read` answers searches and matchings. Both share the
+//! schema, the documents' layout, the code tables and the error type, and neither imports the other.
 
 pub mod analyzers;
 mod cache;
 mod codes;
-mod counts;
 mod document;
+mod error;
 pub mod eval;
-mod filter;
 mod index;
-mod matching;
-mod query;
+mod read;
 mod schema;
-mod snippet;
-mod stats;
-mod stored;
-mod top;
+mod write;
 
 pub use document::ListingDoc;
-pub use index::{SCHEMA_VERSION, SearchError, SearchIndex};
-pub use matching::{MatchHit, MatchRequest};
-pub use query::{
-    MAX_QUERY_CHARS, PROXIMITY_SLOP, Ranking, SearchHit, SearchRequest, SearchResults, Sort,
-    parse as parse_query,
-};
+pub use error::SearchError;
+pub use index::{SCHEMA_VERSION, SearchIndex};
+pub use read::matching::{MatchHit, MatchRequest};
+pub use read::query::{MAX_QUERY_CHARS, ParsedQuery, parse as parse_query};
+pub use read::request::{PROXIMITY_SLOP, Ranking, SearchHit, SearchRequest, SearchResults, Sort};
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::ListingDoc;
+
+    /// A temporary directory, removed when dropped.
+    pub fn tmp() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"))
+    }
 
     /// A published result with this title, for tests.
     pub fn doc(id: &str, title: &str) -> ListingDoc {

@@ -12,13 +12,15 @@ use tantivy::query::{BoostQuery, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{TantivyDocument, Term};
 
+use super::filter::DocFilter;
+use super::request::Ranking;
+use super::terms::{disjunction, term_queries};
+use super::top::{TopScored, add_scores};
 use crate::analyzers;
 use crate::codes::CodeColumn;
 use crate::document::{ListingDoc, facet};
-use crate::filter::DocFilter;
-use crate::index::{SearchError, SearchIndex};
-use crate::query::{disjunction, term_queries};
-use crate::top::{TopScored, add_scores};
+use crate::error::SearchError;
+use crate::index::SearchIndex;
 
 /// Words taken from the source listing.
 const MAX_QUERY_TERMS: usize = 30;
@@ -101,7 +103,7 @@ impl SearchIndex {
         }
         let documents = searcher.num_docs().max(1) as f32;
         // As in searches, a word in a large share of the catalogue only adds to the score.
-        let common_above = crate::Ranking::default().common_limit(searcher.num_docs()) as f32;
+        let common_above = Ranking::default().common_limit(searcher.num_docs()) as f32;
         // (word, weight, common, shared: in at least one listing besides the source)
         let mut weighted: Vec<(String, f32, bool, bool)> = frequency
             .into_iter()

@@ -12,8 +12,8 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Query, Weight};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED};
 
-use crate::counts::{CodeCounts, Counts};
-use crate::filter::DocFilter;
+use super::counts::{CodeCounts, Counts};
+use super::filter::DocFilter;
 
 /// The `limit` best-scoring documents that the filter accepts, best first.
 pub(crate) struct TopScored {
