@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::entity::{notifications, saved_searches};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
+use crate::kernel::validation::Checks;
 use crate::reference::ReferenceData;
 use crate::services::sessions::CurrentUser;
 
@@ -123,44 +124,33 @@ pub async fn create(
     user: &CurrentUser,
     input: SavedSearchInput,
 ) -> AppResult<saved_searches::Model> {
-    let mut errors = Vec::new();
+    let mut checks = Checks::new(reference);
+    checks.name("name", &input.name, 1, 100);
     let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        errors.push(FieldError::new("name", "must be 1 to 100 characters"));
-    }
-    if input.q.chars().count() > search_index::MAX_QUERY_CHARS || input.q.contains('\0') {
-        errors.push(FieldError::new("q", "must be at most 500 characters"));
-    }
+    checks.text("q", &input.q, 0, search_index::MAX_QUERY_CHARS);
     let kind = input.kind.clone().unwrap_or_else(|| "result".to_owned());
-    if kind != "result" && kind != "demand" {
-        errors.push(FieldError::new("kind", "must be result or demand"));
-    }
+    checks.check(
+        kind == "result" || kind == "demand",
+        "kind",
+        "must be result or demand",
+    );
     for (field, list, value) in [
         ("industry", "industries", &input.industry),
         ("tech_field", "tech_fields", &input.tech_field),
         ("maturity_stage", "maturity_stages", &input.maturity_stage),
     ] {
-        if let Some(code) = value
-            && !reference.contains(list, code)
-        {
-            errors.push(FieldError::new(
-                field,
-                format!("{code:?} is not a code of {list}"),
-            ));
+        if let Some(code) = value {
+            checks.one(field, list, code);
         }
     }
-    if let Some(district) = &input.district
-        && !reference.contains("districts", district)
-        && !reference.contains("zones", district)
-    {
-        errors.push(FieldError::new(
+    if let Some(district) = &input.district {
+        checks.check(
+            reference.contains("districts", district) || reference.contains("zones", district),
             "district",
             "must be a Xi'an district code or a development-zone code",
-        ));
+        );
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    checks.finish()?;
     let count = saved_searches::Entity::find()
         .filter(saved_searches::Column::UserId.eq(user.user.id))
         .count(db)
