@@ -248,48 +248,6 @@ impl IntoResponse for AppError {
     }
 }
 
-impl From<validator::ValidationErrors> for AppError {
-    fn from(errors: validator::ValidationErrors) -> Self {
-        let mut out = Vec::new();
-        flatten_validation("", &errors, &mut out);
-        out.sort_by(|a, b| a.field.cmp(&b.field));
-        Self::Validation(out)
-    }
-}
-
-fn flatten_validation(
-    prefix: &str,
-    errors: &validator::ValidationErrors,
-    out: &mut Vec<FieldError>,
-) {
-    use validator::ValidationErrorsKind;
-    for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() {
-            field.to_string()
-        } else {
-            format!("{prefix}.{field}")
-        };
-        match kind {
-            ValidationErrorsKind::Field(list) => {
-                for error in list {
-                    let message = error
-                        .message
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_else(|| format!("is invalid ({})", error.code));
-                    out.push(FieldError::new(path.clone(), message));
-                }
-            }
-            ValidationErrorsKind::Struct(inner) => flatten_validation(&path, inner, out),
-            ValidationErrorsKind::List(items) => {
-                for (index, inner) in items {
-                    flatten_validation(&format!("{path}[{index}]"), inner, out);
-                }
-            }
-        }
-    }
-}
-
 /// Names the field of a serde error: a JSON value of the wrong shape. serde reports a missing field at its parent's
 /// path, with the name only in the message, so take it from there.
 pub fn serde_field_error(path: &str, error: &serde_json::Error) -> FieldError {

@@ -348,30 +348,20 @@ impl ReferenceData {
         &self,
         filters: &[(&str, &str, Option<&str>)],
     ) -> Result<(), crate::error::AppError> {
-        let errors: Vec<crate::error::FieldError> = filters
-            .iter()
-            .filter_map(|(parameter, list, value)| {
-                let value = (*value)?;
-                let known = if *list == DISTRICT_FILTER {
-                    self.is_region_code(value) || self.contains("zones", value)
-                } else {
-                    self.contains(list, value)
-                };
-                (!known).then(|| {
-                    let message = if *list == DISTRICT_FILTER {
-                        "must be a 6-digit GB/T 2260 region code (e.g. 610113) or a development-zone code from GET /api/v1/reference (zones)".to_owned()
-                    } else {
-                        format!("unknown code: must be one of GET /api/v1/reference ({list})")
-                    };
-                    crate::error::FieldError::new(*parameter, message)
-                })
-            })
-            .collect();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(crate::error::AppError::Validation(errors))
+        let mut checks = crate::kernel::validation::Checks::new(self);
+        for (parameter, list, value) in filters {
+            let Some(value) = value else { continue };
+            if *list == DISTRICT_FILTER {
+                checks.check(
+                    self.is_region_code(value) || self.contains("zones", value),
+                    parameter,
+                    "must be a 6-digit GB/T 2260 region code (e.g. 610113) or a development-zone code from GET /api/v1/reference (zones)",
+                );
+            } else {
+                checks.one(parameter, list, value);
+            }
         }
+        checks.finish()
     }
 }
 

@@ -20,9 +20,8 @@ pub fn check_name(field: &str, value: &str) -> Result<(), FieldError> {
     }
 }
 
-/// What is wrong with a name, for validators that attach the field themselves; `None` when it is
-/// fine.
-pub fn name_message(value: &str) -> Option<String> {
+/// What is wrong with a name; `None` when it is fine.
+fn name_message(value: &str) -> Option<String> {
     let c = forbidden_char(value)?;
     Some(if c.is_control() {
         format!(
@@ -35,23 +34,6 @@ pub fn name_message(value: &str) -> Option<String> {
             code_point(c)
         )
     })
-}
-
-/// A `validator` custom check for one-line names: not blank, and no character [`check_name`]
-/// refuses.
-pub fn validate_name(value: &str) -> Result<(), validator::ValidationError> {
-    let fail = |code: &'static str, message: String| {
-        let mut error = validator::ValidationError::new(code);
-        error.message = Some(message.into());
-        Err(error)
-    };
-    if let Some(message) = name_message(value) {
-        return fail("invisible", message);
-    }
-    if name_key(value).is_empty() {
-        return fail("blank", "must not be empty".into());
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -97,12 +79,5 @@ mod tests {
         assert_eq!(name_key("XIDIAN  university\t"), "xidian university");
         assert_eq!(name_key("㈱西电"), "(株)西电");
         assert_ne!(name_key("西安电子科技大学"), name_key("西安交通大学"));
-    }
-
-    #[test]
-    fn blank_or_invisible_only_names_fail_validation() {
-        assert!(validate_name("\u{3000}").is_err());
-        assert!(validate_name("\u{200B}").is_err());
-        assert!(validate_name("西电").is_ok());
     }
 }

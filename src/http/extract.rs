@@ -12,6 +12,7 @@ use utoipa::IntoParams;
 
 use crate::app::AppState;
 use crate::error::{AppError, FieldError};
+use crate::kernel::validation::Checks;
 use crate::services::accounts::sessions::{self, CurrentUser};
 
 /// A JSON body. Unlike `axum::Json`, every failure is a problem document: `415` for a wrong
@@ -191,32 +192,32 @@ pub struct Pagination {
 impl Pagination {
     /// Checks the numbers; returns (page, per_page).
     pub fn resolve(&self) -> Result<(u64, u64), AppError> {
-        let mut errors = Vec::new();
-        let parse = |value: &Option<String>,
-                     default: u64,
-                     max: u64,
-                     name: &str,
-                     errors: &mut Vec<FieldError>| {
-            match value.as_deref().map(str::trim) {
-                None | Some("") => default,
-                Some(text) => match text.parse::<u64>() {
-                    Ok(n) if (1..=max).contains(&n) => n,
-                    _ => {
-                        errors.push(FieldError::new(
-                            name,
-                            format!("must be a whole number from 1 to {max}"),
-                        ));
-                        default
-                    }
-                },
+        let mut checks = Checks::plain();
+        let page = query_number(&mut checks, "page", self.page.as_deref(), 1, 1_000_000);
+        let per_page = query_number(&mut checks, "per_page", self.per_page.as_deref(), 20, 100);
+        checks.finish()?;
+        Ok((page, per_page))
+    }
+}
+
+/// A whole number from 1 to `max` given as query text: `default` when absent or empty. Text that
+/// is no whole number is out of the range too, so both mistakes read the same.
+pub(crate) fn query_number<R>(
+    checks: &mut Checks<R>,
+    field: &str,
+    value: Option<&str>,
+    default: u64,
+    max: u64,
+) -> u64 {
+    match value.map(str::trim) {
+        None | Some("") => default,
+        Some(text) => {
+            let n = text.parse::<u64>().unwrap_or(0);
+            if checks.range(field, n, 1, max) {
+                n
+            } else {
+                default
             }
-        };
-        let page = parse(&self.page, 1, 1_000_000, "page", &mut errors);
-        let per_page = parse(&self.per_page, 20, 100, "per_page", &mut errors);
-        if errors.is_empty() {
-            Ok((page, per_page))
-        } else {
-            Err(AppError::Validation(errors))
         }
     }
 }

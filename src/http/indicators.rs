@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::extract::{AppQuery, Auth};
+use crate::kernel::validation::Checks;
 use crate::services::indicators::{self, Breakdown, Direction, Measure, Summary, TransactionValue};
 use crate::services::reports::{self, ReportFormat};
 
@@ -83,11 +84,12 @@ async fn transaction_value(
 /// The year asked for, or this year in Beijing.
 pub(crate) fn resolve_year(year: Option<i32>) -> AppResult<i32> {
     match year {
-        Some(year) if !(1980..=2200).contains(&year) => Err(crate::error::AppError::field(
-            "year",
-            "a year from 1980 to 2200",
-        )),
-        Some(year) => Ok(year),
+        Some(year) => {
+            let mut checks = Checks::plain();
+            checks.range("year", year, 1980, 2200);
+            checks.finish()?;
+            Ok(year)
+        }
         None => Ok(chrono::Datelike::year(
             &crate::kernel::dates::today_in_china(),
         )),

@@ -8,8 +8,9 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::error::{AppError, AppResult};
-use crate::http::extract::{AppPath, AppQuery, ClientIp, MaybeAuth};
+use crate::error::AppResult;
+use crate::http::extract::{AppPath, AppQuery, ClientIp, MaybeAuth, query_number};
+use crate::kernel::validation::Checks;
 use crate::services::search::matching::{self, Matches};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -26,18 +27,16 @@ struct Limit {
     limit: Option<String>,
 }
 
+/// Most matches one request asks for.
+const MAX_LIMIT: u64 = 50;
+
 impl Limit {
     fn resolve(&self) -> AppResult<usize> {
-        match self.limit.as_deref().map(str::trim) {
-            None | Some("") => Ok(10),
-            Some(text) => match text.parse::<usize>() {
-                Ok(n) if (1..=50).contains(&n) => Ok(n),
-                _ => Err(AppError::field(
-                    "limit",
-                    "must be a whole number from 1 to 50",
-                )),
-            },
-        }
+        let mut checks = Checks::plain();
+        let limit = query_number(&mut checks, "limit", self.limit.as_deref(), 10, MAX_LIMIT);
+        checks.finish()?;
+        // At most MAX_LIMIT: no truncation on any platform.
+        Ok(limit as usize)
     }
 }
 

@@ -12,8 +12,9 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::domain::ListingKind;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::extract::{AppQuery, ClientIp, Pagination};
+use crate::kernel::validation::Checks;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(search))
@@ -139,12 +140,13 @@ async fn search(
         query.district.as_deref(),
     )?;
     let offset = (page - 1).saturating_mul(per_page);
-    if offset > 10_000 {
-        return Err(AppError::field(
-            "page",
-            "search results go 10000 deep; narrow the query or the filters",
-        ));
-    }
+    let mut checks = Checks::plain();
+    checks.check(
+        offset <= 10_000,
+        "page",
+        "search results go 10000 deep; narrow the query or the filters",
+    );
+    checks.finish()?;
     let request = search_index::SearchRequest {
         q: query.q.unwrap_or_default(),
         kind: match query.kind.unwrap_or_default() {

@@ -32,6 +32,7 @@ use uuid::Uuid;
 
 use crate::entity::organizations;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::kernel::validation;
 use crate::reference::ReferenceData;
 use crate::services::accounts::organizations::NewOrganization;
 use crate::services::listings::ListingKind;
@@ -255,7 +256,7 @@ pub async fn import_rows(
             organizations::Entity::find_by_id(id)
                 .one(db)
                 .await?
-                .ok_or_else(|| AppError::field("org", "no organization has this id"))?,
+                .ok_or_else(|| validation::not_found("org", "organization"))?,
         ),
         None => None,
     };

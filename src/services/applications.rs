@@ -17,8 +17,9 @@ use uuid::Uuid;
 
 use crate::domain::{ApplicationStatus, Membership, Role};
 use crate::entity::{challenge_applications, demands, results};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::kernel::dates::today_in_china;
+use crate::kernel::validation::Checks;
 use crate::services::accounts::sessions::CurrentUser;
 use crate::services::listings::demands::DemandRecord;
 use crate::services::listings::{self, Listing, ListingKind, Standing, Status, ensure_visible};
@@ -56,14 +57,10 @@ pub async fn apply(
         .user
         .organization_id
         .ok_or_else(|| AppError::Forbidden("your account has no organization".into()))?;
+    let mut checks = Checks::plain();
+    checks.text("proposal", &input.proposal, 10, 10_000);
+    checks.finish()?;
     let proposal = input.proposal.trim().to_owned();
-    let chars = proposal.chars().count();
-    if !(10..=10_000).contains(&chars) || proposal.contains('\0') {
-        return Err(AppError::field(
-            "proposal",
-            "must be 10 to 10000 characters",
-        ));
-    }
 
     let txn = crate::db::begin_write(db).await?;
     let demand = open_challenge(&txn, Some(user), demand_id).await?;
@@ -76,12 +73,13 @@ pub async fn apply(
         let result = results::Entity::find_by_id(result_id).one(&txn).await?;
         let fits = result
             .is_some_and(|r| r.organization_id == applicant_org && r.status == Status::Published);
-        if !fits {
-            return Err(AppError::Validation(vec![FieldError::new(
-                "result_id",
-                "must be a published result of your own organization",
-            )]));
-        }
+        let mut checks = Checks::plain();
+        checks.check(
+            fits,
+            "result_id",
+            "must be a published result of your own organization",
+        );
+        checks.finish()?;
     }
     let duplicate = challenge_applications::Entity::find()
         .filter(challenge_applications::Column::DemandId.eq(demand_id))

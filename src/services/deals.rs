@@ -14,7 +14,8 @@ use uuid::Uuid;
 use crate::db::begin_write;
 use crate::domain::{ContractStatus, Membership, Role};
 use crate::entity::{deal_events, deals, demands, organizations, results};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
+use crate::kernel::validation::Checks;
 use crate::services::accounts::sessions::CurrentUser;
 use crate::services::audit;
 
@@ -156,55 +157,32 @@ pub async fn open(
             "only active broker accounts open deals".into(),
         ));
     }
-    let mut errors = Vec::new();
+    let mut checks = Checks::plain();
+    checks.name("title", &input.title, 1, 200);
     let title = input.title.trim().to_owned();
-    if title.is_empty() || title.chars().count() > 200 {
-        errors.push(FieldError::new("title", "1 to 200 characters"));
-    } else if let Err(error) = crate::text::check_name("title", &title) {
-        errors.push(error);
-    }
-    let max = crate::domain::MAX_AMOUNT_FEN;
-    if input
-        .expected_amount_fen
-        .is_some_and(|a| !(0..=max).contains(&a))
-    {
-        errors.push(FieldError::new(
-            "expected_amount_fen",
-            format!("an integer number of fen from 0 to {max}, like a contract's amount"),
-        ));
-    }
-    if input.seller_org_id == input.buyer_org_id {
-        errors.push(FieldError::new(
-            "buyer_org_id",
-            "the buyer must be another organization than the seller",
-        ));
-    }
+    checks.money("expected_amount_fen", input.expected_amount_fen);
+    checks.check(
+        input.seller_org_id != input.buyer_org_id,
+        "buyer_org_id",
+        "the buyer must be another organization than the seller",
+    );
     let txn = begin_write(db).await?;
     for (field, id) in [
         ("seller_org_id", input.seller_org_id),
         ("buyer_org_id", input.buyer_org_id),
     ] {
-        if organizations::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .is_none()
-        {
-            errors.push(FieldError::new(field, "no organization has this id"));
-        }
+        let found = organizations::Entity::find_by_id(id).one(&txn).await?;
+        checks.found(found.is_some(), field, "organization");
     }
-    if let Some(id) = input.result_id
-        && results::Entity::find_by_id(id).one(&txn).await?.is_none()
-    {
-        errors.push(FieldError::new("result_id", "no result has this id"));
+    if let Some(id) = input.result_id {
+        let found = results::Entity::find_by_id(id).one(&txn).await?;
+        checks.found(found.is_some(), "result_id", "result");
     }
-    if let Some(id) = input.demand_id
-        && demands::Entity::find_by_id(id).one(&txn).await?.is_none()
-    {
-        errors.push(FieldError::new("demand_id", "no demand has this id"));
+    if let Some(id) = input.demand_id {
+        let found = demands::Entity::find_by_id(id).one(&txn).await?;
+        checks.found(found.is_some(), "demand_id", "demand");
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    checks.finish()?;
     let now = Utc::now();
     let deal = deals::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -262,8 +240,10 @@ pub async fn move_stage(
         .note
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty());
-    if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        return Err(AppError::field("note", "at most 2000 characters"));
+    if let Some(note) = &note {
+        let mut checks = Checks::plain();
+        checks.text("note", note, 0, 2000);
+        checks.finish()?;
     }
     let txn = begin_write(db).await?;
     let deal = deals::Entity::find_by_id(id)

@@ -17,9 +17,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::entity::{organization_qualifications as qualifications, organizations};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::kernel::access::ensure_registrar;
 use crate::kernel::dates::today_in_china;
+use crate::kernel::validation::Checks;
 use crate::reference::ReferenceData;
 use crate::services::accounts::sessions::CurrentUser;
 
@@ -85,27 +86,15 @@ fn view(reference: &ReferenceData, model: qualifications::Model) -> Qualificatio
 }
 
 fn check(reference: &ReferenceData, input: &QualificationInput) -> AppResult<()> {
-    let mut errors = Vec::new();
-    if !reference.contains("qualifications", &input.qualification) {
-        errors.push(FieldError::new(
-            "qualification",
-            "not a code of the qualifications list",
-        ));
-    }
+    let mut checks = Checks::new(reference);
+    checks.one("qualification", "qualifications", &input.qualification);
     if let Some(number) = &input.certificate_no {
-        let n = number.trim().chars().count();
-        if n == 0 || n > 64 {
-            errors.push(FieldError::new("certificate_no", "1 to 64 characters"));
-        }
+        checks.text("certificate_no", number, 1, 64);
     }
-    if input.valid_to.is_some_and(|to| to < input.valid_from) {
-        errors.push(FieldError::new("valid_to", "on or after valid_from"));
+    if let Some(valid_to) = input.valid_to {
+        checks.not_before("valid_to", valid_to, "valid_from", input.valid_from);
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Validation(errors))
-    }
+    checks.finish()
 }
 
 async fn ensure_organization<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<()> {
@@ -197,9 +186,9 @@ pub async fn withdraw(
         return Err(AppError::Conflict("already withdrawn".into()));
     }
     let on = input.withdrawn_on.unwrap_or_else(today_in_china);
-    if on < found.valid_from {
-        return Err(AppError::field("withdrawn_on", "on or after valid_from"));
-    }
+    let mut checks = Checks::plain();
+    checks.not_before("withdrawn_on", on, "valid_from", found.valid_from);
+    checks.finish()?;
     // Compare-and-set on "not withdrawn": of two concurrent withdrawals one is written (and
     // audited), the other is `409`.
     let withdrawn = qualifications::Entity::update_many()

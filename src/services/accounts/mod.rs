@@ -16,51 +16,33 @@ use sea_orm::{
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use validator::Validate;
 
 use crate::config::Settings;
 use crate::domain::{Membership, OrgKind, Role, normalize_email};
 use crate::entity::{organizations as organization_rows, users};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::kernel::db_errors::conflict_on_unique;
+use crate::kernel::validation::{self, Checks};
 use crate::reference::ReferenceData;
 use organizations::{NewOrganization, insert_organization};
-use passwords::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use sessions::IssuedToken;
 
 /// `POST /api/v1/auth/register`.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
     /// E-mail address; the login name.
-    #[validate(
-        email(message = "must be an e-mail address such as name@example.cn"),
-        length(max = 254, message = "must be at most 254 characters")
-    )]
     pub email: String,
     /// 10 to 256 characters, not all spaces, at least 4 different characters, not a sequence, a
     /// repetition or one of the most common passwords.
-    #[validate(
-        length(
-            min = "MIN_PASSWORD_CHARS",
-            max = "MAX_PASSWORD_CHARS",
-            message = "must be 10 to 256 characters long"
-        ),
-        custom(function = "passwords::validate_strength")
-    )]
     pub password: String,
     /// Name shown to other users; invisible and control characters are refused.
-    #[validate(
-        custom(function = "crate::text::validate_name"),
-        length(max = 100, message = "must be at most 100 characters")
-    )]
     pub display_name: String,
     /// `researcher`, `enterprise` or `broker` (registrars are created by the operator).
     pub role: Role,
     /// Join this existing organization (the membership waits for approval by one of its members).
     pub organization_id: Option<Uuid>,
     /// Or create this organization and become its first member.
-    #[validate(nested)]
     pub organization: Option<NewOrganization>,
 }
 
@@ -104,8 +86,15 @@ pub async fn register(
             let organization = organization_rows::Entity::find_by_id(id)
                 .one(&txn)
                 .await?
-                .ok_or_else(|| AppError::field("organization_id", "no organization has this id"))?;
-            check_kind_fits_role(input.role, organization.kind, "organization_id")?;
+                .ok_or_else(|| validation::not_found("organization_id", "organization"))?;
+            let mut checks = Checks::plain();
+            check_kind_fits_role(
+                &mut checks,
+                input.role,
+                organization.kind.as_str(),
+                "organization_id",
+            );
+            checks.finish()?;
             (organization, Membership::Pending)
         }
         (None, Some(new)) => (insert_organization(&txn, new).await?, Membership::Active),
@@ -138,65 +127,78 @@ pub async fn register(
     ))
 }
 
+/// The rules of a new account's name and password, shared by registration and the registrar the
+/// operator creates.
+fn check_account<R>(checks: &mut Checks<R>, email: &str, password: &str, display_name: &str) {
+    checks.email("email", email);
+    passwords::check_new(checks, "password", password);
+    checks.name("display_name", display_name, 1, MAX_DISPLAY_NAME_CHARS);
+}
+
+/// Longest display name, in characters.
+const MAX_DISPLAY_NAME_CHARS: usize = 100;
+
 fn validate_registration(reference: &ReferenceData, input: &Registration) -> AppResult<()> {
-    let mut errors = match input.validate() {
-        Ok(()) => Vec::new(),
-        Err(e) => match AppError::from(e) {
-            AppError::Validation(list) => list,
-            other => return Err(other),
-        },
-    };
-    if input.role == Role::Registrar {
-        errors.push(FieldError::new(
-            "role",
-            "registrar accounts cannot register themselves; the market operator creates them",
-        ));
-    }
+    let mut checks = Checks::new(reference);
+    check_account(
+        &mut checks,
+        &input.email,
+        &input.password,
+        &input.display_name,
+    );
+    checks.check(
+        input.role != Role::Registrar,
+        "role",
+        "registrar accounts cannot register themselves; the market operator creates them",
+    );
     match (&input.organization_id, &input.organization) {
-        (Some(_), Some(_)) => errors.push(FieldError::new(
-            "organization",
-            "give either organization_id (to join) or organization (to create), not both",
-        )),
-        (None, None) => errors.push(FieldError::new(
-            "organization",
-            "required: organization_id of an existing organization, or a new organization",
-        )),
+        (Some(_), Some(_)) => {
+            checks.check(
+                false,
+                "organization",
+                "give either organization_id (to join) or organization (to create), not both",
+            );
+        }
+        (None, None) => {
+            checks.check(
+                false,
+                "organization",
+                "required: organization_id of an existing organization, or a new organization",
+            );
+        }
         (None, Some(new)) => {
-            errors.extend(new.reference_errors(reference, "organization"));
-            if input.role != Role::Registrar
-                && let Err(AppError::Validation(list)) =
-                    check_kind_fits_role(input.role, new.kind, "organization.kind")
-            {
-                errors.extend(list);
+            new.check(&mut checks, "organization");
+            // A registrar is refused above; naming a kind for it would be a second message.
+            if input.role != Role::Registrar {
+                check_kind_fits_role(
+                    &mut checks,
+                    input.role,
+                    new.kind.as_str(),
+                    "organization.kind",
+                );
             }
         }
         (Some(_), None) => {}
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        errors.sort_by(|a, b| a.field.cmp(&b.field));
-        Err(AppError::Validation(errors))
-    }
+    checks.finish()
 }
 
-fn check_kind_fits_role(role: Role, kind: OrgKind, field: &str) -> AppResult<()> {
+fn check_kind_fits_role<R>(checks: &mut Checks<R>, role: Role, kind: &str, field: &str) {
     let allowed = role.allowed_org_kinds();
-    if allowed.contains(&kind) {
-        return Ok(());
-    }
+    let fits = OrgKind::parse(kind).is_some_and(|k| allowed.contains(&k));
     let names = allowed
         .iter()
         .map(|k| k.as_str())
         .collect::<Vec<_>>()
         .join(" or ");
-    Err(AppError::field(
+    checks.check(
+        fits,
         field,
         format!(
             "a {} must belong to an organization of kind {names}; this one is {kind}",
             role.as_str()
         ),
-    ))
+    );
 }
 
 /// Inserts a user whose input has been validated and whose password has been hashed.
@@ -287,28 +289,9 @@ pub async fn create_registrar(
     display_name: &str,
 ) -> AppResult<bool> {
     let email = normalize_email(email);
-    let mut errors = Vec::new();
-    if !validator::ValidateEmail::validate_email(&email) {
-        errors.push(FieldError::new("email", "must be an e-mail address"));
-    }
-    let chars = password.chars().count() as u64;
-    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
-        errors.push(FieldError::new(
-            "password",
-            "must be 10 to 256 characters long",
-        ));
-    } else if let Some(reason) = passwords::weakness(&password) {
-        errors.push(FieldError::new(
-            "password",
-            passwords::weakness_message(reason),
-        ));
-    }
-    if let Err(error) = crate::text::check_name("display_name", display_name) {
-        errors.push(error);
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    let mut checks = Checks::plain();
+    check_account(&mut checks, &email, &password, display_name);
+    checks.finish()?;
     let password_hash = passwords::hash(password).await?;
     let txn = crate::db::begin_write(db).await?;
     let existing = users::Entity::find()

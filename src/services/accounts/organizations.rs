@@ -9,26 +9,22 @@ use sea_orm::{
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use validator::Validate;
 
 use crate::domain::{Membership, OrgKind, Role};
 use crate::entity::{organizations, users};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::kernel::db_errors::conflict_on_unique;
+use crate::kernel::validation::Checks;
 use crate::reference::ReferenceData;
 use crate::services::accounts::sessions::CurrentUser;
-use crate::text::{check_name, name_key, validate_name};
+use crate::text::name_key;
 
 /// A new organization, given at registration.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganization {
     /// Full legal name, e.g. 西安电子科技大学. Invisible and control characters are refused; names
     /// that differ only in width, case, spacing or invisible characters are the same organization.
-    #[validate(
-        custom(function = "validate_name"),
-        length(max = 200, message = "must be at most 200 characters")
-    )]
     pub name: String,
     /// Organization kind.
     pub kind: OrgKind,
@@ -41,34 +37,32 @@ pub struct NewOrganization {
 }
 
 impl NewOrganization {
-    /// Checks the codes against the reference data; `prefix` is the field path of this object.
+    /// Checks every field; `prefix` is the field path of this object (e.g. `organization`).
+    pub fn check(&self, checks: &mut Checks<&ReferenceData>, prefix: &str) {
+        checks.name(&format!("{prefix}.name"), &self.name, 1, MAX_NAME_CHARS);
+        self.check_codes(checks, prefix);
+    }
+
+    /// The errors of the codes alone (the import checks the name itself).
     pub fn reference_errors(&self, reference: &ReferenceData, prefix: &str) -> Vec<FieldError> {
-        let mut errors = Vec::new();
-        if !reference.is_region_code(&self.region_code) {
-            errors.push(FieldError::new(
-                format!("{prefix}.region_code"),
-                "must be a 6-digit GB/T 2260 region code, e.g. 610113 for 雁塔区",
-            ));
+        let mut checks = Checks::new(reference);
+        self.check_codes(&mut checks, prefix);
+        checks.errors
+    }
+
+    fn check_codes(&self, checks: &mut Checks<&ReferenceData>, prefix: &str) {
+        checks.region(&format!("{prefix}.region_code"), &self.region_code);
+        if let Some(code) = &self.nature_code {
+            checks.one(&format!("{prefix}.nature_code"), "nature_codes", code);
         }
-        if let Some(code) = &self.nature_code
-            && !reference.contains("nature_codes", code)
-        {
-            errors.push(FieldError::new(
-                format!("{prefix}.nature_code"),
-                "must be a legal-entity nature code from GET /api/v1/reference (nature_codes), e.g. 022",
-            ));
+        if let Some(zone) = &self.zone {
+            checks.one(&format!("{prefix}.zone"), "zones", zone);
         }
-        if let Some(zone) = &self.zone
-            && !reference.contains("zones", zone)
-        {
-            errors.push(FieldError::new(
-                format!("{prefix}.zone"),
-                "must be a development-zone code from GET /api/v1/reference (zones), e.g. gaoxin",
-            ));
-        }
-        errors
     }
 }
+
+/// Longest organization name, in characters.
+const MAX_NAME_CHARS: usize = 200;
 
 /// Longest name key kept (the `name_key` column); NFKC may make a key longer than its name.
 const MAX_NAME_KEY_CHARS: usize = 200;
@@ -80,17 +74,18 @@ pub async fn insert_organization<C: ConnectionTrait>(
     db: &C,
     new: NewOrganization,
 ) -> AppResult<organizations::Model> {
-    // Checked here too, not only by the validator: the import and the demo loader insert through
-    // this function.
-    check_name("organization.name", &new.name).map_err(|e| AppError::Validation(vec![e]))?;
     let name = new.name.split_whitespace().collect::<Vec<_>>().join(" ");
     let name_key = name_key(&name);
-    if name_key.chars().count() > MAX_NAME_KEY_CHARS {
-        return Err(AppError::field(
-            "organization.name",
-            "is too long once normalized (at most 200 characters)",
-        ));
-    }
+    // Checked here too, not only at registration: the import and the demo loader insert through
+    // this function.
+    let mut checks = Checks::plain();
+    checks.visible("organization.name", &new.name);
+    checks.check(
+        name_key.chars().count() <= MAX_NAME_KEY_CHARS,
+        "organization.name",
+        format!("is too long once normalized (at most {MAX_NAME_KEY_CHARS} characters)"),
+    );
+    checks.finish()?;
     let taken = organizations::Entity::find()
         .filter(organizations::Column::NameKey.eq(&name_key))
         .one(db)

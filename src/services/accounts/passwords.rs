@@ -5,12 +5,13 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::error::AppError;
+use crate::kernel::validation::Checks;
 
 /// Shortest password accepted, in characters.
-pub const MIN_PASSWORD_CHARS: u64 = 10;
+pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Longest password accepted, in characters (argon2 cost does not depend on it, but bodies should
 /// stay small).
-pub const MAX_PASSWORD_CHARS: u64 = 256;
+pub const MAX_PASSWORD_CHARS: usize = 256;
 
 /// Passwords of 10 or more characters that lists of leaked passwords (and Chinese ones in
 /// particular) have near the top, lower-cased. Not a dictionary: the rules below catch sequences
@@ -128,20 +129,15 @@ pub fn weakness_message(reason: &str) -> String {
     )
 }
 
-/// A `validator` check of [`weakness`]; passwords outside the length limits are left to the length
-/// rule, so that one mistake gets one message.
-pub fn validate_strength(password: &str) -> Result<(), validator::ValidationError> {
-    let chars = password.chars().count() as u64;
-    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
-        return Ok(());
+/// Checks a new password: its length in characters as typed (spaces count), then — only when the
+/// length is right, so that one mistake gets one message — its [`weakness`].
+pub fn check_new<R>(checks: &mut Checks<R>, field: &str, password: &str) -> bool {
+    if !checks.chars(field, password, MIN_PASSWORD_CHARS, MAX_PASSWORD_CHARS) {
+        return false;
     }
     match weakness(password) {
-        None => Ok(()),
-        Some(reason) => {
-            let mut error = validator::ValidationError::new("weak");
-            error.message = Some(weakness_message(reason).into());
-            Err(error)
-        }
+        None => true,
+        Some(reason) => checks.check(false, field, weakness_message(reason)),
     }
 }
 
@@ -209,7 +205,9 @@ mod tests {
             "一二一二一二一二一二",
         ] {
             assert!(weakness(weak).is_some(), "{weak:?} passed");
-            assert!(validate_strength(weak).is_err(), "{weak:?} passed");
+            let mut checks = Checks::plain();
+            assert!(!check_new(&mut checks, "password", weak), "{weak:?} passed");
+            assert!(checks.errors[0].message.contains("好的密码"), "{weak:?}");
         }
         for good in [
             "correct-horse-battery",
@@ -226,7 +224,10 @@ mod tests {
             assert_eq!(weakness(good), None, "{good:?} refused");
         }
         // Too short or too long is the length rule's message, not this one.
-        assert!(validate_strength("short").is_ok());
+        let mut checks = Checks::plain();
+        assert!(!check_new(&mut checks, "password", "12345"));
+        assert_eq!(checks.errors.len(), 1);
+        assert_eq!(checks.errors[0].message, "must be at least 10 characters");
     }
 
     #[tokio::test]

@@ -7,9 +7,10 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{EARLIEST_DATE, LATEST_DATE, MAX_AMOUNT_FEN};
+use super::{EARLIEST_DATE, LATEST_DATE};
 use crate::entity::contracts;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::AppResult;
+use crate::kernel::validation::Checks;
 use crate::reference::ReferenceData;
 
 /// One party of a contract.
@@ -75,49 +76,30 @@ pub struct ContractInput {
 
 /// Checks a contract against the reference data; every failing field is named.
 pub fn validate(reference: &ReferenceData, input: &ContractInput) -> AppResult<()> {
-    let mut errors = Vec::new();
-    let mut text = |field: &str, value: &str, max: usize| {
-        let n = value.trim().chars().count();
-        if n == 0 || n > max {
-            errors.push(FieldError::new(field, format!("1 to {max} characters")));
-        } else if let Err(error) = crate::text::check_name(field, value) {
-            errors.push(error);
-        }
-    };
-    text("project_name", &input.project_name, 200);
-    text("seller.name", &input.seller.name, 200);
-    text("buyer.name", &input.buyer.name, 200);
-    if !reference.contains("contract_types", &input.contract_type) {
-        errors.push(FieldError::new(
-            "contract_type",
-            "not a contract type code (see /api/v1/reference)",
-        ));
-    } else {
+    let mut checks = Checks::new(reference);
+    checks.name("project_name", &input.project_name, 1, MAX_NAME_CHARS);
+    checks.name("seller.name", &input.seller.name, 1, MAX_NAME_CHARS);
+    checks.name("buyer.name", &input.buyer.name, 1, MAX_NAME_CHARS);
+    // A sub-type is only checked against a known type: an unknown type is one mistake.
+    if checks.one("contract_type", "contract_types", &input.contract_type) {
         let parent = reference
             .list("contract_sub_types")
             .iter()
             .find(|c| c.code == input.sub_type)
             .and_then(|c| c.parent.clone());
-        if parent.as_deref() != Some(input.contract_type.as_str()) {
-            errors.push(FieldError::new(
-                "sub_type",
-                format!("not a sub-type of {}", input.contract_type),
-            ));
-        }
+        checks.check(
+            parent.as_deref() == Some(input.contract_type.as_str()),
+            "sub_type",
+            format!("not a sub-type of {}", input.contract_type),
+        );
     }
     for (side, party) in [("seller", &input.seller), ("buyer", &input.buyer)] {
-        if !reference.contains("nature_codes", &party.nature_code) {
-            errors.push(FieldError::new(
-                format!("{side}.nature_code"),
-                "not a nature code",
-            ));
-        }
-        if !reference.is_region_code(&party.region_code) {
-            errors.push(FieldError::new(
-                format!("{side}.region_code"),
-                "not a 6-digit GB/T 2260 region code",
-            ));
-        }
+        checks.one(
+            &format!("{side}.nature_code"),
+            "nature_codes",
+            &party.nature_code,
+        );
+        checks.region(&format!("{side}.region_code"), &party.region_code);
     }
     let mut in_range = true;
     for (field, date) in [
@@ -125,62 +107,37 @@ pub fn validate(reference: &ReferenceData, input: &ContractInput) -> AppResult<(
         ("valid_from", input.valid_from),
         ("valid_to", input.valid_to),
     ] {
-        if !(EARLIEST_DATE..=LATEST_DATE).contains(&date) {
-            in_range = false;
-            errors.push(FieldError::new(
-                field,
-                format!("a date from {EARLIEST_DATE} to {LATEST_DATE}"),
-            ));
-        }
+        in_range &= checks.range(field, date, EARLIEST_DATE, LATEST_DATE);
     }
-    if in_range && input.valid_from > input.valid_to {
-        errors.push(FieldError::new("valid_to", "must not be before valid_from"));
-    } else if in_range && input.signed_on > input.valid_to {
-        errors.push(FieldError::new(
+    // The order of the dates is only told for dates in range, and one order mistake at a time.
+    if in_range && checks.not_before("valid_to", input.valid_to, "valid_from", input.valid_from) {
+        checks.check(
+            input.signed_on <= input.valid_to,
             "signed_on",
             "must not be after valid_to: a contract is signed before its validity ends",
-        ));
+        );
     }
-    let total_valid = (0..=MAX_AMOUNT_FEN).contains(&input.total_amount_fen);
-    if !total_valid {
-        errors.push(FieldError::new(
-            "total_amount_fen",
-            format!("an integer number of fen from 0 to {MAX_AMOUNT_FEN}"),
-        ));
-    }
-    if input.non_technical_fen < 0
-        || (total_valid && input.non_technical_fen > input.total_amount_fen)
-    {
-        errors.push(FieldError::new(
-            "non_technical_fen",
-            "an integer number of fen from 0 to total_amount_fen",
-        ));
-    }
-    if !reference.contains("tech_fields", &input.tech_field) {
-        errors.push(FieldError::new("tech_field", "not a 技术领域 code"));
-    }
-    for (i, code) in input.industry_codes.iter().enumerate() {
-        if !reference.contains("industries", code) {
-            errors.push(FieldError::new(
-                format!("industry_codes[{i}]"),
-                "not an industry code",
-            ));
+    let total_valid = checks.money("total_amount_fen", Some(input.total_amount_fen));
+    checks.check(
+        input.non_technical_fen >= 0
+            && !(total_valid && input.non_technical_fen > input.total_amount_fen),
+        "non_technical_fen",
+        "must be a whole number of fen from 0 to total_amount_fen",
+    );
+    checks.one("tech_field", "tech_fields", &input.tech_field);
+    for (field, kind, codes) in [
+        ("industry_codes", "industries", &input.industry_codes),
+        ("ip_types", "ip_types", &input.ip_types),
+    ] {
+        for (i, code) in codes.iter().enumerate() {
+            checks.one(&format!("{field}[{i}]"), kind, code);
         }
     }
-    for (i, code) in input.ip_types.iter().enumerate() {
-        if !reference.contains("ip_types", code) {
-            errors.push(FieldError::new(
-                format!("ip_types[{i}]"),
-                "not an IP type code",
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Validation(errors))
-    }
+    checks.finish()
 }
+
+/// Longest project or party name, in characters.
+const MAX_NAME_CHARS: usize = 200;
 
 /// Writes the fields of `input` into `active` (everything the submitter states).
 pub(super) fn set_fields(

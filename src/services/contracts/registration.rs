@@ -14,8 +14,9 @@ use uuid::Uuid;
 use super::{ContractStatus, claim, find_for_update};
 use crate::db::begin_write;
 use crate::entity::{contracts, deals};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::kernel::access::ensure_registrar;
+use crate::kernel::validation::Checks;
 use crate::reference::ReferenceData;
 use crate::services::accounts::sessions::CurrentUser;
 use crate::services::deals::{Stage, record_event};
@@ -178,19 +179,10 @@ pub struct ReasonInput {
 }
 
 fn check_reason(reference: &ReferenceData, input: &ReasonInput) -> AppResult<()> {
-    let mut errors = Vec::new();
-    if !reference.contains("refusal_reasons", &input.reason_code) {
-        errors.push(FieldError::new("reason_code", "not a refusal reason code"));
-    }
-    let n = input.detail.trim().chars().count();
-    if n == 0 || n > 2000 {
-        errors.push(FieldError::new("detail", "1 to 2000 characters"));
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Validation(errors))
-    }
+    let mut checks = Checks::new(reference);
+    checks.one("reason_code", "refusal_reasons", &input.reason_code);
+    checks.text("detail", &input.detail, 1, 2000);
+    checks.finish()
 }
 
 /// Rejects (未予登记) or sends back for correction (补正) a submitted contract.

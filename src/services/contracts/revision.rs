@@ -12,14 +12,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::input::{ContractInput, set_fields, validate};
-use super::submission::check_links;
+use super::submission::{check_linked_rows, check_links};
 use super::view::ContractView;
 use super::{ContractStatus, claim, find_for_update, get, may_read};
 use crate::db::begin_write;
 use crate::domain::Role;
-use crate::entity::{contract_versions, contracts, demands, organizations, results, users};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::entity::{contract_versions, contracts, users};
+use crate::error::{AppError, AppResult};
 use crate::kernel::access::ensure_registrar;
+use crate::kernel::validation::Checks;
 use crate::reference::ReferenceData;
 use crate::services::accounts::sessions::CurrentUser;
 use crate::services::{audit, indicators};
@@ -111,10 +112,10 @@ pub async fn amend(
 ) -> AppResult<contracts::Model> {
     ensure_registrar(user)?;
     validate(reference, &input.contract)?;
+    let mut checks = Checks::plain();
+    checks.text("note", &input.note, 1, 2000);
+    checks.finish()?;
     let note = input.note.trim().to_owned();
-    if note.is_empty() || note.chars().count() > 2000 {
-        return Err(AppError::field("note", "1 to 2000 characters"));
-    }
     let txn = begin_write(db).await?;
     let contract = find_for_update(&txn, id).await?;
     if contract.status != ContractStatus::Registered {
@@ -129,12 +130,13 @@ pub async fn amend(
             contract.version
         )));
     }
-    if contract.seller_region_code.get(..4) != input.contract.seller.region_code.get(..4) {
-        return Err(AppError::field(
-            "contract.seller.region_code",
-            "an amendment keeps the seller's region: the registration number depends on it",
-        ));
-    }
+    let mut checks = Checks::plain();
+    checks.check(
+        contract.seller_region_code.get(..4) == input.contract.seller.region_code.get(..4),
+        "contract.seller.region_code",
+        "an amendment keeps the seller's region: the registration number depends on it",
+    );
+    checks.finish()?;
     // Under the row lock nobody else moves the version; the compare-and-set on it keeps an
     // amendment exact even where the lock is not taken.
     let version = contract.version + 1;
@@ -186,64 +188,22 @@ async fn check_amended_links(
     contract: &contracts::Model,
     input: &ContractInput,
 ) -> AppResult<()> {
-    let mut errors = Vec::new();
-    if input.deal_id != contract.deal_id {
-        errors.push(FieldError::new(
-            "contract.deal_id",
-            "an amendment keeps the deal the registration closed",
-        ));
-    }
-    if let Some(id) = input.broker_id
-        && users::Entity::find_by_id(id)
-            .one(txn)
-            .await?
-            .is_none_or(|b| b.role != Role::Broker)
-    {
-        errors.push(FieldError::new(
+    let mut checks = Checks::plain();
+    checks.check(
+        input.deal_id == contract.deal_id,
+        "contract.deal_id",
+        "an amendment keeps the deal the registration closed",
+    );
+    if let Some(id) = input.broker_id {
+        let broker = users::Entity::find_by_id(id).one(txn).await?;
+        checks.found(
+            broker.is_some_and(|b| b.role == Role::Broker),
             "contract.broker_id",
-            "no broker has this id",
-        ));
+            "broker",
+        );
     }
-    for (field, id) in [
-        (
-            "contract.seller.organization_id",
-            input.seller.organization_id,
-        ),
-        (
-            "contract.buyer.organization_id",
-            input.buyer.organization_id,
-        ),
-    ] {
-        if let Some(id) = id
-            && organizations::Entity::find_by_id(id)
-                .one(txn)
-                .await?
-                .is_none()
-        {
-            errors.push(FieldError::new(field, "no organization has this id"));
-        }
-    }
-    if let Some(id) = input.result_id
-        && results::Entity::find_by_id(id).one(txn).await?.is_none()
-    {
-        errors.push(FieldError::new(
-            "contract.result_id",
-            "no result has this id",
-        ));
-    }
-    if let Some(id) = input.demand_id
-        && demands::Entity::find_by_id(id).one(txn).await?.is_none()
-    {
-        errors.push(FieldError::new(
-            "contract.demand_id",
-            "no demand has this id",
-        ));
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Validation(errors))
-    }
+    check_linked_rows(txn, &mut checks, "contract.", input).await?;
+    checks.finish()
 }
 
 /// The earlier versions of a contract, oldest first, for those who may see it.

@@ -12,9 +12,10 @@ use super::{ContractStatus, MAX_IDEMPOTENCY_KEY, rule_version_on};
 use crate::db::begin_write;
 use crate::domain::{Membership, Role};
 use crate::entity::{contracts, deals, demands, organizations, results, users};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::kernel::dates::today_in_china;
 use crate::kernel::db_errors::is_unique_violation;
+use crate::kernel::validation::Checks;
 use crate::reference::ReferenceData;
 use crate::services::accounts::sessions::CurrentUser;
 
@@ -42,42 +43,32 @@ pub(super) async fn check_links<C: ConnectionTrait>(
                 .into(),
         ));
     }
-    let mut errors = Vec::new();
-    for (field, id) in [
-        ("seller.organization_id", input.seller.organization_id),
-        ("buyer.organization_id", input.buyer.organization_id),
-    ] {
-        if let Some(id) = id
-            && organizations::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .is_none()
-        {
-            errors.push(FieldError::new(field, "no organization has this id"));
-        }
-    }
+    let mut checks = Checks::plain();
+    check_linked_rows(db, &mut checks, "", input).await?;
     let mut deal_broker = None;
     let mut deal_ok = true;
     if let Some(id) = input.deal_id {
         let deal = deals::Entity::find_by_id(id).one(db).await?;
         match deal.filter(|d| may_name_deal(user, d)) {
-            None => errors.push(FieldError::new("deal_id", "no deal of yours has this id")),
-            Some(deal)
-                if input.seller.organization_id != Some(deal.seller_org_id)
-                    || input.buyer.organization_id != Some(deal.buyer_org_id) =>
-            {
-                errors.push(FieldError::new(
+            None => {
+                checks.found(false, "deal_id", "deal of yours");
+            }
+            Some(deal) => {
+                let parties = input.seller.organization_id == Some(deal.seller_org_id)
+                    && input.buyer.organization_id == Some(deal.buyer_org_id);
+                // One mistake at a time: a deal of other parties is not also "closed".
+                if checks.check(
+                    parties,
                     "deal_id",
                     "the deal's seller and buyer organizations must be the contract's parties",
-                ));
-            }
-            Some(deal) if deal.contract_id.is_some_and(|c| Some(c) != contract) => {
-                errors.push(FieldError::new(
+                ) && checks.check(
+                    deal.contract_id.is_none_or(|c| Some(c) == contract),
                     "deal_id",
                     "another registered contract has closed this deal",
-                ));
+                ) {
+                    deal_broker = Some(deal.broker_id);
+                }
             }
-            Some(deal) => deal_broker = Some(deal.broker_id),
         }
         deal_ok = deal_broker.is_some();
     }
@@ -85,30 +76,47 @@ pub(super) async fn check_links<C: ConnectionTrait>(
         && deal_ok
     {
         let broker = users::Entity::find_by_id(id).one(db).await?;
-        if broker.is_none_or(|b| b.role != Role::Broker) {
-            errors.push(FieldError::new("broker_id", "no broker has this id"));
-        } else if !(is_broker && id == user.user.id) && deal_broker != Some(id) {
-            errors.push(FieldError::new(
+        if checks.found(
+            broker.is_some_and(|b| b.role == Role::Broker),
+            "broker_id",
+            "broker",
+        ) {
+            checks.check(
+                (is_broker && id == user.user.id) || deal_broker == Some(id),
                 "broker_id",
                 "the credited broker is the submitting broker or the broker of the deal",
-            ));
+            );
         }
     }
-    if let Some(id) = input.result_id
-        && results::Entity::find_by_id(id).one(db).await?.is_none()
-    {
-        errors.push(FieldError::new("result_id", "no result has this id"));
+    checks.finish()
+}
+
+/// The links of `input` that must name existing rows: the parties' organizations, the result and
+/// the demand, each field named under `prefix` (`""`, or `"contract."` for an amendment's body).
+pub(super) async fn check_linked_rows<C: ConnectionTrait, R>(
+    db: &C,
+    checks: &mut Checks<R>,
+    prefix: &str,
+    input: &ContractInput,
+) -> AppResult<()> {
+    for (field, id) in [
+        ("seller.organization_id", input.seller.organization_id),
+        ("buyer.organization_id", input.buyer.organization_id),
+    ] {
+        if let Some(id) = id {
+            let found = organizations::Entity::find_by_id(id).one(db).await?;
+            checks.found(found.is_some(), &format!("{prefix}{field}"), "organization");
+        }
     }
-    if let Some(id) = input.demand_id
-        && demands::Entity::find_by_id(id).one(db).await?.is_none()
-    {
-        errors.push(FieldError::new("demand_id", "no demand has this id"));
+    if let Some(id) = input.result_id {
+        let found = results::Entity::find_by_id(id).one(db).await?;
+        checks.found(found.is_some(), &format!("{prefix}result_id"), "result");
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Validation(errors))
+    if let Some(id) = input.demand_id {
+        let found = demands::Entity::find_by_id(id).one(db).await?;
+        checks.found(found.is_some(), &format!("{prefix}demand_id"), "demand");
     }
+    Ok(())
 }
 
 /// Whether `user` may name `deal` in a contract: its broker, or an active member of either party.
@@ -137,13 +145,10 @@ pub async fn submit(
     idempotency_key: Option<String>,
     input: ContractInput,
 ) -> AppResult<Submitted> {
-    if let Some(key) = &idempotency_key
-        && (key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY)
-    {
-        return Err(AppError::field(
-            "Idempotency-Key",
-            format!("1 to {MAX_IDEMPOTENCY_KEY} characters"),
-        ));
+    if let Some(key) = &idempotency_key {
+        let mut checks = Checks::plain();
+        checks.text("Idempotency-Key", key, 1, MAX_IDEMPOTENCY_KEY);
+        checks.finish()?;
     }
     validate(reference, &input)?;
     let hash = request_hash(&input);

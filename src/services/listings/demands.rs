@@ -14,11 +14,12 @@ use uuid::Uuid;
 
 use crate::domain::Role;
 use crate::entity::{challenge_applications, demands};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::kernel::json::{json_strings, strings};
+use crate::kernel::validation::Checks;
 use crate::reference::ReferenceData;
 use crate::services::accounts::sessions::CurrentUser;
-use crate::services::listings::{self, CodeChecks, CommonFilter, Listed, ListingFields};
+use crate::services::listings::{self, CommonFilter, Listed, ListingFields};
 
 /// The 揭榜挂帅 block of a demand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -107,7 +108,7 @@ impl ListingFields for DemandInput {
     /// `today` bounds the deadline and the application deadline: given on creation, and on an edit
     /// only when the patch changes them.
     fn validate(&self, reference: &ReferenceData, today: Option<NaiveDate>) -> AppResult<()> {
-        let mut checks = CodeChecks::new(reference);
+        let mut checks = Checks::new(reference);
         checks.name("title", &self.title, 2, 200);
         checks.text("description", &self.description, 10, 5000);
         checks.keywords("keywords", &self.keywords);
@@ -115,29 +116,17 @@ impl ListingFields for DemandInput {
         checks.one("tech_field", "tech_fields", &self.tech_field);
         checks.one("demand_type", "demand_types", &self.demand_type);
         checks.money("budget_fen", self.budget_fen);
-        if let (Some(today), Some(deadline)) = (today, self.deadline)
-            && deadline < today
-        {
-            checks
-                .errors
-                .push(FieldError::new("deadline", "must not be in the past"));
+        if let (Some(today), Some(deadline)) = (today, self.deadline) {
+            checks.not_past("deadline", deadline, today);
         }
         if let Some(challenge) = &self.challenge {
             checks.money("challenge.reward_fen", Some(challenge.reward_fen));
-            if let Some(today) = today
-                && challenge.application_deadline < today
-            {
-                checks.errors.push(FieldError::new(
-                    "challenge.application_deadline",
-                    "must not be in the past",
-                ));
+            if let Some(today) = today {
+                let deadline = challenge.application_deadline;
+                checks.not_past("challenge.application_deadline", deadline, today);
             }
-            if !(1..=60).contains(&challenge.max_duration_months) {
-                checks.errors.push(FieldError::new(
-                    "challenge.max_duration_months",
-                    "must be 1 to 60 months",
-                ));
-            }
+            let months = challenge.max_duration_months;
+            checks.range("challenge.max_duration_months", months, 1, 60);
             checks.text("challenge.indicators", &challenge.indicators, 10, 5000);
             checks.text("challenge.ip_terms", &challenge.ip_terms, 2, 2000);
             checks.one(

@@ -14,6 +14,7 @@ use super::store::{
 use super::{Listed, Listing, ListingKind, Standing, Status};
 use crate::entity::listing_events;
 use crate::error::{AppError, AppResult};
+use crate::kernel::validation::Checks;
 use crate::services::accounts::sessions::CurrentUser;
 
 /// What a lifecycle action does.
@@ -225,15 +226,16 @@ impl Review {
         let revision = self.revision;
         match self.decision {
             Decision::Approve => Ok(Transition::Approve { revision }),
-            Decision::Reject => match self.reason.map(|r| r.trim().to_owned()) {
-                Some(reason) if !reason.is_empty() && reason.chars().count() <= 2000 => {
-                    Ok(Transition::Reject { reason, revision })
-                }
-                _ => Err(AppError::field(
-                    "reason",
-                    "a rejection needs a reason (1–2000 characters) that tells the owner what to change",
-                )),
-            },
+            Decision::Reject => {
+                let mut checks = Checks::plain();
+                let reason = self.reason.unwrap_or_default();
+                checks.text("reason", &reason, 1, 2000);
+                checks.finish()?;
+                Ok(Transition::Reject {
+                    reason: reason.trim().to_owned(),
+                    revision,
+                })
+            }
         }
     }
 }

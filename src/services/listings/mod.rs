@@ -15,7 +15,7 @@
 //! moves and their locked compare-and-set writes, `editing` the writing of a listing's text
 //! (create, import row, edit) over each kind's [`ListingFields`], `access` who may see and act,
 //! `store` what both tables share in the database (finding, pages, history, industry rows, search
-//! outbox), `input` the checks of codes and a patch's nullable fields. The kinds themselves
+//! outbox), `input` a patch's nullable fields. The kinds themselves
 //! (`results`, `demands`) hold only their fields, filters and, for demands, the challenge;
 //! `catalogue` counts the published listings of each industry.
 
@@ -40,7 +40,7 @@ pub use access::{
     sees_only_published, visibility_condition,
 };
 pub use editing::{ListingFields, NewListing, create, new_row, overwrite, update};
-pub use input::{CodeChecks, nullable};
+pub use input::nullable;
 pub use lifecycle::{
     Decision, Move, Review, Revisions, Transition, after_edit, audit_registrar_move, count_edit,
     decide, history, revisions_after_edit, transition, write_transition,

@@ -10,9 +10,10 @@ use crate::domain::Role;
 use crate::entity::results;
 use crate::error::AppResult;
 use crate::kernel::json::{json_strings, strings};
+use crate::kernel::validation::Checks;
 use crate::reference::ReferenceData;
 use crate::services::accounts::sessions::CurrentUser;
-use crate::services::listings::{self, CodeChecks, CommonFilter, Listed, ListingFields};
+use crate::services::listings::{self, CommonFilter, Listed, ListingFields};
 
 /// An IP item of a result (专利、软件著作权 …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -133,7 +134,7 @@ impl ListingFields for ResultInput {
     const AUTHOR: (Role, &'static str) = (Role::Researcher, "list research results");
 
     fn validate(&self, reference: &ReferenceData, _today: Option<NaiveDate>) -> AppResult<()> {
-        let mut checks = CodeChecks::new(reference);
+        let mut checks = Checks::new(reference);
         checks.name("title", &self.title, 2, 200);
         checks.text("summary", &self.summary, 10, 2000);
         if let Some(details) = &self.details {
@@ -142,10 +143,8 @@ impl ListingFields for ResultInput {
         checks.keywords("keywords", &self.keywords);
         checks.many("industry_codes", "industries", &self.industry_codes, 1, 5);
         checks.one("tech_field", "tech_fields", &self.tech_field);
-        if self.trl.is_some_and(|t| !(1..=9).contains(&t)) {
-            checks
-                .errors
-                .push(crate::error::FieldError::new("trl", "must be 1 to 9"));
+        if let Some(trl) = self.trl {
+            checks.range("trl", trl, 1, 9);
         }
         checks.one("maturity_stage", "maturity_stages", &self.maturity_stage);
         checks.many(
@@ -155,12 +154,7 @@ impl ListingFields for ResultInput {
             1,
             9,
         );
-        if self.ip.len() > 20 {
-            checks.errors.push(crate::error::FieldError::new(
-                "ip",
-                "give at most 20 IP items",
-            ));
-        }
+        checks.count("ip", self.ip.len(), 20, "IP items");
         for (i, item) in self.ip.iter().enumerate() {
             checks.one(&format!("ip[{i}].ip_type"), "ip_types", &item.ip_type);
             if let Some(number) = &item.number {
@@ -179,13 +173,8 @@ impl ListingFields for ResultInput {
             if let Some(phone) = &contact.phone {
                 checks.text("contact.phone", phone, 1, 30);
             }
-            if let Some(email) = &contact.email
-                && !validator::ValidateEmail::validate_email(email)
-            {
-                checks.errors.push(crate::error::FieldError::new(
-                    "contact.email",
-                    "must be an e-mail address",
-                ));
+            if let Some(email) = &contact.email {
+                checks.email("contact.email", email);
             }
         }
         checks.finish()

@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::domain::ListingKind;
 use crate::entity::{notifications, saved_searches};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
+use crate::kernel::validation::Checks;
 use crate::reference::ReferenceData;
 use crate::services::accounts::sessions::CurrentUser;
 
@@ -124,49 +125,34 @@ pub async fn create(
     user: &CurrentUser,
     input: SavedSearchInput,
 ) -> AppResult<saved_searches::Model> {
-    let mut errors = Vec::new();
+    let mut checks = Checks::new(reference);
+    checks.name("name", &input.name, 1, 100);
     let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        errors.push(FieldError::new("name", "must be 1 to 100 characters"));
-    }
-    if input.q.chars().count() > search_index::MAX_QUERY_CHARS || input.q.contains('\0') {
-        errors.push(FieldError::new("q", "must be at most 500 characters"));
-    }
+    checks.text("q", &input.q, 0, search_index::MAX_QUERY_CHARS);
     // The body keeps `kind` a string, so an unknown code is one more field error of the list.
     let kind = match input.kind.as_deref() {
         None => Some(ListingKind::Result),
         Some(code) => ListingKind::parse(code),
     };
-    if kind.is_none() {
-        errors.push(FieldError::new("kind", "must be result or demand"));
-    }
+    checks.check(kind.is_some(), "kind", "must be result or demand");
     for (field, list, value) in [
         ("industry", "industries", &input.industry),
         ("tech_field", "tech_fields", &input.tech_field),
         ("maturity_stage", "maturity_stages", &input.maturity_stage),
     ] {
-        if let Some(code) = value
-            && !reference.contains(list, code)
-        {
-            errors.push(FieldError::new(
-                field,
-                format!("{code:?} is not a code of {list}"),
-            ));
+        if let Some(code) = value {
+            checks.one(field, list, code);
         }
     }
-    if let Some(district) = &input.district
-        && !reference.contains("districts", district)
-        && !reference.contains("zones", district)
-    {
-        errors.push(FieldError::new(
+    if let Some(district) = &input.district {
+        checks.check(
+            reference.contains("districts", district) || reference.contains("zones", district),
             "district",
             "must be a Xi'an district code or a development-zone code",
-        ));
+        );
     }
-    // No kind comes with an error in the list.
-    let (Some(kind), true) = (kind, errors.is_empty()) else {
-        return Err(AppError::Validation(errors));
-    };
+    checks.finish()?;
+    let kind = kind.unwrap_or(ListingKind::Result);
     let count = saved_searches::Entity::find()
         .filter(saved_searches::Column::UserId.eq(user.user.id))
         .count(db)
