@@ -21,7 +21,6 @@ pub mod reference;
 pub mod services;
 pub mod telemetry;
 pub mod text;
-pub mod views;
 
 pub use app::{AppState, Application};
 pub use config::Settings;

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::extract::{AppQuery, Auth, Pagination};
+use crate::kernel::page::Page;
 use crate::services::audit::{self, AuditEntryView, AuditFilter};
-use crate::views::Page;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit_log))

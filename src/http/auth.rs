@@ -10,8 +10,9 @@ use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::extract::{AppJson, Auth, ClientIp};
 use crate::http::no_content;
+use crate::services::accounts::view::SessionView;
+use crate::services::accounts::view::UserView;
 use crate::services::accounts::{self, Account, Credentials, Registration};
-use crate::views::{SessionView, UserView};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

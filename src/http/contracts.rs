@@ -11,12 +11,12 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, Pagination};
+use crate::kernel::page::Page;
 use crate::services::contracts::{
     self, AmendmentInput, ContractFilter, ContractInput, ContractStatus, ContractVersionView,
     ContractView, ReasonInput, Submitted,
 };
 use crate::services::reports::{self, ReportFormat};
-use crate::views::Page;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

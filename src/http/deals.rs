@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, Pagination};
+use crate::kernel::page::Page;
 use crate::services::deals::{self, BrokerPerformance, DealInput, DealView, StageInput};
-use crate::views::Page;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -12,13 +12,17 @@ use crate::app::AppState;
 use crate::entity::demands as table;
 use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Pagination};
+use crate::kernel::page::Page;
 use crate::services::accounts::sessions::CurrentUser;
+use crate::services::applications::ApplicationView;
 use crate::services::applications::{self, ApplicationInput};
 use crate::services::listings::demands::{
     self, DemandFilter, DemandInput, DemandPatch, DemandRecord,
 };
+use crate::services::listings::view::Audience;
+use crate::services::listings::view::DemandView;
+use crate::services::listings::view::EventView;
 use crate::services::listings::{self, CommonFilter, Review, Standing, Status, Transition};
-use crate::views::{ApplicationView, Audience, DemandView, EventView, Page};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

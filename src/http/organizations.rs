@@ -11,8 +11,10 @@ use crate::app::AppState;
 use crate::domain::OrgKind;
 use crate::error::AppResult;
 use crate::http::extract::{AppPath, AppQuery, Auth, Pagination};
+use crate::kernel::page::Page;
 use crate::services::accounts::organizations::{self, OrganizationFilter};
-use crate::views::{OrganizationView, Page, UserView};
+use crate::services::accounts::view::OrganizationView;
+use crate::services::accounts::view::UserView;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -12,11 +12,14 @@ use crate::app::AppState;
 use crate::entity::results as table;
 use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Pagination};
+use crate::kernel::page::Page;
 use crate::services::accounts::sessions::CurrentUser;
 use crate::services::listings::results::{self, ResultFilter, ResultInput, ResultPatch};
+use crate::services::listings::view::Audience;
+use crate::services::listings::view::EventView;
+use crate::services::listings::view::ResultView;
 use crate::services::listings::{self, CommonFilter, Review, Standing, Status, Transition};
 use crate::services::search::Indexed;
-use crate::views::{Audience, EventView, Page, ResultView};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

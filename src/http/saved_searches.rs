@@ -13,10 +13,10 @@ use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, Pagination};
 use crate::http::no_content;
+use crate::kernel::page::Page;
 use crate::services::search::saved_searches::{
     self, NotificationView, SavedSearchInput, SavedSearchView,
 };
-use crate::views::Page;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

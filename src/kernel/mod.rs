@@ -7,4 +7,5 @@ pub mod access;
 pub mod dates;
 pub mod db_errors;
 pub mod json;
+pub mod page;
 pub mod validation;

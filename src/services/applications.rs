@@ -6,12 +6,12 @@
 //! applications and selects one — once per challenge; the others become `not_selected`. Applicants
 //! see their own applications and their status.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, sea_query::Expr,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -250,4 +250,43 @@ pub async fn select(
     let chosen = chosen.update(&txn).await?;
     txn.commit().await?;
     Ok(chosen)
+}
+
+/// A 揭榜 application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationView {
+    /// UUID v7 of the application.
+    pub id: Uuid,
+    /// The challenge.
+    pub demand_id: Uuid,
+    /// The applicant.
+    pub applicant_id: Uuid,
+    /// The applicant's organization.
+    pub applicant_org_id: Uuid,
+    /// The result offered.
+    pub result_id: Option<Uuid>,
+    /// The proposal.
+    pub proposal: String,
+    /// `submitted`, `selected` or `not_selected`.
+    pub status: ApplicationStatus,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When the poster decided.
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl From<challenge_applications::Model> for ApplicationView {
+    fn from(a: challenge_applications::Model) -> Self {
+        Self {
+            id: a.id,
+            demand_id: a.demand_id,
+            applicant_id: a.applicant_id,
+            applicant_org_id: a.applicant_org_id,
+            result_id: a.result_id,
+            proposal: a.proposal,
+            status: a.status,
+            created_at: a.created_at,
+            decided_at: a.decided_at,
+        }
+    }
 }

@@ -7,6 +7,7 @@ pub mod login_throttle;
 pub mod organizations;
 pub mod passwords;
 pub mod sessions;
+pub mod view;
 
 use chrono::{Duration, Utc};
 use sea_orm::{

@@ -27,6 +27,7 @@ mod input;
 mod lifecycle;
 pub mod results;
 mod store;
+pub mod view;
 
 use uuid::Uuid;
 

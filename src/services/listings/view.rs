@@ -1,149 +1,17 @@
-//! Response bodies. Kept apart from the entities so that a column never leaks by accident
-//! (a password hash has no field here).
+//! The bodies the API answers about listings: a result, a demand with its challenge, a state
+//! change, the owner shown with a listing. Confidential fields are filled only for an
+//! [`Audience`] that may see them.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::{ApplicationStatus, ListingStatus, Membership, OrgKind, Role};
-use crate::entity::{challenge_applications, listing_events, organizations, users};
+use super::demands::{DemandRecord, challenge_of};
+use super::results::{Contact, IpItem, ResultRecord};
+use crate::domain::{ListingStatus, OrgKind};
+use crate::entity::{listing_events, organizations};
 use crate::kernel::json::strings;
-use crate::services::accounts::Account;
-use crate::services::accounts::sessions::IssuedToken;
-use crate::services::listings::demands::{DemandRecord, challenge_of};
-use crate::services::listings::results::ResultRecord;
-
-/// An organization.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrganizationView {
-    /// UUID v7 of the organization.
-    pub id: Uuid,
-    /// Full name.
-    pub name: String,
-    /// Organization kind: a code from `org_kinds` (`university`, `enterprise`, …).
-    pub kind: OrgKind,
-    /// 6-digit GB/T 2260 region code.
-    pub region_code: String,
-    /// Legal-entity nature code.
-    pub nature_code: Option<String>,
-    /// Xi'an development-zone code.
-    pub zone: Option<String>,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<organizations::Model> for OrganizationView {
-    fn from(o: organizations::Model) -> Self {
-        Self {
-            id: o.id,
-            name: o.name,
-            kind: o.kind,
-            region_code: o.region_code,
-            nature_code: o.nature_code,
-            zone: o.zone,
-            created_at: o.created_at,
-        }
-    }
-}
-
-/// A user as they see themselves (and as organization members see them).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserView {
-    /// UUID v7 of the user.
-    pub id: Uuid,
-    /// E-mail address.
-    pub email: String,
-    /// Display name.
-    pub display_name: String,
-    /// Role code.
-    pub role: Role,
-    /// `active`, or `pending` until approved by a member of the organization.
-    pub membership: Membership,
-    /// Organization id.
-    pub organization_id: Option<Uuid>,
-    /// The organization, where the answer includes it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization: Option<OrganizationView>,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-}
-
-impl UserView {
-    /// A user without the organization object.
-    pub fn bare(user: users::Model) -> Self {
-        Self {
-            id: user.id,
-            email: user.email,
-            display_name: user.display_name,
-            role: user.role,
-            membership: user.membership,
-            organization_id: user.organization_id,
-            organization: None,
-            created_at: user.created_at,
-        }
-    }
-}
-
-impl From<Account> for UserView {
-    fn from(account: Account) -> Self {
-        let mut view = Self::bare(account.user);
-        view.organization = account.organization.map(Into::into);
-        view
-    }
-}
-
-/// Answer of register and login.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SessionView {
-    /// Bearer token for the `Authorization` header. Shown once; the server keeps only its hash.
-    pub token: String,
-    /// When the token stops working.
-    pub expires_at: DateTime<Utc>,
-    /// The user.
-    pub user: UserView,
-}
-
-impl SessionView {
-    /// Builds the answer from an account and its new token.
-    pub fn new(account: Account, token: IssuedToken) -> Self {
-        Self {
-            token: token.token,
-            expires_at: token.expires_at,
-            user: account.into(),
-        }
-    }
-}
-
-/// A page of a list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Page<T> {
-    /// The items of this page.
-    pub items: Vec<T>,
-    /// Number of items over all pages.
-    pub total: u64,
-    /// Page number, from 1.
-    pub page: u64,
-    /// Items per page.
-    pub per_page: u64,
-}
-
-impl<T> Page<T> {
-    /// The page `page` (of `per_page` items) of a list of `total` items, holding `items`.
-    pub fn new(
-        items: impl IntoIterator<Item = impl Into<T>>,
-        total: u64,
-        page: u64,
-        per_page: u64,
-    ) -> Self {
-        Self {
-            items: items.into_iter().map(Into::into).collect(),
-            total,
-            page,
-            per_page,
-        }
-    }
-}
 
 /// The owner of a listing, as shown with it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -198,7 +66,7 @@ pub struct ResultView {
     /// Cooperation modes.
     pub cooperation_modes: Vec<String>,
     /// IP items.
-    pub ip: Vec<crate::services::listings::results::IpItem>,
+    pub ip: Vec<IpItem>,
     /// Asking price in fen; null = 面议.
     pub price_fen: Option<i64>,
     /// True when the price is 面议 (negotiable).
@@ -217,7 +85,7 @@ pub struct ResultView {
     pub updated_at: DateTime<Utc>,
     /// Contact (logged-in users only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact: Option<crate::services::listings::results::Contact>,
+    pub contact: Option<Contact>,
     /// Owner and registrar only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confidential_details: Option<String>,
@@ -406,45 +274,6 @@ impl DemandView {
             updated_at: d.updated_at,
             rejection_reason: d.rejection_reason.filter(|_| audience.privileged),
             external_id: d.external_id.filter(|_| audience.privileged),
-        }
-    }
-}
-
-/// A 揭榜 application.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ApplicationView {
-    /// UUID v7 of the application.
-    pub id: Uuid,
-    /// The challenge.
-    pub demand_id: Uuid,
-    /// The applicant.
-    pub applicant_id: Uuid,
-    /// The applicant's organization.
-    pub applicant_org_id: Uuid,
-    /// The result offered.
-    pub result_id: Option<Uuid>,
-    /// The proposal.
-    pub proposal: String,
-    /// `submitted`, `selected` or `not_selected`.
-    pub status: ApplicationStatus,
-    /// When it was made.
-    pub created_at: DateTime<Utc>,
-    /// When the poster decided.
-    pub decided_at: Option<DateTime<Utc>>,
-}
-
-impl From<challenge_applications::Model> for ApplicationView {
-    fn from(a: challenge_applications::Model) -> Self {
-        Self {
-            id: a.id,
-            demand_id: a.demand_id,
-            applicant_id: a.applicant_id,
-            applicant_org_id: a.applicant_org_id,
-            result_id: a.result_id,
-            proposal: a.proposal,
-            status: a.status,
-            created_at: a.created_at,
-            decided_at: a.decided_at,
         }
     }
 }
