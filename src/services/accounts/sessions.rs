@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::entity::{organizations, sessions, users};
 use crate::error::{AppError, AppResult};
+pub use crate::kernel::access::CurrentUser;
 
 /// A freshly issued token. The plain `token` exists only in this value and in the response.
 pub struct IssuedToken {
@@ -17,31 +18,6 @@ pub struct IssuedToken {
     pub token: String,
     /// When it stops working.
     pub expires_at: DateTime<Utc>,
-}
-
-/// The authenticated user of a request.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    /// The account.
-    pub user: users::Model,
-    /// Its organization, if any.
-    pub organization: Option<organizations::Model>,
-    /// The session the token belongs to.
-    pub session_id: Uuid,
-}
-
-impl CurrentUser {
-    /// Whether the user is the market's registrar.
-    pub fn is_registrar(&self) -> bool {
-        self.user.role == crate::domain::Role::Registrar
-    }
-
-    /// The organization the user acts for: only an active (approved) member has one.
-    pub fn active_organization(&self) -> Option<Uuid> {
-        (self.user.membership == crate::domain::Membership::Active)
-            .then_some(self.user.organization_id)
-            .flatten()
-    }
 }
 
 fn hash_token(token: &str) -> String {
