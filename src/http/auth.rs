@@ -10,8 +10,7 @@ use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::extract::{AppJson, Auth, ClientIp};
 use crate::http::no_content;
-use crate::services::accounts::view::SessionView;
-use crate::services::accounts::view::UserView;
+use crate::services::accounts::view::{SessionView, UserView};
 use crate::services::accounts::{self, Account, Credentials, Registration};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -19,10 +19,8 @@ use crate::services::applications::{self, ApplicationInput};
 use crate::services::listings::demands::{
     self, DemandFilter, DemandInput, DemandPatch, DemandRecord,
 };
-use crate::services::listings::view::Audience;
-use crate::services::listings::view::DemandView;
-use crate::services::listings::view::EventView;
-use crate::services::listings::{self, CommonFilter, Review, Standing, Status, Transition};
+use crate::services::listings::view::{Audience, DemandView, EventView};
+use crate::services::listings::{self, CommonFilter, Review, Status, Transition};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -36,15 +34,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_applications))
 }
 
-fn render(user: Option<&CurrentUser>, record: DemandRecord) -> DemandView {
-    let standing = Standing::of(user, record.item.organization_id);
-    DemandView::new(
-        record,
-        Audience {
-            privileged: standing.is_privileged(),
-            logged_in: user.is_some(),
-        },
-    )
+fn view(user: Option<&CurrentUser>, record: DemandRecord) -> DemandView {
+    let audience = Audience::of(user, record.item.organization_id);
+    DemandView::new(record, audience)
 }
 
 /// Post a demand (enterprises); with a `challenge` block it is a 揭榜挂帅 challenge. Starts as a draft.
@@ -62,7 +54,7 @@ async fn create_demand(
     AppJson(input): AppJson<DemandInput>,
 ) -> AppResult<(StatusCode, axum::Json<DemandView>)> {
     let record = listings::create(&state.db, &state.reference, &user, input).await?;
-    Ok((StatusCode::CREATED, axum::Json(render(Some(&user), record))))
+    Ok((StatusCode::CREATED, axum::Json(view(Some(&user), record))))
 }
 
 /// Filters of `GET /api/v1/demands`.
@@ -119,7 +111,7 @@ async fn list_demands(
         challenge: query.challenge,
     };
     let (records, total) = demands::list(&state.db, user.as_ref(), filter, page, per_page).await?;
-    let items = records.into_iter().map(|r| render(user.as_ref(), r));
+    let items = records.into_iter().map(|r| view(user.as_ref(), r));
     Ok(axum::Json(Page::new(items, total, page, per_page)))
 }
 
@@ -136,7 +128,7 @@ async fn get_demand(
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<axum::Json<DemandView>> {
     let (record, _) = listings::get::<table::Entity>(&state.db, user.as_ref(), id).await?;
-    Ok(axum::Json(render(user.as_ref(), record)))
+    Ok(axum::Json(view(user.as_ref(), record)))
 }
 
 /// Edit a demand (poster). Editing a published demand sends it back to review.
@@ -158,7 +150,7 @@ async fn update_demand(
 ) -> AppResult<axum::Json<DemandView>> {
     let record =
         listings::update::<DemandInput>(&state.db, &state.reference, &user, id, patch).await?;
-    Ok(axum::Json(render(Some(&user), record)))
+    Ok(axum::Json(view(Some(&user), record)))
 }
 
 /// Archive a demand (poster or registrar).
@@ -177,7 +169,7 @@ async fn archive_demand(
 ) -> AppResult<axum::Json<DemandView>> {
     let record =
         listings::transition::<table::Entity>(&state.db, &user, id, Transition::Archive).await?;
-    Ok(axum::Json(render(Some(&user), record)))
+    Ok(axum::Json(view(Some(&user), record)))
 }
 
 /// Submit a draft (or rejected) demand for review.
@@ -196,7 +188,7 @@ async fn submit_demand(
 ) -> AppResult<axum::Json<DemandView>> {
     let record =
         listings::transition::<table::Entity>(&state.db, &user, id, Transition::Submit).await?;
-    Ok(axum::Json(render(Some(&user), record)))
+    Ok(axum::Json(view(Some(&user), record)))
 }
 
 /// Approve or reject a submitted demand (registrar).
@@ -218,7 +210,7 @@ async fn review_demand(
 ) -> AppResult<axum::Json<DemandView>> {
     let transition = review.into_transition()?;
     let record = listings::transition::<table::Entity>(&state.db, &user, id, transition).await?;
-    Ok(axum::Json(render(Some(&user), record)))
+    Ok(axum::Json(view(Some(&user), record)))
 }
 
 /// Every state change of a demand, for the poster and the registrar.

@@ -13,8 +13,7 @@ use crate::error::AppResult;
 use crate::http::extract::{AppPath, AppQuery, Auth, Pagination};
 use crate::kernel::page::Page;
 use crate::services::accounts::organizations::{self, OrganizationFilter};
-use crate::services::accounts::view::OrganizationView;
-use crate::services::accounts::view::UserView;
+use crate::services::accounts::view::{OrganizationView, UserView};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -15,10 +15,8 @@ use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Paginati
 use crate::kernel::page::Page;
 use crate::services::accounts::sessions::CurrentUser;
 use crate::services::listings::results::{self, ResultFilter, ResultInput, ResultPatch};
-use crate::services::listings::view::Audience;
-use crate::services::listings::view::EventView;
-use crate::services::listings::view::ResultView;
-use crate::services::listings::{self, CommonFilter, Review, Standing, Status, Transition};
+use crate::services::listings::view::{Audience, EventView, ResultView};
+use crate::services::listings::{self, CommonFilter, Review, Status, Transition};
 use crate::services::search::Indexed;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -30,16 +28,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(result_events))
 }
 
-fn audience(user: Option<&CurrentUser>, standing: Standing) -> Audience {
-    Audience {
-        privileged: standing.is_privileged(),
-        logged_in: user.is_some(),
-    }
-}
-
-fn view(user: &CurrentUser, record: results::ResultRecord) -> ResultView {
-    let standing = Standing::of(Some(user), record.item.organization_id);
-    ResultView::new(record, audience(Some(user), standing))
+fn view(user: Option<&CurrentUser>, record: results::ResultRecord) -> ResultView {
+    let audience = Audience::of(user, record.item.organization_id);
+    ResultView::new(record, audience)
 }
 
 /// List a research result (researchers). It starts as a `draft`.
@@ -58,7 +49,7 @@ async fn create_result(
     AppJson(input): AppJson<ResultInput>,
 ) -> AppResult<(StatusCode, axum::Json<ResultView>)> {
     let record = listings::create(&state.db, &state.reference, &user, input).await?;
-    Ok((StatusCode::CREATED, axum::Json(view(&user, record))))
+    Ok((StatusCode::CREATED, axum::Json(view(Some(&user), record))))
 }
 
 /// Filters of `GET /api/v1/results`.
@@ -118,10 +109,9 @@ async fn list_results(
         maturity_stage: query.maturity_stage,
     };
     let (records, total) = results::list(&state.db, user.as_ref(), filter, page, per_page).await?;
-    let items = records.into_iter().map(|record| {
-        let standing = Standing::of(user.as_ref(), record.item.organization_id);
-        ResultView::new(record, audience(user.as_ref(), standing))
-    });
+    let items = records
+        .into_iter()
+        .map(|record| view(user.as_ref(), record));
     Ok(axum::Json(Page::new(items, total, page, per_page)))
 }
 
@@ -138,11 +128,8 @@ async fn get_result(
     MaybeAuth(user): MaybeAuth,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<axum::Json<ResultView>> {
-    let (record, standing) = listings::get::<table::Entity>(&state.db, user.as_ref(), id).await?;
-    Ok(axum::Json(ResultView::new(
-        record,
-        audience(user.as_ref(), standing),
-    )))
+    let (record, _) = listings::get::<table::Entity>(&state.db, user.as_ref(), id).await?;
+    Ok(axum::Json(view(user.as_ref(), record)))
 }
 
 /// Edit a result (members of the owning organization). Editing a published result sends it back to
@@ -166,7 +153,7 @@ async fn update_result(
 ) -> AppResult<axum::Json<ResultView>> {
     let record =
         listings::update::<ResultInput>(&state.db, &state.reference, &user, id, patch).await?;
-    Ok(axum::Json(view(&user, record)))
+    Ok(axum::Json(view(Some(&user), record)))
 }
 
 /// Archive a result (owner or registrar). It leaves the catalogue; its record is kept.
@@ -185,7 +172,7 @@ async fn archive_result(
 ) -> AppResult<axum::Json<ResultView>> {
     let record =
         listings::transition::<table::Entity>(&state.db, &user, id, Transition::Archive).await?;
-    Ok(axum::Json(view(&user, record)))
+    Ok(axum::Json(view(Some(&user), record)))
 }
 
 /// A submitted result, with published results that look like the same thing.
@@ -220,7 +207,7 @@ async fn submit_result(
     let possible_duplicates =
         crate::services::search::matching::possible_duplicates(&state, source).await?;
     Ok(axum::Json(SubmittedResult {
-        result: view(&user, record),
+        result: view(Some(&user), record),
         possible_duplicates,
     }))
 }
@@ -244,7 +231,7 @@ async fn review_result(
 ) -> AppResult<axum::Json<ResultView>> {
     let transition = review.into_transition()?;
     let record = listings::transition::<table::Entity>(&state.db, &user, id, transition).await?;
-    Ok(axum::Json(view(&user, record)))
+    Ok(axum::Json(view(Some(&user), record)))
 }
 
 /// Every state change of a result (who, when, from, to, reason), for the owner and the registrar.

@@ -7,10 +7,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::Standing;
 use super::demands::{DemandRecord, challenge_of};
 use super::results::{Contact, IpItem, ResultRecord};
 use crate::domain::{ListingStatus, OrgKind};
 use crate::entity::{listing_events, organizations};
+use crate::kernel::access::CurrentUser;
 use crate::kernel::json::strings;
 
 /// The owner of a listing, as shown with it.
@@ -104,6 +106,16 @@ pub struct Audience {
     pub privileged: bool,
     /// Logged in: contact included.
     pub logged_in: bool,
+}
+
+impl Audience {
+    /// How `user` (or an anonymous visitor) sees a listing of `organization_id`.
+    pub fn of(user: Option<&CurrentUser>, organization_id: Uuid) -> Self {
+        Self {
+            privileged: Standing::of(user, organization_id).is_privileged(),
+            logged_in: user.is_some(),
+        }
+    }
 }
 
 impl ResultView {
