@@ -6,12 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::json_of;
 use crate::helpers::market::{contract_body, market, submit};
-use crate::helpers::{TestApp, assert_problem, spawn_app};
-
-/// POSTs `body` to `path` as `token` and expects `status`; returns the answer.
-async fn post(app: &TestApp, path: &str, body: &Value, token: &str, status: StatusCode) -> Value {
-    json_of(app.post_json(path, body, Some(token)).await, status).await
-}
+use crate::helpers::{assert_problem, spawn_app};
 
 #[tokio::test]
 async fn every_registrar_action_is_in_the_audit_log_which_only_the_registrar_reads() {
@@ -38,16 +33,14 @@ async fn every_registrar_action_is_in_the_audit_log_which_only_the_registrar_rea
     }
     let registered = &contract_ids[0];
     let rejected = &contract_ids[1];
-    post(
-        &app,
+    app.post_expecting(
         &format!("/api/v1/contracts/{registered}/register"),
         &json!({}),
         &m.registrar,
         StatusCode::OK,
     )
     .await;
-    post(
-        &app,
+    app.post_expecting(
         &format!("/api/v1/contracts/{rejected}/reject"),
         &json!({"reason_code": "unclear_price", "detail": "价款约定不明确"}),
         &m.registrar,
@@ -55,41 +48,38 @@ async fn every_registrar_action_is_in_the_audit_log_which_only_the_registrar_rea
     )
     .await;
     // A qualification of the seller, and a result of the seller approved for publication.
-    post(
-        &app,
+    app.post_expecting(
         &format!("/api/v1/organizations/{}/qualifications", m.seller_org),
         &json!({"qualification": "tech_sme", "valid_from": "2022-01-01"}),
         &m.registrar,
         StatusCode::CREATED,
     )
     .await;
-    let result = post(
-        &app,
-        "/api/v1/results",
-        &json!({
-            "title": "审计追踪验证：伺服电机高精度控制算法",
-            "summary": "伺服电机高精度控制算法，已完成样机验证。",
-            "keywords": ["伺服电机"],
-            "industry_codes": ["high_end_equipment"],
-            "tech_field": "advanced_manufacturing",
-            "maturity_stage": "has_sample",
-            "cooperation_modes": ["licence"]
-        }),
-        &m.seller,
-        StatusCode::CREATED,
-    )
-    .await;
+    let result = app
+        .post_expecting(
+            "/api/v1/results",
+            &json!({
+                "title": "审计追踪验证：伺服电机高精度控制算法",
+                "summary": "伺服电机高精度控制算法，已完成样机验证。",
+                "keywords": ["伺服电机"],
+                "industry_codes": ["high_end_equipment"],
+                "tech_field": "advanced_manufacturing",
+                "maturity_stage": "has_sample",
+                "cooperation_modes": ["licence"]
+            }),
+            &m.seller,
+            StatusCode::CREATED,
+        )
+        .await;
     let result_id = result["id"].as_str().expect("id").to_owned();
-    post(
-        &app,
+    app.post_expecting(
         &format!("/api/v1/results/{result_id}/submit"),
         &json!({}),
         &m.seller,
         StatusCode::OK,
     )
     .await;
-    post(
-        &app,
+    app.post_expecting(
         &format!("/api/v1/results/{result_id}/review"),
         &json!({"decision": "approve"}),
         &m.registrar,

@@ -84,10 +84,6 @@ async fn audited(app: &TestApp, action: &str, subject: &str) -> u64 {
         .expect("count")
 }
 
-async fn get(app: &TestApp, path: &str, token: &str) -> Value {
-    json_of(app.get(path, Some(token)).await, StatusCode::OK).await
-}
-
 /// A submitted contract's id.
 async fn submitted(app: &TestApp, m: &Market, body: &Value) -> String {
     let created = json_of(
@@ -138,12 +134,9 @@ async fn concurrent_amendments_without_a_version_are_applied_one_after_the_other
     let statuses = fire(&app, shots).await;
     assert!(statuses.iter().all(StatusCode::is_success), "{statuses:?}");
     // Each amendment kept the version it replaced: versions 1..=N, each once.
-    let versions = get(
-        &app,
-        &format!("/api/v1/contracts/{id}/versions"),
-        &m.registrar,
-    )
-    .await;
+    let versions = app
+        .get_ok(&format!("/api/v1/contracts/{id}/versions"), &m.registrar)
+        .await;
     let numbers: Vec<i64> = versions
         .as_array()
         .expect("versions")
@@ -151,7 +144,9 @@ async fn concurrent_amendments_without_a_version_are_applied_one_after_the_other
         .map(|v| v["version"].as_i64().expect("version"))
         .collect();
     assert_eq!(numbers, (1..=N as i64).collect::<Vec<_>>());
-    let contract = get(&app, &format!("/api/v1/contracts/{id}"), &m.registrar).await;
+    let contract = app
+        .get_ok(&format!("/api/v1/contracts/{id}"), &m.registrar)
+        .await;
     assert_eq!(contract["version"], N as i64 + 1);
     // The indicator moved from the old amounts to the new ones each time: it is the last amount.
     assert_eq!(
@@ -178,14 +173,13 @@ async fn concurrent_amendments_of_one_version_have_one_winner() {
         })
         .collect();
     let winner = one_winner(&fire(&app, shots).await);
-    let versions = get(
-        &app,
-        &format!("/api/v1/contracts/{id}/versions"),
-        &m.registrar,
-    )
-    .await;
+    let versions = app
+        .get_ok(&format!("/api/v1/contracts/{id}/versions"), &m.registrar)
+        .await;
     assert_eq!(versions.as_array().map(Vec::len), Some(1), "{versions}");
-    let contract = get(&app, &format!("/api/v1/contracts/{id}"), &m.registrar).await;
+    let contract = app
+        .get_ok(&format!("/api/v1/contracts/{id}"), &m.registrar)
+        .await;
     assert_eq!(contract["version"], 2);
     assert_eq!(contract["total_amount_fen"], 2_000 + winner as i64);
     assert_eq!(this_year_value(&app).await, 2_000 + winner as i64);
@@ -222,7 +216,9 @@ async fn registration_races(other: &str, other_status: &str, other_action: &str)
         })
         .collect();
     let winner = one_winner(&fire(&app, shots).await);
-    let contract = get(&app, &format!("/api/v1/contracts/{id}"), &m.registrar).await;
+    let contract = app
+        .get_ok(&format!("/api/v1/contracts/{id}"), &m.registrar)
+        .await;
     let (registers, others) = if winner.is_multiple_of(2) {
         (1, 0)
     } else {
@@ -299,14 +295,13 @@ async fn concurrent_corrections_make_one_new_version() {
         })
         .collect();
     let winner = one_winner(&fire(&app, shots).await);
-    let versions = get(
-        &app,
-        &format!("/api/v1/contracts/{id}/versions"),
-        &m.registrar,
-    )
-    .await;
+    let versions = app
+        .get_ok(&format!("/api/v1/contracts/{id}/versions"), &m.registrar)
+        .await;
     assert_eq!(versions.as_array().map(Vec::len), Some(1), "{versions}");
-    let contract = get(&app, &format!("/api/v1/contracts/{id}"), &m.registrar).await;
+    let contract = app
+        .get_ok(&format!("/api/v1/contracts/{id}"), &m.registrar)
+        .await;
     assert_eq!(contract["status"], "submitted");
     assert_eq!(contract["version"], 2);
     assert_eq!(contract["total_amount_fen"], 6_000 + winner as i64);
@@ -330,7 +325,7 @@ async fn deal(app: &TestApp, m: &Market) -> String {
 
 /// The deal's events as (from, to), asserting that they form one chain from its opening.
 async fn deal_history(app: &TestApp, m: &Market, id: &str) -> (Value, Vec<(String, String)>) {
-    let deal = get(app, &format!("/api/v1/deals/{id}"), &m.broker).await;
+    let deal = app.get_ok(&format!("/api/v1/deals/{id}"), &m.broker).await;
     let events: Vec<(String, String)> = deal["events"]
         .as_array()
         .expect("events")

@@ -104,6 +104,22 @@ impl TestApp {
         request.send().await.expect("request")
     }
 
+    /// `GET path` as `token`, which must answer `200`; the JSON body.
+    pub async fn get_ok(&self, path: &str, token: &str) -> Value {
+        json_of(self.get(path, Some(token)).await, StatusCode::OK).await
+    }
+
+    /// `POST path` with a JSON body as `token`, which must answer `status`; the JSON body.
+    pub async fn post_expecting(
+        &self,
+        path: &str,
+        body: &Value,
+        token: &str,
+        status: StatusCode,
+    ) -> Value {
+        json_of(self.post_json(path, body, Some(token)).await, status).await
+    }
+
     /// Sends `method path` with an optional bearer token and JSON body.
     pub async fn send(
         &self,
