@@ -20,7 +20,7 @@ use crate::services::listings::demands::{
     self, DemandFilter, DemandInput, DemandPatch, DemandRecord,
 };
 use crate::services::listings::view::{Audience, DemandView, EventView};
-use crate::services::listings::{self, CommonFilter, Review, Status, Transition};
+use crate::services::listings::{self, Review, Status, Transition};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -100,13 +100,7 @@ async fn list_demands(
         query.district.as_deref(),
     )?;
     let filter = DemandFilter {
-        common: CommonFilter {
-            industry: query.industry,
-            tech_field: query.tech_field,
-            district: query.district,
-            org_id: query.org_id,
-            status: query.status,
-        },
+        common: common_listing_filter!(query),
         demand_type: query.demand_type,
         challenge: query.challenge,
     };

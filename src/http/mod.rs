@@ -1,6 +1,20 @@
 //! The HTTP API: one `router()` per resource, merged here with the OpenAPI document and the
 //! cross-cutting layers (request id, tracing, metrics, limits, CORS, compression, problem documents).
 
+/// The filters every listing list takes, moved by name out of a list route's query (whose
+/// parameters the OpenAPI document lists in the route's own order, so the query types stay apart).
+macro_rules! common_listing_filter {
+    ($query:ident) => {
+        $crate::services::listings::CommonFilter {
+            industry: $query.industry,
+            tech_field: $query.tech_field,
+            district: $query.district,
+            org_id: $query.org_id,
+            status: $query.status,
+        }
+    };
+}
+
 mod audit;
 mod auth;
 mod catalogue;

@@ -16,7 +16,7 @@ use crate::kernel::page::Page;
 use crate::services::accounts::sessions::CurrentUser;
 use crate::services::listings::results::{self, ResultFilter, ResultInput, ResultPatch};
 use crate::services::listings::view::{Audience, EventView, ResultView};
-use crate::services::listings::{self, CommonFilter, Review, Status, Transition};
+use crate::services::listings::{self, Review, Status, Transition};
 use crate::services::search::Indexed;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -99,13 +99,7 @@ async fn list_results(
         query.district.as_deref(),
     )?;
     let filter = ResultFilter {
-        common: CommonFilter {
-            industry: query.industry,
-            tech_field: query.tech_field,
-            district: query.district,
-            org_id: query.org_id,
-            status: query.status,
-        },
+        common: common_listing_filter!(query),
         maturity_stage: query.maturity_stage,
     };
     let (records, total) = results::list(&state.db, user.as_ref(), filter, page, per_page).await?;
