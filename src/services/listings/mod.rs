@@ -139,6 +139,28 @@ pub trait Listing {
     fn status(&self) -> Status;
     /// Its current and submitted revisions.
     fn revisions(&self) -> Revisions;
+    /// Where it stands, as its views show it.
+    fn lifecycle(&self) -> Lifecycle;
+}
+
+/// Where a listing stands: its state, its revision and its times, with the two fields only its
+/// owner and the registrar see.
+#[derive(Debug, Clone)]
+pub struct Lifecycle {
+    /// Its lifecycle state.
+    pub status: Status,
+    /// The revision of its text.
+    pub revision: i32,
+    /// When it was (last) published.
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Creation time.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Last change.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// Why the registrar rejected it.
+    pub rejection_reason: Option<String>,
+    /// Id in the owner's own system.
+    pub external_id: Option<String>,
 }
 
 macro_rules! listing {
@@ -154,6 +176,17 @@ macro_rules! listing {
                 Revisions {
                     current: self.revision,
                     submitted: self.submitted_revision,
+                }
+            }
+            fn lifecycle(&self) -> Lifecycle {
+                Lifecycle {
+                    status: self.status,
+                    revision: self.revision,
+                    published_at: self.published_at,
+                    created_at: self.created_at,
+                    updated_at: self.updated_at,
+                    rejection_reason: self.rejection_reason.clone(),
+                    external_id: self.external_id.clone(),
                 }
             }
         }

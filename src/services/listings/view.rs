@@ -7,9 +7,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::Standing;
 use super::demands::{DemandRecord, challenge_of};
 use super::results::{Contact, IpItem, ResultRecord};
+use super::{Listing, Standing};
 use crate::domain::{ListingStatus, OrgKind};
 use crate::entity::{listing_events, organizations};
 use crate::kernel::access::CurrentUser;
@@ -73,11 +73,25 @@ pub struct ResultView {
     pub price_fen: Option<i64>,
     /// True when the price is 面议 (negotiable).
     pub price_negotiable: bool,
+    /// Its state, owner and times.
+    #[serde(flatten)]
+    pub standing: ListingStateView,
+    /// Contact (logged-in users only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+    /// Owner and registrar only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidential_details: Option<String>,
+}
+
+/// Where a listing stands, as every listing view shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListingStateView {
     /// Lifecycle status.
     pub status: ListingStatus,
     /// The revision of the text (goes up with every edit); a review names the one it decides on.
     pub revision: i32,
-    /// The owner.
+    /// The owner (a demand's posting organization).
     pub organization: OrganizationRef,
     /// When it was published.
     pub published_at: Option<DateTime<Utc>>,
@@ -85,18 +99,29 @@ pub struct ResultView {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
-    /// Contact (logged-in users only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact: Option<Contact>,
-    /// Owner and registrar only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub confidential_details: Option<String>,
     /// Owner and registrar only: why the registrar rejected it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejection_reason: Option<String>,
     /// Owner and registrar only: id in the owner's own system.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
+}
+
+impl ListingStateView {
+    /// How `item`, owned by `owner`, stands for `audience`.
+    pub fn of(item: &impl Listing, owner: &organizations::Model, audience: Audience) -> Self {
+        let lifecycle = item.lifecycle();
+        Self {
+            status: lifecycle.status,
+            revision: lifecycle.revision,
+            organization: owner.into(),
+            published_at: lifecycle.published_at,
+            created_at: lifecycle.created_at,
+            updated_at: lifecycle.updated_at,
+            rejection_reason: lifecycle.rejection_reason.filter(|_| audience.privileged),
+            external_id: lifecycle.external_id.filter(|_| audience.privileged),
+        }
+    }
 }
 
 /// What a viewer may see of a listing.
@@ -122,6 +147,7 @@ impl ResultView {
     /// Renders a result for `audience`.
     pub fn new(record: ResultRecord, audience: Audience) -> Self {
         let r = record.item;
+        let standing = ListingStateView::of(&r, &record.organization, audience);
         let contact = if audience.logged_in {
             r.contact.and_then(|c| serde_json::from_value(c).ok())
         } else {
@@ -141,16 +167,9 @@ impl ResultView {
             ip: serde_json::from_value(r.ip).unwrap_or_default(),
             price_negotiable: r.price_fen.is_none(),
             price_fen: r.price_fen,
-            status: r.status,
-            revision: r.revision,
-            organization: (&record.organization).into(),
-            published_at: r.published_at,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
+            standing,
             contact,
             confidential_details: r.confidential_details.filter(|_| audience.privileged),
-            rejection_reason: r.rejection_reason.filter(|_| audience.privileged),
-            external_id: r.external_id.filter(|_| audience.privileged),
         }
     }
 }
@@ -229,24 +248,9 @@ pub struct DemandView {
     pub deadline: Option<chrono::NaiveDate>,
     /// The challenge block, for 揭榜挂帅 challenges.
     pub challenge: Option<ChallengeView>,
-    /// Lifecycle status.
-    pub status: ListingStatus,
-    /// The revision of the text (goes up with every edit); a review names the one it decides on.
-    pub revision: i32,
-    /// The posting organization.
-    pub organization: OrganizationRef,
-    /// When it was published.
-    pub published_at: Option<DateTime<Utc>>,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-    /// Owner and registrar only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rejection_reason: Option<String>,
-    /// Owner and registrar only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
+    /// Its state, owner and times.
+    #[serde(flatten)]
+    pub standing: ListingStateView,
 }
 
 impl DemandView {
@@ -266,6 +270,7 @@ impl DemandView {
                 .filter(|_| audience.privileged),
         });
         let d = record.item;
+        let standing = ListingStateView::of(&d, &record.organization, audience);
         Self {
             id: d.id,
             title: d.title,
@@ -278,14 +283,7 @@ impl DemandView {
             budget_fen: d.budget_fen,
             deadline: d.deadline,
             challenge,
-            status: d.status,
-            revision: d.revision,
-            organization: (&record.organization).into(),
-            published_at: d.published_at,
-            created_at: d.created_at,
-            updated_at: d.updated_at,
-            rejection_reason: d.rejection_reason.filter(|_| audience.privileged),
-            external_id: d.external_id.filter(|_| audience.privileged),
+            standing,
         }
     }
 }
