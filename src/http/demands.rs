@@ -13,48 +13,38 @@ use crate::entity::demands as table;
 use crate::error::AppResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Pagination};
 use crate::kernel::page::Page;
-use crate::services::accounts::sessions::CurrentUser;
 use crate::services::applications::ApplicationView;
 use crate::services::applications::{self, ApplicationInput};
 use crate::services::listings::demands::{
     self, DemandFilter, DemandInput, DemandPatch, DemandRecord,
 };
-use crate::services::listings::view::{Audience, DemandView, EventView};
-use crate::services::listings::{self, Review, Status, Transition};
+use crate::services::listings::view::DemandView;
+use crate::services::listings::{self, Status, Transition};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create_demand, list_demands))
-        .routes(routes!(get_demand, update_demand, archive_demand))
+        .routes(routes!(list_demands))
         .routes(routes!(submit_demand))
-        .routes(routes!(review_demand))
-        .routes(routes!(demand_events))
+        .merge(shared::router())
         .routes(routes!(apply, list_applications))
         .routes(routes!(select_application))
         .routes(routes!(my_applications))
 }
 
-fn view(user: Option<&CurrentUser>, record: DemandRecord) -> DemandView {
-    let audience = Audience::of(user, record.item.organization_id);
-    DemandView::new(record, audience)
-}
-
-/// Post a demand (enterprises); with a `challenge` block it is a 揭榜挂帅 challenge. Starts as a draft.
-#[utoipa::path(post, path = "/api/v1/demands", tag = "demands",
-    security(("bearer" = [])),
-    request_body = DemandInput,
-    responses(
-        (status = 201, description = "created as a draft", body = DemandView),
-        (status = 403, description = "not an enterprise account"),
-        (status = 422, description = "invalid fields"),
-    ))]
-async fn create_demand(
-    State(state): State<AppState>,
-    Auth(user): Auth,
-    AppJson(input): AppJson<DemandInput>,
-) -> AppResult<(StatusCode, axum::Json<DemandView>)> {
-    let record = listings::create(&state.db, &state.reference, &user, input).await?;
-    Ok((StatusCode::CREATED, axum::Json(view(Some(&user), record))))
+listing_routes! {
+    path: "/api/v1/demands",
+    tag: "demands",
+    noun: "demand",
+    owner: "poster",
+    table: table::Entity,
+    fields: DemandInput,
+    patch: DemandPatch,
+    view: DemandView,
+    record: DemandRecord,
+    create: "Post a demand (enterprises); with a `challenge` block it is a 揭榜挂帅 challenge. \
+        Starts as a draft.",
+    author: "not an enterprise account",
+    edit_conflict: "archived, or a challenge with applications made ordinary",
 }
 
 /// Filters of `GET /api/v1/demands`.
@@ -105,65 +95,8 @@ async fn list_demands(
         challenge: query.challenge,
     };
     let (records, total) = demands::list(&state.db, user.as_ref(), filter, page, per_page).await?;
-    let items = records.into_iter().map(|r| view(user.as_ref(), r));
+    let items = records.into_iter().map(|r| shared::view(user.as_ref(), r));
     Ok(axum::Json(Page::new(items, total, page, per_page)))
-}
-
-/// One demand (`404` for unpublished demands of other organizations).
-#[utoipa::path(get, path = "/api/v1/demands/{id}", tag = "demands",
-    params(("id" = Uuid, Path, description = "demand id")),
-    responses(
-        (status = 200, description = "the demand", body = DemandView),
-        (status = 404, description = "unknown, or not visible to you"),
-    ))]
-async fn get_demand(
-    State(state): State<AppState>,
-    MaybeAuth(user): MaybeAuth,
-    AppPath(id): AppPath<Uuid>,
-) -> AppResult<axum::Json<DemandView>> {
-    let (record, _) = listings::get::<table::Entity>(&state.db, user.as_ref(), id).await?;
-    Ok(axum::Json(view(user.as_ref(), record)))
-}
-
-/// Edit a demand (poster). Editing a published demand sends it back to review.
-#[utoipa::path(patch, path = "/api/v1/demands/{id}", tag = "demands",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "demand id")),
-    request_body = DemandPatch,
-    responses(
-        (status = 200, description = "the edited demand", body = DemandView),
-        (status = 403, description = "not the poster"),
-        (status = 409, description = "archived, or a challenge with applications made ordinary"),
-        (status = 422, description = "invalid fields"),
-    ))]
-async fn update_demand(
-    State(state): State<AppState>,
-    Auth(user): Auth,
-    AppPath(id): AppPath<Uuid>,
-    AppJson(patch): AppJson<DemandPatch>,
-) -> AppResult<axum::Json<DemandView>> {
-    let record =
-        listings::update::<DemandInput>(&state.db, &state.reference, &user, id, patch).await?;
-    Ok(axum::Json(view(Some(&user), record)))
-}
-
-/// Archive a demand (poster or registrar).
-#[utoipa::path(delete, path = "/api/v1/demands/{id}", tag = "demands",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "demand id")),
-    responses(
-        (status = 200, description = "archived", body = DemandView),
-        (status = 403, description = "not the poster"),
-        (status = 409, description = "already archived"),
-    ))]
-async fn archive_demand(
-    State(state): State<AppState>,
-    Auth(user): Auth,
-    AppPath(id): AppPath<Uuid>,
-) -> AppResult<axum::Json<DemandView>> {
-    let record =
-        listings::transition::<table::Entity>(&state.db, &user, id, Transition::Archive).await?;
-    Ok(axum::Json(view(Some(&user), record)))
 }
 
 /// Submit a draft (or rejected) demand for review.
@@ -182,46 +115,7 @@ async fn submit_demand(
 ) -> AppResult<axum::Json<DemandView>> {
     let record =
         listings::transition::<table::Entity>(&state.db, &user, id, Transition::Submit).await?;
-    Ok(axum::Json(view(Some(&user), record)))
-}
-
-/// Approve or reject a submitted demand (registrar).
-#[utoipa::path(post, path = "/api/v1/demands/{id}/review", tag = "demands",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "demand id")),
-    request_body = Review,
-    responses(
-        (status = 200, description = "published or rejected", body = DemandView),
-        (status = 403, description = "not the registrar"),
-        (status = 409, description = "not submitted"),
-        (status = 422, description = "rejection without a reason"),
-    ))]
-async fn review_demand(
-    State(state): State<AppState>,
-    Auth(user): Auth,
-    AppPath(id): AppPath<Uuid>,
-    AppJson(review): AppJson<Review>,
-) -> AppResult<axum::Json<DemandView>> {
-    let transition = review.into_transition()?;
-    let record = listings::transition::<table::Entity>(&state.db, &user, id, transition).await?;
-    Ok(axum::Json(view(Some(&user), record)))
-}
-
-/// Every state change of a demand, for the poster and the registrar.
-#[utoipa::path(get, path = "/api/v1/demands/{id}/events", tag = "demands",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "demand id")),
-    responses(
-        (status = 200, description = "the history, oldest first", body = Vec<EventView>),
-        (status = 403, description = "not the poster or the registrar"),
-    ))]
-async fn demand_events(
-    State(state): State<AppState>,
-    Auth(user): Auth,
-    AppPath(id): AppPath<Uuid>,
-) -> AppResult<axum::Json<Vec<EventView>>> {
-    let events = listings::history::<table::Entity>(&state.db, &user, id).await?;
-    Ok(axum::Json(events.into_iter().map(Into::into).collect()))
+    Ok(axum::Json(shared::view(Some(&user), record)))
 }
 
 /// Apply to a 揭榜挂帅 challenge (揭榜; researchers and brokers), before its application deadline.

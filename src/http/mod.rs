@@ -15,6 +15,9 @@ macro_rules! common_listing_filter {
     };
 }
 
+#[macro_use]
+mod listing_routes;
+
 mod audit;
 mod auth;
 mod catalogue;

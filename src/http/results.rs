@@ -1,7 +1,6 @@
 //! `/api/v1/results`: research results (科技成果).
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -11,45 +10,35 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::entity::results as table;
 use crate::error::AppResult;
-use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Pagination};
+use crate::http::extract::{AppPath, AppQuery, Auth, MaybeAuth, Pagination};
 use crate::kernel::page::Page;
-use crate::services::accounts::sessions::CurrentUser;
-use crate::services::listings::results::{self, ResultFilter, ResultInput, ResultPatch};
-use crate::services::listings::view::{Audience, EventView, ResultView};
-use crate::services::listings::{self, Review, Status, Transition};
+use crate::services::listings::results::{
+    self, ResultFilter, ResultInput, ResultPatch, ResultRecord,
+};
+use crate::services::listings::view::ResultView;
+use crate::services::listings::{self, Status, Transition};
 use crate::services::search::Indexed;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create_result, list_results))
-        .routes(routes!(get_result, update_result, archive_result))
+        .routes(routes!(list_results))
         .routes(routes!(submit_result))
-        .routes(routes!(review_result))
-        .routes(routes!(result_events))
+        .merge(shared::router())
 }
 
-fn view(user: Option<&CurrentUser>, record: results::ResultRecord) -> ResultView {
-    let audience = Audience::of(user, record.item.organization_id);
-    ResultView::new(record, audience)
-}
-
-/// List a research result (researchers). It starts as a `draft`.
-#[utoipa::path(post, path = "/api/v1/results", tag = "results",
-    security(("bearer" = [])),
-    request_body = ResultInput,
-    responses(
-        (status = 201, description = "created as a draft", body = ResultView),
-        (status = 401, description = "not logged in"),
-        (status = 403, description = "not a researcher, or membership pending"),
-        (status = 422, description = "invalid fields"),
-    ))]
-async fn create_result(
-    State(state): State<AppState>,
-    Auth(user): Auth,
-    AppJson(input): AppJson<ResultInput>,
-) -> AppResult<(StatusCode, axum::Json<ResultView>)> {
-    let record = listings::create(&state.db, &state.reference, &user, input).await?;
-    Ok((StatusCode::CREATED, axum::Json(view(Some(&user), record))))
+listing_routes! {
+    path: "/api/v1/results",
+    tag: "results",
+    noun: "result",
+    owner: "owner",
+    table: table::Entity,
+    fields: ResultInput,
+    patch: ResultPatch,
+    view: ResultView,
+    record: ResultRecord,
+    create: "List a research result (researchers). It starts as a `draft`.",
+    author: "not a researcher, or membership pending",
+    edit_conflict: "archived",
 }
 
 /// Filters of `GET /api/v1/results`.
@@ -105,68 +94,8 @@ async fn list_results(
     let (records, total) = results::list(&state.db, user.as_ref(), filter, page, per_page).await?;
     let items = records
         .into_iter()
-        .map(|record| view(user.as_ref(), record));
+        .map(|record| shared::view(user.as_ref(), record));
     Ok(axum::Json(Page::new(items, total, page, per_page)))
-}
-
-/// One research result. Unpublished results exist only for their owner and the registrar (`404`
-/// for everybody else).
-#[utoipa::path(get, path = "/api/v1/results/{id}", tag = "results",
-    params(("id" = Uuid, Path, description = "result id")),
-    responses(
-        (status = 200, description = "the result", body = ResultView),
-        (status = 404, description = "unknown, or not visible to you"),
-    ))]
-async fn get_result(
-    State(state): State<AppState>,
-    MaybeAuth(user): MaybeAuth,
-    AppPath(id): AppPath<Uuid>,
-) -> AppResult<axum::Json<ResultView>> {
-    let (record, _) = listings::get::<table::Entity>(&state.db, user.as_ref(), id).await?;
-    Ok(axum::Json(view(user.as_ref(), record)))
-}
-
-/// Edit a result (members of the owning organization). Editing a published result sends it back to
-/// review (`submitted`): it leaves the public catalogue until the registrar approves the new text.
-#[utoipa::path(patch, path = "/api/v1/results/{id}", tag = "results",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "result id")),
-    request_body = ResultPatch,
-    responses(
-        (status = 200, description = "the edited result", body = ResultView),
-        (status = 403, description = "not the owner"),
-        (status = 404, description = "unknown"),
-        (status = 409, description = "archived"),
-        (status = 422, description = "invalid fields"),
-    ))]
-async fn update_result(
-    State(state): State<AppState>,
-    Auth(user): Auth,
-    AppPath(id): AppPath<Uuid>,
-    AppJson(patch): AppJson<ResultPatch>,
-) -> AppResult<axum::Json<ResultView>> {
-    let record =
-        listings::update::<ResultInput>(&state.db, &state.reference, &user, id, patch).await?;
-    Ok(axum::Json(view(Some(&user), record)))
-}
-
-/// Archive a result (owner or registrar). It leaves the catalogue; its record is kept.
-#[utoipa::path(delete, path = "/api/v1/results/{id}", tag = "results",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "result id")),
-    responses(
-        (status = 200, description = "archived", body = ResultView),
-        (status = 403, description = "not the owner"),
-        (status = 409, description = "already archived"),
-    ))]
-async fn archive_result(
-    State(state): State<AppState>,
-    Auth(user): Auth,
-    AppPath(id): AppPath<Uuid>,
-) -> AppResult<axum::Json<ResultView>> {
-    let record =
-        listings::transition::<table::Entity>(&state.db, &user, id, Transition::Archive).await?;
-    Ok(axum::Json(view(Some(&user), record)))
 }
 
 /// A submitted result, with published results that look like the same thing.
@@ -201,47 +130,7 @@ async fn submit_result(
     let possible_duplicates =
         crate::services::search::matching::possible_duplicates(&state, source).await?;
     Ok(axum::Json(SubmittedResult {
-        result: view(Some(&user), record),
+        result: shared::view(Some(&user), record),
         possible_duplicates,
     }))
-}
-
-/// Approve or reject a submitted result (registrar).
-#[utoipa::path(post, path = "/api/v1/results/{id}/review", tag = "results",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "result id")),
-    request_body = Review,
-    responses(
-        (status = 200, description = "published or rejected", body = ResultView),
-        (status = 403, description = "not the registrar"),
-        (status = 409, description = "not submitted"),
-        (status = 422, description = "rejection without a reason"),
-    ))]
-async fn review_result(
-    State(state): State<AppState>,
-    Auth(user): Auth,
-    AppPath(id): AppPath<Uuid>,
-    AppJson(review): AppJson<Review>,
-) -> AppResult<axum::Json<ResultView>> {
-    let transition = review.into_transition()?;
-    let record = listings::transition::<table::Entity>(&state.db, &user, id, transition).await?;
-    Ok(axum::Json(view(Some(&user), record)))
-}
-
-/// Every state change of a result (who, when, from, to, reason), for the owner and the registrar.
-#[utoipa::path(get, path = "/api/v1/results/{id}/events", tag = "results",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "result id")),
-    responses(
-        (status = 200, description = "the history, oldest first", body = Vec<EventView>),
-        (status = 403, description = "not the owner or the registrar"),
-        (status = 404, description = "unknown"),
-    ))]
-async fn result_events(
-    State(state): State<AppState>,
-    Auth(user): Auth,
-    AppPath(id): AppPath<Uuid>,
-) -> AppResult<axum::Json<Vec<EventView>>> {
-    let events = listings::history::<table::Entity>(&state.db, &user, id).await?;
-    Ok(axum::Json(events.into_iter().map(Into::into).collect()))
 }
