@@ -158,6 +158,7 @@ fn listing(i: usize, records: &[Record], rng: &mut Lcg) -> ListingDoc {
         published_at: 1_700_000_000_000 + i as i64 * 1000,
         price_fen: (!rng.next().is_multiple_of(3)).then(|| (rng.next() % 100_000) as i64 * 10_000),
         trl: Some(rng.next() % 9 + 1),
+        identifiers: Vec::new(),
     }
 }
 

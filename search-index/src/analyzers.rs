@@ -251,14 +251,14 @@ impl TokenStream for ChineseTokenStream<'_> {
 #[derive(Clone)]
 struct BigramTokenizer;
 
-fn is_han(c: char) -> bool {
+pub(crate) fn is_han(c: char) -> bool {
     matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
 }
 
 /// `char::is_alphanumeric`, answered without Unicode's tables for ASCII and the two main blocks of
 /// Han characters, every code point of which is assigned (nearly every character of a listing;
 /// the table lookups were 3% of indexing).
-fn is_word_char(c: char) -> bool {
+pub(crate) fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphanumeric()
     } else {

@@ -42,6 +42,9 @@ pub struct ListingDoc {
     pub price_fen: Option<i64>,
     /// TRL, when known.
     pub trl: Option<u64>,
+    /// Numbers the listing carries (patent and registration numbers), findable as written and
+    /// without their office's letters (ZL202110000000.1 and 202110000000.1).
+    pub identifiers: Vec<String>,
 }
 
 impl ListingDoc {
@@ -73,7 +76,15 @@ impl ListingDoc {
             self.keywords.join("，"),
             self.summary
         );
-        doc.add_text(f.text, format!("{lead}\n{}", self.details));
+        let identifiers: Vec<&str> = self
+            .identifiers
+            .iter()
+            .flat_map(|number| identifier_forms(number))
+            .collect();
+        doc.add_text(
+            f.text,
+            format!("{lead}\n{}\n{}", self.details, identifiers.join(" ")),
+        );
         // Bigrams only refine the order of hits found by words, and a listing's bigrams cost
         // more to index than its words (one per Han character, from a vocabulary of millions):
         // the short description gets them, the details only words. A rebuild of long listings
@@ -108,6 +119,18 @@ impl ListingDoc {
         doc.add_i64(f.price_fen_desc, self.price_fen.unwrap_or(i64::MIN));
         doc.add_u64(f.trl, self.trl.unwrap_or(0));
         doc
+    }
+}
+
+/// A number as written and, when it starts with letters before its digits (a patent office's
+/// ZL, CN), without them: people type either.
+fn identifier_forms(number: &str) -> Vec<&str> {
+    let number = number.trim();
+    let digits = number.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    if digits.len() < number.len() && digits.starts_with(|c: char| c.is_ascii_digit()) {
+        vec![number, digits]
+    } else {
+        vec![number]
     }
 }
 

@@ -19,7 +19,7 @@ use crate::schema::{self, Fields};
 
 /// Version of the index layout (schema and analyzers). When the directory holds another version, it is
 /// recreated empty and must be rebuilt from the database.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 pub(crate) const VERSION_FILE: &str = "techmarket-schema-version";
 /// Searches whose total and counts are kept until the next commit.

@@ -56,6 +56,7 @@ pub(crate) mod tests {
             published_at: 1_700_000_000,
             price_fen: None,
             trl: Some(6),
+            identifiers: vec![],
         }
     }
 }

@@ -64,7 +64,8 @@ pub struct Fields {
 
 /// Builds the schema and its field handles.
 pub fn build() -> (Schema, Fields) {
-    // Only `text` keeps positions (for phrases): it holds the title and keywords too, and
+    // Only `text` and `text_bigram` keep positions: `text` for phrases (it holds the title and
+    // keywords too), `text_bigram` so that an exclusion finds its text across word boundaries;
     // positions of the short fields would only make the index bigger.
     let chinese = TextOptions::default()
         .set_indexing_options(
@@ -94,7 +95,7 @@ pub fn build() -> (Schema, Fields) {
             TextOptions::default().set_indexing_options(
                 TextFieldIndexing::default()
                     .set_tokenizer(analyzers::CJK_BIGRAM)
-                    .set_index_option(IndexRecordOption::WithFreqs),
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
             ),
         ),
         keywords: b.add_text_field("keywords", chinese.clone()),

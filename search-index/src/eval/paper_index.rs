@@ -218,5 +218,6 @@ fn paper_doc(number: usize, title: String, paper: &Paper) -> ListingDoc {
         published_at: 0,
         price_fen: None,
         trl: None,
+        identifiers: Vec::new(),
     }
 }

@@ -151,7 +151,7 @@ impl SearchIndex {
 
         let mut counted = None;
         let addresses: Vec<(f32, DocAddress)> = match (&text, query.sort) {
-            (Some(text), Sort::Relevance) => {
+            (Some(text), Sort::Relevance) if text.ranks => {
                 let wanted = offset.saturating_add(limit).max(RERANK_DEPTH);
                 let mut top = if cached.is_none() {
                     // The counts are needed: one pass scores and counts every match.

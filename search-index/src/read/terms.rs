@@ -7,12 +7,16 @@
 //! ([`super::filter`]).
 
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery,
+    TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 
 use super::query::{ParsedQuery, SearchQuery};
 use super::request::{PROXIMITY_SLOP, Ranking, Sort};
 use super::stats::TermStats;
+use crate::analyzers::{CHINESE_PRECISE, CJK_BIGRAM};
 use crate::index::SearchIndex;
 
 /// The text part of a search: what a listing must match, and what only adds to the score.
@@ -23,6 +27,20 @@ pub(crate) struct TextQuery {
     /// Clauses that add to the score of matching listings without deciding whether they match,
     /// one term or phrase each (see [`super::top::add_scores`]).
     pub(crate) extra: Vec<Box<dyn Query>>,
+    /// Whether the text can order the hits by relevance; a text of only exclusions cannot, and
+    /// its hits come in the order of a search without text.
+    pub(crate) ranks: bool,
+}
+
+impl TextQuery {
+    /// A condition on the text that says nothing of relevance.
+    fn unranked(matching: Box<dyn Query>) -> Self {
+        Self {
+            matching,
+            extra: Vec::new(),
+            ranks: false,
+        }
+    }
 }
 
 /// How often a query's term occurs in the index.
@@ -85,42 +103,60 @@ impl SearchIndex {
             std::mem::swap(&mut deciding, &mut refining);
         }
         scoring_only.extend(refining);
-        let words_query = disjunction(&deciding);
+        let phrases = if ranking.synonyms {
+            self.synonym_phrases(&words, ranking.text)
+        } else {
+            Vec::new()
+        };
+        let words_query = disjunction_with(&deciding, phrases);
         let mut required: Vec<Box<dyn Query>> = Vec::new();
         for phrase in &parsed.phrases {
             if let Some(query) = self.phrase_query(phrase, f.text, ranking.text.max(1.0), 0) {
                 required.push(query);
             }
         }
-        if words_query.is_none() && required.is_empty() {
-            return None;
-        }
-        let mut excluded: Vec<Box<dyn Query>> = Vec::new();
-        for word in &parsed.excluded {
-            if let Some(query) = self.words_query(word, &[(f.text, 1.0)], ranking.synonyms) {
-                excluded.push(query);
-            }
-        }
-        // Without phrases or exclusions the words stay a flat disjunction: the fast path.
+        let excluded: Vec<Box<dyn Query>> = parsed
+            .excluded
+            .iter()
+            .filter_map(|text| self.containing(text))
+            .collect();
         let matching: Box<dyn Query> = match words_query {
+            // Without phrases or exclusions the words stay a flat disjunction: the fast path.
             Some(words) if required.is_empty() && excluded.is_empty() => words,
-            words => {
-                let clauses: Vec<(Occur, Box<dyn Query>)> = required
+            Some(words) => Box::new(BooleanQuery::new(
+                required
+                    .into_iter()
+                    .chain([words])
+                    .map(|q| (Occur::Must, q))
+                    .chain(excluded.into_iter().map(|q| (Occur::MustNot, q)))
+                    .collect(),
+            )),
+            None if !required.is_empty() => Box::new(BooleanQuery::new(
+                required
                     .into_iter()
                     .map(|q| (Occur::Must, q))
-                    .chain(words.map(|w| (Occur::Must, w)))
                     .chain(excluded.into_iter().map(|q| (Occur::MustNot, q)))
-                    .collect();
-                Box::new(BooleanQuery::new(clauses))
+                    .collect(),
+            )),
+            // Words or phrases were typed but none can be searched (`!!!`, one overlong token):
+            // what the person asked for is in no listing, so nothing is found, not everything.
+            None if !parsed.words.is_empty() || !parsed.phrases.is_empty() => {
+                return Some(TextQuery::unranked(Box::new(EmptyQuery)));
+            }
+            None if excluded.is_empty() => return None,
+            // Only exclusions: everything but what contains them, in the order of no text.
+            None => {
+                let all = std::iter::once((Occur::Must, Box::new(AllQuery) as Box<dyn Query>));
+                let clauses = all.chain(excluded.into_iter().map(|q| (Occur::MustNot, q)));
+                return Some(TextQuery::unranked(Box::new(BooleanQuery::new(
+                    clauses.collect(),
+                ))));
             }
         };
         // What only refines the order of relevance is not built (nor its terms looked up) for
         // another order.
         if query.sort != Sort::Relevance {
-            return Some(TextQuery {
-                matching,
-                extra: Vec::new(),
-            });
+            return Some(TextQuery::unranked(matching));
         }
         let mut extra = term_queries(&scoring_only);
         // Bigrams only add to the score of listings that match by words: as a condition of their
@@ -136,18 +172,57 @@ impl SearchIndex {
         {
             extra.push(query);
         }
-        Some(TextQuery { matching, extra })
+        Some(TextQuery {
+            matching,
+            extra,
+            ranks: true,
+        })
     }
 
-    /// Words: each field's analyzed terms (and their synonyms), any of which may match, weighted
-    /// by field; one flat disjunction of terms, which block-max WAND can prune.
-    fn words_query(
-        &self,
-        text: &str,
-        fields: &[(Field, f32)],
-        synonyms: bool,
-    ) -> Option<Box<dyn Query>> {
-        disjunction(&self.field_terms(text, fields, synonyms))
+    /// Listings whose text contains `excluded` as it is written, whatever its length (one
+    /// character excludes every listing with that character), ignoring case; text separated by
+    /// punctuation must all be contained. `None` when it has no letters or digits.
+    ///
+    /// The index holds words, not characters, so a piece of text is contained in three ways:
+    /// inside one word of the whole text (a term of `text` that contains it: 锂 in 锂电池);
+    /// across words of the title, keywords and summary (its bigrams in a row in `text_bigram`:
+    /// 锂电池 in 磷酸铁锂|电池); or as whole words in a row anywhere (a phrase of `text`).
+    fn containing(&self, excluded: &str) -> Option<Box<dyn Query>> {
+        let f = self.fields;
+        let lower = excluded.to_lowercase();
+        let pieces: Vec<Box<dyn Query>> = lower
+            .split(|c: char| !crate::analyzers::is_word_char(c))
+            .filter(|piece| !piece.is_empty())
+            .map(|piece| {
+                // A piece has only letters and digits: nothing in it is special to a regex.
+                let inside = RegexQuery::from_pattern(&format!(".*{piece}.*"), f.text)
+                    .ok()
+                    .map(|q| Box::new(q) as Box<dyn Query>);
+                let across_bigrams = self.phrase_of(f.text_bigram, &self.tokens(piece, CJK_BIGRAM));
+                let across_words = self.phrase_of(f.text, &self.tokens(piece, CHINESE_PRECISE));
+                let ways: Vec<(Occur, Box<dyn Query>)> = [inside, across_bigrams, across_words]
+                    .into_iter()
+                    .flatten()
+                    .map(|q| (Occur::Should, q))
+                    .collect();
+                Box::new(BooleanQuery::new(ways)) as Box<dyn Query>
+            })
+            .collect();
+        match pieces.len() {
+            0 => None,
+            1 => pieces.into_iter().next(),
+            _ => Some(Box::new(BooleanQuery::new(
+                pieces.into_iter().map(|q| (Occur::Must, q)).collect(),
+            ))),
+        }
+    }
+
+    /// Two or more terms in a row in `field`; `None` for fewer (one term is found inside a word).
+    fn phrase_of(&self, field: Field, terms: &[String]) -> Option<Box<dyn Query>> {
+        (terms.len() > 1).then(|| {
+            let terms = terms.iter().map(|t| Term::from_field_text(field, t));
+            Box::new(PhraseQuery::new(terms.collect())) as Box<dyn Query>
+        })
     }
 
     /// Each field's analyzed terms of `text` (and of their synonyms), with the field's boost.
@@ -164,11 +239,14 @@ impl SearchIndex {
             }
             let mut terms = self.analyze(*field, text);
             if synonyms {
-                // A word also finds the other members of its groups (AI ↔ 人工智能).
-                let others: Vec<String> = terms
-                    .iter()
-                    .flat_map(|t| crate::analyzers::synonyms_of(t))
-                    .flat_map(|s| self.analyze(*field, &s))
+                // A word also finds the other members of its groups (AI ↔ 人工智能) as whole
+                // terms: 人工智能, never its parts 人工 and 智能. Members of several words are
+                // phrases ([`Self::synonym_phrases`]).
+                let others: Vec<String> = self
+                    .synonyms(&terms)
+                    .into_iter()
+                    .filter_map(|words| <[String; 1]>::try_from(words).ok())
+                    .map(|[word]| word)
                     .collect();
                 terms.extend(others);
             }
@@ -177,6 +255,30 @@ impl SearchIndex {
             all.extend(terms.into_iter().map(|t| (*field, *boost, t)));
         }
         all
+    }
+
+    /// The other members of the synonym groups of `terms`, each as the words it is written in.
+    fn synonyms(&self, terms: &[String]) -> Vec<Vec<String>> {
+        let mut members: Vec<Vec<String>> = terms
+            .iter()
+            .flat_map(|t| crate::analyzers::synonyms_of(t))
+            .map(|member| self.tokens(&member, CHINESE_PRECISE))
+            .filter(|words| !words.is_empty())
+            .collect();
+        members.sort();
+        members.dedup();
+        members
+    }
+
+    /// The synonyms of `text`'s words that are written in several words (big data ↔ 大数据), as
+    /// phrases of `text`: any of them may match, like a word.
+    fn synonym_phrases(&self, text: &str, boost: f32) -> Vec<Box<dyn Query>> {
+        let f = self.fields;
+        self.synonyms(&self.analyze(f.text, text))
+            .into_iter()
+            .filter_map(|words| self.phrase_of(f.text, &words))
+            .map(|q| Box::new(BoostQuery::new(q, boost)) as Box<dyn Query>)
+            .collect()
     }
 
     /// How frequent each term is: common when in more listings than [`Ranking::common_share`] of
@@ -215,7 +317,7 @@ impl SearchIndex {
         boost: f32,
         slop: u32,
     ) -> Option<Box<dyn Query>> {
-        let terms = self.tokens(text, crate::analyzers::CHINESE_PRECISE);
+        let terms = self.tokens(text, CHINESE_PRECISE);
         let query: Box<dyn Query> = match terms.len() {
             0 => return None,
             1 if slop > 0 => return None,
@@ -265,12 +367,8 @@ impl SearchIndex {
     pub(crate) fn highlight_terms(&self, parsed: &ParsedQuery) -> Vec<String> {
         let wanted = format!("{} {}", parsed.words.join(" "), parsed.phrases.join(" "));
         let mut terms = self.analyze(self.fields.text, &wanted);
-        let synonyms: Vec<String> = terms
-            .iter()
-            .flat_map(|t| crate::analyzers::synonyms_of(t))
-            .flat_map(|s| self.analyze(self.fields.text, &s))
-            .collect();
-        terms.extend(synonyms);
+        let synonyms = self.synonyms(&terms).into_iter().flatten();
+        terms.extend(synonyms.collect::<Vec<_>>());
         terms.sort();
         terms.dedup();
         terms
@@ -280,8 +378,17 @@ impl SearchIndex {
 /// One flat disjunction of boosted term queries (`None` for no terms): the shape tantivy prunes
 /// with block-max WAND.
 pub(crate) fn disjunction(terms: &[(Field, f32, String)]) -> Option<Box<dyn Query>> {
+    disjunction_with(terms, Vec::new())
+}
+
+/// A disjunction of boosted term queries and other queries (which take it off the pruned path).
+fn disjunction_with(
+    terms: &[(Field, f32, String)],
+    others: Vec<Box<dyn Query>>,
+) -> Option<Box<dyn Query>> {
     let any: Vec<(Occur, Box<dyn Query>)> = term_queries(terms)
         .into_iter()
+        .chain(others)
         .map(|query| (Occur::Should, query))
         .collect();
     (!any.is_empty()).then(|| Box::new(BooleanQuery::new(any)) as Box<dyn Query>)

@@ -34,6 +34,7 @@ impl Indexed for results::Model {
                 .timestamp_millis(),
             price_fen: self.price_fen,
             trl: self.trl.and_then(|t| u64::try_from(t).ok()),
+            identifiers: ip_numbers(&self.ip),
             ..owned_by(owner)
         }
     }
@@ -61,6 +62,17 @@ impl Indexed for demands::Model {
             ..owned_by(owner)
         }
     }
+}
+
+/// The numbers of a result's IP items (`[{ip_type, number, title}]`).
+fn ip_numbers(ip: &serde_json::Value) -> Vec<String> {
+    ip.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.get("number")?.as_str())
+        .filter(|number| !number.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The owner's part of a document.
