@@ -66,11 +66,15 @@ pub enum Command {
     /// of title queries against keyword-sharing neighbours, and known-item recall, for the
     /// product's ranking and for baseline analyzers. Uses temporary indexes only.
     Eval {
-        /// The corpus, e.g. ../shared/data/csl/csl_docs.jsonl.
-        corpus: PathBuf,
+        /// The paper corpus, e.g. ../shared/data/csl/csl_docs.jsonl; without it only the judged
+        /// set is scored.
+        corpus: Option<PathBuf>,
         /// Number of sampled title queries.
         #[arg(long, default_value_t = 400)]
         sample: usize,
+        /// The seeds folder whose `demo/` catalogue and `eval/` judgements are scored first.
+        #[arg(long, default_value = "seeds")]
+        judged: PathBuf,
     },
     /// Recompute the indicator roll-ups from the registered contracts; with `--check`, only
     /// compare (exit code 1 when they differ).
@@ -271,8 +275,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Export { what } => export(settings, what).await.map(|()| ExitCode::SUCCESS),
         Command::Reindex => reindex(settings).await.map(|()| ExitCode::SUCCESS),
-        Command::Eval { corpus, sample } => {
-            tokio::task::spawn_blocking(move || crate::eval::run(&corpus, sample)).await??;
+        Command::Eval {
+            corpus,
+            sample,
+            judged,
+        } => {
+            tokio::task::spawn_blocking(move || {
+                crate::eval::run_judged(&judged)?;
+                corpus.map_or(Ok(()), |corpus| crate::eval::run(&corpus, sample))
+            })
+            .await??;
             Ok(ExitCode::SUCCESS)
         }
         Command::Seed => {

@@ -12,16 +12,21 @@
 //! analyzers, query building) with a [`crate::Ranking`]; the *bare* rows are plain BM25 over one text
 //! field with a given analyzer, the baselines against which the product's choices are judged.
 //!
+//! A third task is judged by people ([`judged`]): queries and demands over the demo catalogue
+//! with every listing graded 0–3, scored by nDCG@10 and P@5.
+//!
 //! `corpus` holds the papers, the sample and the scoring of the two tasks; `engines` what is
 //! compared; `paper_index` the papers indexed for one engine; `metrics` the measures.
 
 mod corpus;
 mod engines;
+mod judged;
 mod metrics;
 mod paper_index;
 
 pub use corpus::{Corpus, Paper};
 pub use engines::{BareAnalyzer, Engine, standard_engines};
+pub use judged::{Judged, JudgedMatch, JudgedQuery, JudgedReport};
 pub use metrics::{EngineReport, ndcg};
 
 /// Hits scored per query.
