@@ -15,6 +15,7 @@ mod codes;
 mod document;
 mod error;
 pub mod eval;
+pub mod glossary;
 mod index;
 mod read;
 mod schema;

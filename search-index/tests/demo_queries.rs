@@ -214,3 +214,16 @@ fn a_patent_number_finds_the_listing_that_carries_it() {
         assert_eq!(first, Some("demo-result-a-001"), "{q}");
     }
 }
+
+#[test]
+fn english_queries_find_chinese_listings_through_the_glossary() {
+    for (q, chinese) in [
+        ("lithium battery", "锂电池"),
+        ("defect detection", "缺陷检测"),
+        ("titanium", "钛"),
+    ] {
+        let answer = search(q);
+        let first = answer.hits.first().unwrap_or_else(|| panic!("{q} found nothing"));
+        assert!(text(&first.id).contains(chinese), "{q}: {}", first.title);
+    }
+}

@@ -243,7 +243,7 @@ impl SearchIndex {
                 // terms: 人工智能, never its parts 人工 and 智能. Members of several words are
                 // phrases ([`Self::synonym_phrases`]).
                 let others: Vec<String> = self
-                    .synonyms(&terms)
+                    .synonyms(text, &terms)
                     .into_iter()
                     .filter_map(|words| <[String; 1]>::try_from(words).ok())
                     .map(|[word]| word)
@@ -257,11 +257,13 @@ impl SearchIndex {
         all
     }
 
-    /// The other members of the synonym groups of `terms`, each as the words it is written in.
-    fn synonyms(&self, terms: &[String]) -> Vec<Vec<String>> {
+    /// What else `text` (analyzed as `terms`) names, each as the words it is written in: the
+    /// other members of its terms' synonym groups, and the Chinese terms of its English terms.
+    fn synonyms(&self, text: &str, terms: &[String]) -> Vec<Vec<String>> {
         let mut members: Vec<Vec<String>> = terms
             .iter()
             .flat_map(|t| crate::analyzers::synonyms_of(t))
+            .chain(crate::glossary::chinese_terms(text))
             .map(|member| self.tokens(&member, CHINESE_PRECISE))
             .filter(|words| !words.is_empty())
             .collect();
@@ -274,7 +276,7 @@ impl SearchIndex {
     /// phrases of `text`: any of them may match, like a word.
     fn synonym_phrases(&self, text: &str, boost: f32) -> Vec<Box<dyn Query>> {
         let f = self.fields;
-        self.synonyms(&self.analyze(f.text, text))
+        self.synonyms(text, &self.analyze(f.text, text))
             .into_iter()
             .filter_map(|words| self.phrase_of(f.text, &words))
             .map(|q| Box::new(BoostQuery::new(q, boost)) as Box<dyn Query>)
@@ -367,7 +369,7 @@ impl SearchIndex {
     pub(crate) fn highlight_terms(&self, parsed: &ParsedQuery) -> Vec<String> {
         let wanted = format!("{} {}", parsed.words.join(" "), parsed.phrases.join(" "));
         let mut terms = self.analyze(self.fields.text, &wanted);
-        let synonyms = self.synonyms(&terms).into_iter().flatten();
+        let synonyms = self.synonyms(&wanted, &terms).into_iter().flatten();
         terms.extend(synonyms.collect::<Vec<_>>());
         terms.sort();
         terms.dedup();
