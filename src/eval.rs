@@ -39,6 +39,7 @@ pub fn read_papers(path: &Path) -> anyhow::Result<Vec<Paper>> {
             title: record.title.unwrap_or_default(),
             abstract_text: record.abstract_text.unwrap_or_default(),
             keywords: record.keywords,
+            shown_keywords: Vec::new(),
         });
     }
     Ok(papers)
@@ -85,8 +86,9 @@ struct DemoChallenge {
 }
 
 impl DemoListing {
-    /// The listing as a paper: its title, and the rest of what the index holds of it (keywords,
-    /// summary or description, details or indicators, IP numbers) as the abstract.
+    /// The listing as a paper: its title, its keywords as shown keywords, and the rest of what
+    /// the index holds of it (summary or description, details or indicators, IP numbers) as the
+    /// abstract.
     fn into_paper(self) -> Paper {
         let details = self
             .details
@@ -97,14 +99,14 @@ impl DemoListing {
             id: self.external_id,
             title: self.title,
             abstract_text: format!(
-                "{}\n{}{}\n{}\n{}",
-                self.keywords.join("，"),
+                "{}{}\n{}\n{}",
                 self.summary,
                 self.description,
                 details,
                 numbers.join(" ")
             ),
             keywords: Vec::new(),
+            shown_keywords: self.keywords,
         }
     }
 }

@@ -223,7 +223,67 @@ fn english_queries_find_chinese_listings_through_the_glossary() {
         ("titanium", "钛"),
     ] {
         let answer = search(q);
-        let first = answer.hits.first().unwrap_or_else(|| panic!("{q} found nothing"));
+        let first = answer
+            .hits
+            .first()
+            .unwrap_or_else(|| panic!("{q} found nothing"));
         assert!(text(&first.id).contains(chinese), "{q}: {}", first.title);
+    }
+}
+
+#[test]
+fn snippets_mark_the_terms_typed_not_words_that_contain_their_parts() {
+    let answer = search("碳化硅 功率器件");
+    assert!(answer.total > 0);
+    for hit in &answer.hits {
+        for marked in hit.snippet.split("<em>").skip(1) {
+            let word = marked
+                .split("</em>")
+                .next()
+                .unwrap_or_default()
+                .to_lowercase();
+            assert!(
+                ["碳化硅", "功率器件", "sic"].contains(&word.as_str()),
+                "{} marks {word}: {}",
+                hit.title,
+                hit.snippet
+            );
+        }
+    }
+}
+
+#[test]
+fn a_compound_ranks_listings_with_the_whole_term_above_those_sharing_a_part() {
+    for (q, whole) in [("氢燃料电池", "燃料电池"), ("智能网联汽车", "智能网联汽车")]
+    {
+        let answer = search(q);
+        let ranks: Vec<bool> = answer
+            .hits
+            .iter()
+            .map(|h| text(&h.id).contains(whole))
+            .collect();
+        let first_without = ranks.iter().position(|has| !has).unwrap_or(ranks.len());
+        let with = ranks.iter().filter(|has| **has).count();
+        assert!(with > 0, "{q}");
+        assert_eq!(
+            first_without, with,
+            "{q}: every listing with {whole} comes first"
+        );
+    }
+}
+
+#[test]
+fn a_misspelt_term_finds_the_term_meant() {
+    for (typo, meant) in [
+        ("锂电尺", "锂电池"),
+        ("钙钛旷", "钙钛矿"),
+        ("激光雷打", "激光雷达"),
+    ] {
+        let answer = search(typo);
+        let first = answer
+            .hits
+            .first()
+            .unwrap_or_else(|| panic!("{typo} found nothing"));
+        assert!(text(&first.id).contains(meant), "{typo}: {}", first.title);
     }
 }

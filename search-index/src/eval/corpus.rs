@@ -22,6 +22,9 @@ pub struct Paper {
     pub abstract_text: String,
     /// The paper's own keywords: the relevance judgements, never indexed.
     pub keywords: Vec<String>,
+    /// Keywords the listing shows, indexed as a listing's keywords (the judged set's listings;
+    /// empty for papers, whose keywords are the judgements).
+    pub shown_keywords: Vec<String>,
 }
 
 /// The papers the evaluation uses and its fixed query sample.
@@ -166,6 +169,7 @@ mod tests {
             title: title.into(),
             abstract_text: text.into(),
             keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),
+            ..Paper::default()
         }
     }
 

@@ -82,7 +82,7 @@ impl Engine {
     pub fn describe(&self) -> String {
         match self {
             Self::Product(r) => format!(
-                "product: title {} / keywords {} / text {} / bigrams {} / org {}, synonyms {}, proximity {}, common words above {}% and {} listings",
+                "product: title {} / keywords {} / text {} / bigrams {} / org {}, synonyms {}, proximity {}, parts {}, typos {}, common words above {}% and {} listings",
                 r.title,
                 r.keywords,
                 r.text,
@@ -90,6 +90,8 @@ impl Engine {
                 r.org_name,
                 if r.synonyms { "on" } else { "off" },
                 r.proximity,
+                r.parts,
+                r.typos,
                 r.common_share * 100.0,
                 r.common_min_docs
             ),
@@ -154,6 +156,30 @@ pub fn standard_engines() -> Vec<Engine> {
         },
         Ranking {
             proximity: 2.0,
+            ..product
+        },
+        Ranking {
+            parts: 1.0,
+            ..product
+        },
+        Ranking {
+            parts: 0.1,
+            ..product
+        },
+        Ranking {
+            parts: 0.3,
+            ..product
+        },
+        Ranking {
+            parts: 0.5,
+            ..product
+        },
+        Ranking {
+            typos: 0.0,
+            ..product
+        },
+        Ranking {
+            typos: 1.0,
             ..product
         },
         Ranking {

@@ -86,7 +86,12 @@ impl PaperIndex {
                 let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
                 let mut writer = index.writer_with_num_threads(threads, 64 * 1024 * 1024)?;
                 for (i, p) in papers.iter().enumerate() {
-                    let text = format!("{}\n{}", title(p), p.abstract_text);
+                    let text = format!(
+                        "{}\n{}\n{}",
+                        title(p),
+                        p.shown_keywords.join("，"),
+                        p.abstract_text
+                    );
                     let mut doc = TantivyDocument::default();
                     for field in &fields {
                         doc.add_text(*field, &text);
@@ -197,7 +202,7 @@ impl PaperIndex {
     }
 }
 
-/// A paper as a published result: its number as id, no keywords, no owner details that could
+/// A paper as a published result: its number as id, only the keywords it shows, no owner details that could
 /// help or hurt the ranking.
 fn paper_doc(number: usize, title: String, paper: &Paper) -> ListingDoc {
     ListingDoc {
@@ -206,7 +211,7 @@ fn paper_doc(number: usize, title: String, paper: &Paper) -> ListingDoc {
         title,
         summary: paper.abstract_text.clone(),
         details: String::new(),
-        keywords: Vec::new(),
+        keywords: paper.shown_keywords.clone(),
         org_id: "eval".into(),
         org_name: String::new(),
         org_kind: "university".into(),

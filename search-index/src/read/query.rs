@@ -144,7 +144,7 @@ impl SearchQuery {
 /// `Hash` (two rankings are the same key exactly when every number is the same float).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct RankingKey {
-    boosts: [u32; 6],
+    boosts: [u32; 8],
     synonyms: bool,
     common_share: u32,
     common_min_docs: u64,
@@ -161,11 +161,16 @@ impl From<&Ranking> for RankingKey {
             org_name,
             synonyms,
             proximity,
+            parts,
+            typos,
             common_share,
             common_min_docs,
         } = *ranking;
         Self {
-            boosts: [title, keywords, text, bigram, org_name, proximity].map(f32::to_bits),
+            boosts: [
+                title, keywords, text, bigram, org_name, proximity, parts, typos,
+            ]
+            .map(f32::to_bits),
             synonyms,
             common_share: common_share.to_bits(),
             common_min_docs,

@@ -37,6 +37,12 @@ pub struct Ranking {
     /// Boost of the query's words appearing near each other (within [`PROXIMITY_SLOP`] words) in
     /// the title or body; 0 turns it off.
     pub proximity: f32,
+    /// Weight of a typed word's parts (燃料 and 电池 of 燃料电池) beside the word itself: below
+    /// 1, a listing with the whole term ranks above one sharing only a part of it (核燃料).
+    pub parts: f32,
+    /// Boost of the indexed words one character away from a typed word that no listing has
+    /// (锂电尺 → 锂电池); 0 turns typo tolerance off.
+    pub typos: f32,
     /// Share of the listings above which a word is common: it then only adds to the score of
     /// listings that match by the query's rarer words (when it has any).
     pub common_share: f32,
@@ -65,6 +71,8 @@ impl Default for Ranking {
             org_name: 0.5,
             synonyms: true,
             proximity: 0.0,
+            parts: 0.2,
+            typos: 0.5,
             common_share: 0.1,
             common_min_docs: 10_000,
         }

@@ -8,8 +8,8 @@
 
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    RegexQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
@@ -18,6 +18,9 @@ use super::request::{PROXIMITY_SLOP, Ranking, Sort};
 use super::stats::TermStats;
 use crate::analyzers::{CHINESE_PRECISE, CJK_BIGRAM};
 use crate::index::SearchIndex;
+
+/// The longest query text, in characters, read as keywords rather than as a sentence.
+const KEYWORD_QUERY_CHARS: usize = 20;
 
 /// The text part of a search: what a listing must match, and what only adds to the score.
 pub(crate) struct TextQuery {
@@ -68,7 +71,15 @@ impl SearchIndex {
             (f.text, ranking.text),
             (f.org_name, ranking.org_name),
         ];
-        let mut terms = self.field_terms(&words, &match_fields, ranking.synonyms);
+        // Parts of words weigh less in a query of keywords, where each word is a term someone
+        // chose; in a sentence (a problem described in a company's own words) they are how its
+        // words meet the listings' different ones, and weigh fully.
+        let parts = if words.chars().count() <= KEYWORD_QUERY_CHARS {
+            ranking.parts
+        } else {
+            1.0
+        };
+        let mut terms = self.field_terms(&words, &match_fields, ranking.synonyms, parts);
         // A word in a large share of the catalogue (研究, 技术 …) decides nothing: it only adds to
         // the score of listings that match by rarer words, unless the query has no rarer word.
         // A word no listing has (a typo, a number) is not a rarer word: it finds nothing.
@@ -103,12 +114,15 @@ impl SearchIndex {
             std::mem::swap(&mut deciding, &mut refining);
         }
         scoring_only.extend(refining);
-        let phrases = if ranking.synonyms {
+        let mut others = if ranking.synonyms {
             self.synonym_phrases(&words, ranking.text)
         } else {
             Vec::new()
         };
-        let words_query = disjunction_with(&deciding, phrases);
+        if ranking.typos > 0.0 {
+            others.extend(self.typo_queries(stats, &parsed.words, ranking.typos));
+        }
+        let words_query = disjunction_with(&deciding, others);
         let mut required: Vec<Box<dyn Query>> = Vec::new();
         for phrase in &parsed.phrases {
             if let Some(query) = self.phrase_query(phrase, f.text, ranking.text.max(1.0), 0) {
@@ -162,7 +176,8 @@ impl SearchIndex {
         // Bigrams only add to the score of listings that match by words: as a condition of their
         // own, a common bigram would match a large part of the catalogue.
         if ranking.bigram > 0.0 {
-            let mut bigrams = self.field_terms(&words, &[(f.text_bigram, ranking.bigram)], false);
+            let mut bigrams =
+                self.field_terms(&words, &[(f.text_bigram, ranking.bigram)], false, parts);
             bigrams.retain(|(field, _, bigram)| stats.doc_freq_of(*field, bigram) > 0);
             extra.extend(term_queries(&bigrams));
         }
@@ -225,19 +240,40 @@ impl SearchIndex {
         })
     }
 
-    /// Each field's analyzed terms of `text` (and of their synonyms), with the field's boost.
+    /// Each field's analyzed terms of `text` (and of their synonyms), with the field's boost; a
+    /// term that is only a part of a typed word (燃料 of 燃料电池, as jieba's search mode adds
+    /// it) weighs `parts` of that: the words typed decide the order, their parts add recall.
     fn field_terms(
         &self,
         text: &str,
         fields: &[(Field, f32)],
         synonyms: bool,
+        parts: f32,
     ) -> Vec<(Field, f32, String)> {
+        // A lone character jieba leaves of a word it does not know (钙, 钛, 旷 of the misspelt
+        // 钙钛旷) is a part too, unless it was typed as a word of its own.
+        let typed_alone: Vec<&str> = text.split_whitespace().collect();
+        let whole: Vec<String> = self
+            .tokens(text, CHINESE_PRECISE)
+            .into_iter()
+            .filter(|t| t.chars().count() > 1 || typed_alone.contains(&t.as_str()))
+            .collect();
         let mut all = Vec::new();
         for (field, boost) in fields {
             if *boost <= 0.0 {
                 continue;
             }
             let mut terms = self.analyze(*field, text);
+            terms.sort();
+            terms.dedup();
+            let (typed, inner): (Vec<String>, Vec<String>) =
+                terms.into_iter().partition(|t| whole.contains(t));
+            if parts < 1.0 {
+                all.extend(inner.into_iter().map(|t| (*field, boost * parts, t)));
+                terms = typed;
+            } else {
+                terms = typed.into_iter().chain(inner).collect();
+            }
             if synonyms {
                 // A word also finds the other members of its groups (AI ↔ 人工智能) as whole
                 // terms: 人工智能, never its parts 人工 and 智能. Members of several words are
@@ -255,6 +291,29 @@ impl SearchIndex {
             all.extend(terms.into_iter().map(|t| (*field, *boost, t)));
         }
         all
+    }
+
+    /// For each typed word that no listing has as a word and that looks like a misspelt term (3
+    /// to 8 Han characters, or 5 or more letters), the indexed words one character away from it:
+    /// 锂电尺 finds 锂电池, 钙钛旷 钙钛矿. A word listings have is taken as typed.
+    fn typo_queries(&self, stats: &TermStats, words: &[String], boost: f32) -> Vec<Box<dyn Query>> {
+        let f = self.fields;
+        words
+            .iter()
+            .map(|word| word.to_lowercase())
+            .filter(|word| {
+                let chars = word.chars().count();
+                let han = word.chars().all(crate::analyzers::is_han);
+                let letters = word.chars().all(|c| c.is_ascii_alphabetic());
+                ((han && (3..=8).contains(&chars)) || (letters && chars >= 5))
+                    && stats.doc_freq_of(f.text, word) == 0
+            })
+            .map(|word| {
+                let term = Term::from_field_text(f.text, &word);
+                let fuzzy = FuzzyTermQuery::new(term, 1, true);
+                Box::new(BoostQuery::new(Box::new(fuzzy), boost)) as Box<dyn Query>
+            })
+            .collect()
     }
 
     /// What else `text` (analyzed as `terms`) names, each as the words it is written in: the
@@ -364,11 +423,12 @@ impl SearchIndex {
         words
     }
 
-    /// The words to mark in snippets: the query's words and phrases as the `text` field indexes
-    /// them, with their synonyms.
+    /// The words to mark in snippets: the query's words and phrases as typed (jieba's precise
+    /// segmentation), with their synonyms; not their parts, which would mark 功率 inside 成功率
+    /// for 功率器件.
     pub(crate) fn highlight_terms(&self, parsed: &ParsedQuery) -> Vec<String> {
         let wanted = format!("{} {}", parsed.words.join(" "), parsed.phrases.join(" "));
-        let mut terms = self.analyze(self.fields.text, &wanted);
+        let mut terms = self.tokens(&wanted, CHINESE_PRECISE);
         let synonyms = self.synonyms(&wanted, &terms).into_iter().flatten();
         terms.extend(synonyms.collect::<Vec<_>>());
         terms.sort();
