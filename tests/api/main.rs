@@ -20,6 +20,7 @@ mod hostile_text;
 mod hostile_uploads;
 mod imports;
 mod indicator_definitions;
+mod labels;
 mod lifecycle;
 mod limits;
 mod nodes;
