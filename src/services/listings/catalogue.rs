@@ -2,8 +2,7 @@
 //! each industry and each group of the 6+5+6+1 system holds.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde::Serialize;
@@ -11,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::domain::{ListingKind, ListingStatus};
 use crate::error::AppResult;
+use crate::kernel::recent::Recent;
 use crate::reference::ReferenceData;
 
 /// Published listings of one industry or group.
@@ -47,10 +47,8 @@ pub struct Catalogue {
 /// are good enough for a catalogue page.
 pub const CACHE_TTL: Duration = Duration::from_secs(10);
 
-/// The last computed catalogue of this process. The lock is held while counting, so concurrent
-/// requests wait for one computation instead of each starting their own.
-#[derive(Clone, Default)]
-pub struct CatalogueCache(Arc<tokio::sync::Mutex<Option<(Instant, Catalogue)>>>);
+/// The last computed catalogue of this process.
+pub type CatalogueCache = Recent<Catalogue>;
 
 /// The catalogue, at most [`CACHE_TTL`] old.
 pub async fn cached(
@@ -58,15 +56,9 @@ pub async fn cached(
     db: &DatabaseConnection,
     reference: &ReferenceData,
 ) -> AppResult<Catalogue> {
-    let mut slot = cache.0.lock().await;
-    if let Some((at, catalogue)) = slot.as_ref()
-        && at.elapsed() < CACHE_TTL
-    {
-        return Ok(catalogue.clone());
-    }
-    let fresh = catalogue(db, reference).await?;
-    *slot = Some((Instant::now(), fresh.clone()));
-    Ok(fresh)
+    cache
+        .get_or_compute(CACHE_TTL, catalogue(db, reference))
+        .await
 }
 
 /// Counts published listings per industry and per group.
