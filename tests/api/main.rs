@@ -23,6 +23,7 @@ mod indicator_definitions;
 mod labels;
 mod lifecycle;
 mod limits;
+mod list_totals;
 mod nodes;
 mod organizations;
 mod qualifications;
