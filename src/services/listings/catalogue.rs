@@ -147,12 +147,13 @@ async fn counts(db: &DatabaseConnection, sql: &str) -> AppResult<HashMap<(String
 ///
 /// Why a per-process count kept for a short period (`public_total_cache_ms`, 10 s by default),
 /// and not an exact count on every request: at 1,000,000 listings `COUNT(*)` over the published
-/// part of the `(status, published_at, id)` index takes about 45 ms on SQLite, where the page
-/// itself takes under a millisecond. Nobody can tell a count 10 s old from a fresh one on a page
-/// of 20, and the page it comes with still corrects it wherever it shows the end of the list (see
-/// `store::total_beside_page`). Only this list is served from it: the owner's and the
-/// registrar's lists (which hold unpublished listings) and every filtered list are counted
-/// exactly, so the people who publish and archive see their change at once.
+/// part of the `(status, published_at, id)` index takes 30–45 ms on SQLite, where the page itself
+/// takes under a millisecond (BENCHMARKS.md, "Catalogue: import and list"). Nobody can tell a
+/// count 10 s old from a fresh one on a page of 20, and the page it comes with still corrects it
+/// wherever it shows the end of the list (see `store::total_beside_page`). Only this list is
+/// served from it: the owner's and the registrar's lists (which hold unpublished listings) and
+/// every filtered list are counted exactly, so the people who publish and archive see their
+/// change at once.
 ///
 /// Why not a counter row kept in the publishing transaction: it would be exact on every node,
 /// but every publication, archive and edit of a published listing in the market would queue on
