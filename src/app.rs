@@ -27,6 +27,8 @@ pub struct AppState {
     pub search_ready: Arc<std::sync::atomic::AtomicBool>,
     /// The catalogue counts and when they were computed (see `services::listings::catalogue`).
     pub catalogue_cache: crate::services::listings::catalogue::CatalogueCache,
+    /// The published listings of each kind, the `total` of the public lists (same module).
+    pub published_counts: crate::services::listings::catalogue::PublishedCounts,
     /// Per-client limit of searches and matchings.
     pub search_limiter: crate::http::rate_limit::SearchLimiter,
 }
@@ -74,6 +76,9 @@ impl AppState {
             search: Arc::new(search),
             search_ready,
             catalogue_cache: crate::services::listings::catalogue::CatalogueCache::default(),
+            published_counts: crate::services::listings::catalogue::PublishedCounts::new(
+                std::time::Duration::from_millis(settings.public_total_cache_ms),
+            ),
             search_limiter: crate::http::rate_limit::SearchLimiter::new(
                 settings.search_rate_per_second,
                 settings.search_burst,

@@ -37,6 +37,10 @@ pub struct Settings {
     pub db_max_connections: u32,
     /// How often the indexer looks for new outbox rows, in milliseconds (each round commits).
     pub indexer_poll_ms: u64,
+    /// How long the number of published results (and of demands) is kept for the `total` of the
+    /// public, unfiltered lists before it is counted again, in milliseconds; 0 counts on every
+    /// request. Every other list is counted exactly.
+    pub public_total_cache_ms: u64,
     /// Take the client address from the last `X-Forwarded-For` entry (set this only behind a proxy
     /// that appends it); otherwise the TCP peer address is used.
     pub trust_forwarded_for: bool,
@@ -102,6 +106,7 @@ impl Default for Settings {
             demo_data: true,
             db_max_connections: 10,
             indexer_poll_ms: 250,
+            public_total_cache_ms: 10_000,
             trust_forwarded_for: false,
             registration_point: 1,
             search_rate_per_second: 20,

@@ -218,6 +218,16 @@ pub struct Code {
     pub parent: Option<String>,
 }
 
+/// A code with its Chinese label, as an answer names a code for people beside the code it keeps
+/// for programs.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CodeLabel {
+    /// The code, as in `GET /api/v1/reference`.
+    pub code: String,
+    /// Its Chinese label (the code itself for a code the reference data no longer lists).
+    pub label: String,
+}
+
 /// One yearly target of the policy.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PolicyTarget {
@@ -293,12 +303,30 @@ impl ReferenceData {
         self.lists.get(kind).map(Vec::as_slice).unwrap_or_default()
     }
 
-    /// The Chinese label of `code` in list `kind`, or the code itself when the list lacks it.
-    pub fn label_or_code(&self, kind: &str, code: &str) -> String {
+    /// The Chinese label of `code` in list `kind`, or the code itself when the list lacks it (a
+    /// code dropped from a newer list may still be on old records). Every label the API and the
+    /// reports show comes from here.
+    pub fn label<'a>(&'a self, kind: &str, code: &'a str) -> &'a str {
         self.list(kind)
             .iter()
             .find(|c| c.code == code)
-            .map_or_else(|| code.to_owned(), |c| c.label.clone())
+            .map_or(code, |c| c.label.as_str())
+    }
+
+    /// [`ReferenceData::label`], owned.
+    pub fn label_or_code(&self, kind: &str, code: &str) -> String {
+        self.label(kind, code).to_owned()
+    }
+
+    /// Each of `codes` of list `kind` with its label, in their order.
+    pub fn labelled(&self, kind: &str, codes: &[String]) -> Vec<CodeLabel> {
+        codes
+            .iter()
+            .map(|code| CodeLabel {
+                code: code.clone(),
+                label: self.label_or_code(kind, code),
+            })
+            .collect()
     }
 
     /// Whether `code` is in list `kind`.

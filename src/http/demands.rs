@@ -69,6 +69,10 @@ struct DemandQuery {
 
 /// Demands, newest published first, with the same visibility rules as results. A code that is
 /// not in the reference data, or a parameter the route does not take, is a `422` naming it.
+/// `total` is exact, except on the unfiltered list of published demands (an anonymous visitor's,
+/// or `status=published` alone), where it is the number of published demands counted at most
+/// `public_total_cache_ms` (10 s) ago, made to agree with the page: exact whenever the page is
+/// not full.
 #[utoipa::path(get, path = "/api/v1/demands", tag = "demands",
     params(DemandQuery, Pagination),
     responses(
@@ -94,7 +98,15 @@ async fn list_demands(
         demand_type: query.demand_type,
         challenge: query.challenge,
     };
-    let (records, total) = demands::list(&state.db, user.as_ref(), filter, page, per_page).await?;
+    let (records, total) = demands::list(
+        &state.db,
+        &state.published_counts,
+        user.as_ref(),
+        filter,
+        page,
+        per_page,
+    )
+    .await?;
     let items = records.into_iter().map(|r| shared::view(user.as_ref(), r));
     Ok(axum::Json(Page::new(items, total, page, per_page)))
 }

@@ -41,6 +41,8 @@ impl Limit {
 }
 
 /// Published research results ranked for a demand, each with matched words and reasons in Chinese.
+/// Each matched listing keeps its `industry_codes` and names them in `industries`
+/// (`[{"code","label"}]`, same order).
 #[utoipa::path(get, path = "/api/v1/demands/{id}/matches", tag = "search",
     params(("id" = Uuid, Path, description = "demand id"), Limit),
     responses(
@@ -62,7 +64,9 @@ async fn demand_matches(
     ))
 }
 
-/// Published demands ranked for a research result: the enterprises its result could serve.
+/// Published demands ranked for a research result: the enterprises its result could serve. Each
+/// matched listing keeps its `industry_codes` and names them in `industries` (`[{"code","label"}]`,
+/// same order).
 #[utoipa::path(get, path = "/api/v1/results/{id}/matches", tag = "search",
     params(("id" = Uuid, Path, description = "result id"), Limit),
     responses(

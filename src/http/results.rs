@@ -62,7 +62,10 @@ struct ResultQuery {
 /// Research results, newest published first. Anonymous users and other organizations see only
 /// published results; members also see their organization's drafts; the registrar sees all.
 /// A code that is not in the reference data, or a parameter the route does not take, is a `422`
-/// naming the parameter.
+/// naming the parameter. `total` is exact, except on the unfiltered list of published results (an
+/// anonymous visitor's, or `status=published` alone), where it is the number of published results
+/// counted at most `public_total_cache_ms` (10 s) ago, made to agree with the page: exact whenever
+/// the page is not full.
 #[utoipa::path(get, path = "/api/v1/results", tag = "results",
     params(ResultQuery, Pagination),
     responses(
@@ -91,7 +94,15 @@ async fn list_results(
         common: common_listing_filter!(query),
         maturity_stage: query.maturity_stage,
     };
-    let (records, total) = results::list(&state.db, user.as_ref(), filter, page, per_page).await?;
+    let (records, total) = results::list(
+        &state.db,
+        &state.published_counts,
+        user.as_ref(),
+        filter,
+        page,
+        per_page,
+    )
+    .await?;
     let items = records
         .into_iter()
         .map(|record| shared::view(user.as_ref(), record));

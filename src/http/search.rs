@@ -15,6 +15,7 @@ use crate::domain::ListingKind;
 use crate::error::AppResult;
 use crate::http::extract::{AppQuery, ClientIp, Pagination};
 use crate::kernel::validation::Checks;
+use crate::reference::{CodeLabel, ReferenceData};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(search))
@@ -86,6 +87,8 @@ struct SearchItem<'a> {
     snippet: &'a str,
     score: f32,
     industry_codes: &'a [String],
+    /// The same industries with their Chinese labels, in the same order.
+    industries: Vec<CodeLabel>,
     organization: HitOrganization<'a>,
 }
 
@@ -97,6 +100,34 @@ struct Facets<'a> {
     maturity_stage: &'a BTreeMap<String, u64>,
 }
 
+/// The Chinese label of every code in `facets`, by facet: `{"industry": {"artificial_intelligence":
+/// "人工智能"}, …}`.
+#[derive(Debug, Serialize, ToSchema)]
+struct FacetLabels<'a> {
+    /// The label of each industry code of `facets.industry`.
+    industry: BTreeMap<&'a str, &'a str>,
+    /// The label of each 技术领域 code of `facets.tech_field`.
+    tech_field: BTreeMap<&'a str, &'a str>,
+    /// The label of each maturity-stage code of `facets.maturity_stage`.
+    maturity_stage: BTreeMap<&'a str, &'a str>,
+}
+
+impl<'a> FacetLabels<'a> {
+    fn new(reference: &'a ReferenceData, facets: &Facets<'a>) -> Self {
+        let labels = |list: &str, counts: &'a BTreeMap<String, u64>| {
+            counts
+                .keys()
+                .map(|code| (code.as_str(), reference.label(list, code)))
+                .collect()
+        };
+        Self {
+            industry: labels("industries", facets.industry),
+            tech_field: labels("tech_fields", facets.tech_field),
+            maturity_stage: labels("maturity_stages", facets.maturity_stage),
+        }
+    }
+}
+
 /// The answer.
 #[derive(Debug, Serialize, ToSchema)]
 struct SearchAnswer<'a> {
@@ -105,6 +136,7 @@ struct SearchAnswer<'a> {
     page: u64,
     per_page: u64,
     facets: Facets<'a>,
+    facet_labels: FacetLabels<'a>,
     /// Time spent searching, in milliseconds.
     took_ms: u64,
 }
@@ -112,6 +144,9 @@ struct SearchAnswer<'a> {
 /// Search published results (or demands) by Chinese text, with filters, facet counts and snippets.
 /// Any `q` is valid: text the search cannot use is searched as plain words. A filter code that
 /// is not in the reference data, or a parameter the route does not take, is a `422` naming it.
+/// Codes are for programs and labels for people: `facets` counts by code, and `facet_labels` gives
+/// the Chinese label of every code in `facets`; each hit keeps its `industry_codes` and names them
+/// in `industries` (`[{"code","label"}]`, same order).
 #[utoipa::path(get, path = "/api/v1/search", tag = "search",
     params(SearchQuery, Pagination),
     responses(
@@ -177,22 +212,25 @@ async fn search(
             snippet: &hit.snippet,
             score: hit.score,
             industry_codes: &hit.industry_codes,
+            industries: state.reference.labelled("industries", &hit.industry_codes),
             organization: HitOrganization {
                 id: &hit.org_id,
                 name: &hit.org_name,
             },
         })
         .collect();
+    let facets = Facets {
+        industry: &results.industry,
+        tech_field: &results.tech_field,
+        maturity_stage: &results.maturity_stage,
+    };
     Ok(axum::Json(SearchAnswer {
         items,
         total: results.total,
         page,
         per_page,
-        facets: Facets {
-            industry: &results.industry,
-            tech_field: &results.tech_field,
-            maturity_stage: &results.maturity_stage,
-        },
+        facet_labels: FacetLabels::new(&state.reference, &facets),
+        facets,
         took_ms: started.elapsed().as_millis() as u64,
     })
     .into_response())

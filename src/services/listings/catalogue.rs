@@ -1,9 +1,9 @@
 //! The catalogue by industry (以产业行业分类的科技成果库): how many published results and demands
-//! each industry and each group of the 6+5+6+1 system holds.
+//! each industry and each group of the 6+5+6+1 system holds, and how many of each kind are
+//! published in all (the `total` of the public lists).
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde::Serialize;
@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use crate::domain::{ListingKind, ListingStatus};
 use crate::error::AppResult;
+use crate::kernel::recent::Recent;
 use crate::reference::ReferenceData;
 
 /// Published listings of one industry or group.
@@ -47,10 +48,8 @@ pub struct Catalogue {
 /// are good enough for a catalogue page.
 pub const CACHE_TTL: Duration = Duration::from_secs(10);
 
-/// The last computed catalogue of this process. The lock is held while counting, so concurrent
-/// requests wait for one computation instead of each starting their own.
-#[derive(Clone, Default)]
-pub struct CatalogueCache(Arc<tokio::sync::Mutex<Option<(Instant, Catalogue)>>>);
+/// The last computed catalogue of this process.
+pub type CatalogueCache = Recent<Catalogue>;
 
 /// The catalogue, at most [`CACHE_TTL`] old.
 pub async fn cached(
@@ -58,15 +57,9 @@ pub async fn cached(
     db: &DatabaseConnection,
     reference: &ReferenceData,
 ) -> AppResult<Catalogue> {
-    let mut slot = cache.0.lock().await;
-    if let Some((at, catalogue)) = slot.as_ref()
-        && at.elapsed() < CACHE_TTL
-    {
-        return Ok(catalogue.clone());
-    }
-    let fresh = catalogue(db, reference).await?;
-    *slot = Some((Instant::now(), fresh.clone()));
-    Ok(fresh)
+    cache
+        .get_or_compute(CACHE_TTL, catalogue(db, reference))
+        .await
 }
 
 /// Counts published listings per industry and per group.
@@ -147,4 +140,55 @@ async fn counts(db: &DatabaseConnection, sql: &str) -> AppResult<HashMap<(String
         }
     }
     Ok(out)
+}
+
+/// The number of published listings of each kind: the `total` of the public, unfiltered list of
+/// results or demands, the catalogue's first page.
+///
+/// Why a per-process count kept for a short period (`public_total_cache_ms`, 10 s by default),
+/// and not an exact count on every request: at 1,000,000 listings `COUNT(*)` over the published
+/// part of the `(status, published_at, id)` index takes 30–45 ms on SQLite, where the page itself
+/// takes under a millisecond (BENCHMARKS.md, "Catalogue: import and list"). Nobody can tell a
+/// count 10 s old from a fresh one on a page of 20, and the page it comes with still corrects it
+/// wherever it shows the end of the list (see `store::total_beside_page`). Only this list is
+/// served from it: the owner's and the registrar's lists (which hold unpublished listings) and
+/// every filtered list are counted exactly, so the people who publish and archive see their
+/// change at once.
+///
+/// Why not a counter row kept in the publishing transaction: it would be exact on every node,
+/// but every publication, archive and edit of a published listing in the market would queue on
+/// one row per kind (the registrar's reviews and every `--publish` import batch), and every
+/// path that moves a listing in or out of `published` (lifecycle, editing, imports, demo data,
+/// restores) would have to keep it, with a check and a rebuild for the day one does not. A count
+/// that is at most a few seconds old, from the same query the list would run, has no such cost.
+#[derive(Clone)]
+pub struct PublishedCounts {
+    period: Duration,
+    results: Recent<u64>,
+    demands: Recent<u64>,
+}
+
+impl PublishedCounts {
+    /// Counts kept for `period` (zero: counted on every request).
+    pub fn new(period: Duration) -> Self {
+        Self {
+            period,
+            results: Recent::default(),
+            demands: Recent::default(),
+        }
+    }
+
+    /// The published listings of `kind`: the count kept in this process when it is less than
+    /// the period old, else `count`'s answer, kept for the next requests.
+    pub async fn published(
+        &self,
+        kind: ListingKind,
+        count: impl Future<Output = AppResult<u64>>,
+    ) -> AppResult<u64> {
+        let slot = match kind {
+            ListingKind::Result => &self.results,
+            ListingKind::Demand => &self.demands,
+        };
+        slot.get_or_compute(self.period, count).await
+    }
 }

@@ -19,6 +19,7 @@ use crate::kernel::json::{json_strings, strings};
 use crate::kernel::validation::Checks;
 use crate::reference::ReferenceData;
 use crate::services::accounts::sessions::CurrentUser;
+use crate::services::listings::catalogue::PublishedCounts;
 use crate::services::listings::{self, CommonFilter, Listed, ListingFields};
 
 /// The 揭榜挂帅 block of a demand.
@@ -252,6 +253,7 @@ pub struct DemandFilter {
 /// Lists demands `user` may see, newest published first; returns (page, total).
 pub async fn list(
     db: &DatabaseConnection,
+    counts: &PublishedCounts,
     user: Option<&CurrentUser>,
     filter: DemandFilter,
     page: u64,
@@ -264,5 +266,6 @@ pub async fn list(
     if let Some(challenge) = filter.challenge {
         extra.push(Condition::all().add(demands::Column::IsChallenge.eq(challenge)));
     }
-    listings::list_page::<demands::Entity>(db, user, filter.common, extra, page, per_page).await
+    listings::list_page::<demands::Entity>(db, counts, user, filter.common, extra, page, per_page)
+        .await
 }

@@ -13,6 +13,7 @@ use crate::kernel::json::{json_strings, strings};
 use crate::kernel::validation::Checks;
 use crate::reference::ReferenceData;
 use crate::services::accounts::sessions::CurrentUser;
+use crate::services::listings::catalogue::PublishedCounts;
 use crate::services::listings::{self, CommonFilter, Listed, ListingFields};
 
 /// An IP item of a result (专利、软件著作权 …).
@@ -259,6 +260,7 @@ pub struct ResultFilter {
 /// Lists results `user` may see, newest published first; returns (page, total).
 pub async fn list(
     db: &DatabaseConnection,
+    counts: &PublishedCounts,
     user: Option<&CurrentUser>,
     filter: ResultFilter,
     page: u64,
@@ -269,5 +271,6 @@ pub async fn list(
         .map(|stage| Condition::all().add(results::Column::MaturityStage.eq(stage)))
         .into_iter()
         .collect();
-    listings::list_page::<results::Entity>(db, user, filter.common, extra, page, per_page).await
+    listings::list_page::<results::Entity>(db, counts, user, filter.common, extra, page, per_page)
+        .await
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::access::{
     ensure_visible, organizations_in_district, sees_only_published, visibility_condition,
 };
+use super::catalogue::PublishedCounts;
 use super::{Listed, Listing, ListingKind, Standing, Status};
 use crate::entity::{listing_events, listing_industries, organizations, search_outbox};
 use crate::error::{AppError, AppResult};
@@ -337,9 +338,12 @@ pub struct CommonFilter {
 }
 
 /// A page of the listings `user` may see, newest published first, with their owners; returns
-/// (page, total). `extra` holds the conditions particular to one kind of listing.
+/// (page, total). `extra` holds the conditions particular to one kind of listing. The total is
+/// exact, but for the public's unfiltered list: there it is the number of published listings
+/// `counts` keeps (see [`PublishedCounts`] for why), as far as the page agrees with it.
 pub async fn list_page<E>(
     db: &sea_orm::DatabaseConnection,
+    counts: &PublishedCounts,
     user: Option<&CurrentUser>,
     filter: CommonFilter,
     extra: Vec<sea_orm::Condition>,
@@ -362,16 +366,21 @@ where
     if let Some(status) = filter.status {
         query = query.filter(E::status().eq(status));
     }
-    // The public list of one industry counts from the industry table's index alone.
-    let industry_only = only_published
+    // Published listings with no condition but perhaps an industry: the whole public catalogue,
+    // or one industry of it, the same for every viewer who sees only published listings.
+    let public = only_published
         && extra.is_empty()
         && filter.tech_field.is_none()
         && filter.org_id.is_none()
         && filter.district.is_none()
         && matches!(filter.status, None | Some(Status::Published));
-    let fast_count = match (&filter.industry, industry_only) {
-        (Some(industry), true) => Some(count_published_in_industry(db, E::KIND, industry).await?),
-        _ => None,
+    let count = match (&filter.industry, public) {
+        // One industry counts from the industry table's index alone, exactly.
+        (Some(industry), true) => {
+            Count::Exact(count_published_in_industry(db, E::KIND, industry).await?)
+        }
+        (None, true) => Count::Published,
+        _ => Count::Query,
     };
     if let Some(industry) = filter.industry {
         query = query.filter(in_industry(E::KIND, E::id(), &industry));
@@ -401,12 +410,46 @@ where
             .order_by_desc(E::id())
     };
     let paginator = query.paginate(db, per_page);
-    let total = match fast_count {
-        Some(total) => total,
-        None => paginator.num_items().await?,
-    };
     let items = paginator.fetch_page(page.saturating_sub(1)).await?;
+    let total = match count {
+        Count::Exact(total) => total,
+        Count::Query => paginator.num_items().await?,
+        Count::Published => {
+            // The query counts what the page shows: every published listing of the kind.
+            let kept = counts
+                .published(E::KIND, async { Ok(paginator.num_items().await?) })
+                .await?;
+            total_beside_page(kept, page, per_page, items.len())
+        }
+    };
     Ok((with_organizations(db, items).await?, total))
+}
+
+/// How a list's `total` is found.
+enum Count {
+    /// Already counted.
+    Exact(u64),
+    /// Counted by the list's own query.
+    Query,
+    /// The published listings of the kind, as [`PublishedCounts`] keeps them.
+    Published,
+}
+
+/// A kept `total` made to agree with the page read beside it: a page that is not full ends the
+/// list, so the list holds exactly what comes before it and on it (the first page too, even
+/// empty); a full page shows at least that many; an empty page after the first, at most what
+/// comes before it. A small catalogue's public total is therefore always exact, and a visitor never
+/// sees "0 results" above a listing.
+fn total_beside_page(kept: u64, page: u64, per_page: u64, on_page: usize) -> u64 {
+    let before = page.saturating_sub(1).saturating_mul(per_page);
+    let seen = before.saturating_add(on_page as u64);
+    if on_page as u64 >= per_page {
+        kept.max(seen)
+    } else if on_page > 0 || page <= 1 {
+        seen
+    } else {
+        kept.min(before)
+    }
 }
 
 /// Loads the owner of one listing.
@@ -442,4 +485,25 @@ pub async fn with_organizations<C: ConnectionTrait, M: Listing>(
             Ok(Listed { item, organization })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::total_beside_page;
+
+    #[test]
+    fn a_kept_total_agrees_with_the_page_beside_it() {
+        // A full page: at least what it shows, else what was kept.
+        assert_eq!(total_beside_page(1_000_000, 1, 20, 20), 1_000_000);
+        assert_eq!(total_beside_page(5, 1, 20, 20), 20);
+        assert_eq!(total_beside_page(30, 2, 20, 20), 40);
+        // A page that is not full ends the list, whatever was kept.
+        assert_eq!(total_beside_page(0, 1, 20, 1), 1);
+        assert_eq!(total_beside_page(9, 1, 20, 3), 3);
+        assert_eq!(total_beside_page(9, 3, 20, 5), 45);
+        assert_eq!(total_beside_page(7, 1, 20, 0), 0);
+        // An empty page after the first: at most what comes before it.
+        assert_eq!(total_beside_page(100, 3, 20, 0), 40);
+        assert_eq!(total_beside_page(30, 3, 20, 0), 30);
+    }
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::entity::{demands, results};
 use crate::error::AppResult;
-use crate::reference::ReferenceData;
+use crate::reference::{CodeLabel, ReferenceData};
 use crate::services::accounts::sessions::CurrentUser;
 use crate::services::listings;
 use crate::services::listings::ListingKind;
@@ -23,6 +23,8 @@ pub struct MatchedListing {
     pub title: String,
     /// Industry codes.
     pub industry_codes: Vec<String>,
+    /// The same industries with their Chinese labels (人工智能 …), in the same order.
+    pub industries: Vec<CodeLabel>,
     /// The organization that owns or posted it.
     pub organization: MatchedOrganization,
 }
@@ -71,19 +73,11 @@ fn stages_for(demand_type: &str) -> Vec<String> {
     stages.iter().map(|s| (*s).to_owned()).collect()
 }
 
-fn label<'a>(reference: &'a ReferenceData, kind: &str, code: &'a str) -> &'a str {
-    reference
-        .list(kind)
-        .iter()
-        .find(|c| c.code == code)
-        .map_or(code, |c| c.label.as_str())
-}
-
 fn reasons(reference: &ReferenceData, hit: &search_index::MatchHit) -> Vec<String> {
     let mut reasons: Vec<String> = hit
         .shared_industries
         .iter()
-        .map(|code| format!("同属{}产业", label(reference, "industries", code)))
+        .map(|code| format!("同属{}产业", reference.label("industries", code)))
         .collect();
     if !hit.matched_terms.is_empty() {
         let words: Vec<&str> = hit
@@ -97,18 +91,20 @@ fn reasons(reference: &ReferenceData, hit: &search_index::MatchHit) -> Vec<Strin
     if let Some(stage) = &hit.fitting_stage {
         reasons.push(format!(
             "成熟度符合需求：{}",
-            label(reference, "maturity_stages", stage)
+            reference.label("maturity_stages", stage)
         ));
     }
     reasons
 }
 
-impl From<&search_index::MatchHit> for MatchedListing {
-    fn from(hit: &search_index::MatchHit) -> Self {
+impl MatchedListing {
+    /// The listing of a match, its industries labelled from `reference`.
+    fn new(hit: &search_index::MatchHit, reference: &ReferenceData) -> Self {
         Self {
             id: hit.id.clone(),
             title: hit.title.clone(),
             industry_codes: hit.industry_codes.clone(),
+            industries: reference.labelled("industries", &hit.industry_codes),
             organization: MatchedOrganization {
                 id: hit.org_id.clone(),
                 name: hit.org_name.clone(),
@@ -129,7 +125,7 @@ async fn run(
         if hit.same_tech_field {
             reasons.push("同一技术领域".to_owned());
         }
-        let listing = MatchedListing::from(&hit);
+        let listing = MatchedListing::new(&hit, &state.reference);
         let (result, demand) = match target {
             ListingKind::Result => (Some(listing), None),
             ListingKind::Demand => (None, Some(listing)),
@@ -193,7 +189,7 @@ pub async fn possible_duplicates(
         .filter(|h| h.similarity >= DUPLICATE_SIMILARITY)
         .map(|h| PossibleDuplicate {
             similarity: h.similarity,
-            listing: MatchedListing::from(&h),
+            listing: MatchedListing::new(&h, &state.reference),
         })
         .collect())
 }
