@@ -20,7 +20,7 @@ use crate::analyzers::{CHINESE_PRECISE, CJK_BIGRAM};
 use crate::index::SearchIndex;
 
 /// The longest query text, in characters, read as keywords rather than as a sentence.
-const KEYWORD_QUERY_CHARS: usize = 20;
+const KEYWORD_QUERY_CHARS: usize = 12;
 
 /// The text part of a search: what a listing must match, and what only adds to the score.
 pub(crate) struct TextQuery {
