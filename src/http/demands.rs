@@ -15,9 +15,7 @@ use crate::http::extract::{AppJson, AppPath, AppQuery, Auth, MaybeAuth, Paginati
 use crate::kernel::page::Page;
 use crate::services::applications::ApplicationView;
 use crate::services::applications::{self, ApplicationInput};
-use crate::services::listings::demands::{
-    self, DemandFilter, DemandInput, DemandPatch, DemandRecord,
-};
+use crate::services::listings::demands::{DemandFilter, DemandInput, DemandPatch, DemandRecord};
 use crate::services::listings::view::DemandView;
 use crate::services::listings::{self, Status, Transition};
 
@@ -41,6 +39,7 @@ listing_routes! {
     patch: DemandPatch,
     view: DemandView,
     record: DemandRecord,
+    filter: DemandFilter,
     create: "Post a demand (enterprises); with a `challenge` block it is a 揭榜挂帅 challenge. \
         Starts as a draft.",
     author: "not an enterprise account",
@@ -98,17 +97,7 @@ async fn list_demands(
         demand_type: query.demand_type,
         challenge: query.challenge,
     };
-    let (records, total) = demands::list(
-        &state.db,
-        &state.published_counts,
-        user.as_ref(),
-        filter,
-        page,
-        per_page,
-    )
-    .await?;
-    let items = records.into_iter().map(|r| shared::view(user.as_ref(), r));
-    Ok(axum::Json(Page::new(items, total, page, per_page)))
+    shared::list(&state, user.as_ref(), filter, page, per_page).await
 }
 
 /// Submit a draft (or rejected) demand for review.

@@ -11,8 +11,8 @@
 /// - `path`, `tag`: the kind's collection path and OpenAPI tag;
 /// - `noun`: the kind in operation ids and texts (`result`, `demand`);
 /// - `owner`: who owns a listing of the kind, in the `403` texts (`owner`, `poster`);
-/// - `table`, `fields`, `patch`, `view`, `record`: the kind's entity, input, patch, view and
-///   record types;
+/// - `table`, `fields`, `patch`, `view`, `record`, `filter`: the kind's entity, input, patch,
+///   view, record and list-filter types;
 /// - `create`, `author`: the create route's summary and its `403` text;
 /// - `edit_conflict`: why an edit can be a `409`.
 macro_rules! listing_routes {
@@ -26,6 +26,7 @@ macro_rules! listing_routes {
         patch: $patch:ty,
         view: $view:ty,
         record: $record:ty,
+        filter: $filter:ty,
         create: $create:literal,
         author: $author:literal,
         edit_conflict: $edit_conflict:literal $(,)?
@@ -42,6 +43,7 @@ macro_rules! listing_routes {
             use $crate::app::AppState;
             use $crate::error::AppResult;
             use $crate::http::extract::{AppJson, AppPath, Auth, MaybeAuth};
+            use $crate::kernel::page::Page;
             use $crate::services::accounts::sessions::CurrentUser;
             use $crate::services::listings::view::{Audience, EventView};
             use $crate::services::listings::{self, Review, Transition};
@@ -58,6 +60,21 @@ macro_rules! listing_routes {
             pub fn view(user: Option<&CurrentUser>, record: $record) -> $view {
                 let audience = Audience::of(user, record.item.organization_id);
                 <$view>::new(record, audience)
+            }
+
+            /// A page of the kind's list as `user` may see it.
+            pub async fn list(
+                state: &AppState,
+                user: Option<&CurrentUser>,
+                filter: $filter,
+                page: u64,
+                per_page: u64,
+            ) -> AppResult<Json<Page<$view>>> {
+                let counts = &state.published_counts;
+                let (records, total) =
+                    listings::list(&state.db, counts, user, filter, page, per_page).await?;
+                let items = records.into_iter().map(|record| view(user, record));
+                Ok(Json(Page::new(items, total, page, per_page)))
             }
 
             #[utoipa::path(post, path = $path, tag = $tag,

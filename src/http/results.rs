@@ -12,9 +12,7 @@ use crate::entity::results as table;
 use crate::error::AppResult;
 use crate::http::extract::{AppPath, AppQuery, Auth, MaybeAuth, Pagination};
 use crate::kernel::page::Page;
-use crate::services::listings::results::{
-    self, ResultFilter, ResultInput, ResultPatch, ResultRecord,
-};
+use crate::services::listings::results::{ResultFilter, ResultInput, ResultPatch, ResultRecord};
 use crate::services::listings::view::ResultView;
 use crate::services::listings::{self, Status, Transition};
 use crate::services::search::Indexed;
@@ -36,6 +34,7 @@ listing_routes! {
     patch: ResultPatch,
     view: ResultView,
     record: ResultRecord,
+    filter: ResultFilter,
     create: "List a research result (researchers). It starts as a `draft`.",
     author: "not a researcher, or membership pending",
     edit_conflict: "archived",
@@ -94,19 +93,7 @@ async fn list_results(
         common: common_listing_filter!(query),
         maturity_stage: query.maturity_stage,
     };
-    let (records, total) = results::list(
-        &state.db,
-        &state.published_counts,
-        user.as_ref(),
-        filter,
-        page,
-        per_page,
-    )
-    .await?;
-    let items = records
-        .into_iter()
-        .map(|record| shared::view(user.as_ref(), record));
-    Ok(axum::Json(Page::new(items, total, page, per_page)))
+    shared::list(&state, user.as_ref(), filter, page, per_page).await
 }
 
 /// A submitted result, with published results that look like the same thing.

@@ -5,8 +5,8 @@
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,9 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::kernel::json::{json_strings, strings};
 use crate::kernel::validation::Checks;
 use crate::reference::ReferenceData;
-use crate::services::accounts::sessions::CurrentUser;
-use crate::services::listings::catalogue::PublishedCounts;
-use crate::services::listings::{self, CommonFilter, Listed, ListingFields};
+use crate::services::listings::{self, CommonFilter, ListFilter, Listed, ListingFields};
 
 /// The 揭榜挂帅 block of a demand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -250,22 +248,17 @@ pub struct DemandFilter {
     pub challenge: Option<bool>,
 }
 
-/// Lists demands `user` may see, newest published first; returns (page, total).
-pub async fn list(
-    db: &DatabaseConnection,
-    counts: &PublishedCounts,
-    user: Option<&CurrentUser>,
-    filter: DemandFilter,
-    page: u64,
-    per_page: u64,
-) -> AppResult<(Vec<DemandRecord>, u64)> {
-    let mut extra = Vec::new();
-    if let Some(demand_type) = filter.demand_type {
-        extra.push(Condition::all().add(demands::Column::DemandType.eq(demand_type)));
+impl ListFilter for DemandFilter {
+    type Table = demands::Entity;
+
+    fn into_parts(self) -> (CommonFilter, Vec<Condition>) {
+        let mut extra = Vec::new();
+        if let Some(demand_type) = self.demand_type {
+            extra.push(Condition::all().add(demands::Column::DemandType.eq(demand_type)));
+        }
+        if let Some(challenge) = self.challenge {
+            extra.push(Condition::all().add(demands::Column::IsChallenge.eq(challenge)));
+        }
+        (self.common, extra)
     }
-    if let Some(challenge) = filter.challenge {
-        extra.push(Condition::all().add(demands::Column::IsChallenge.eq(challenge)));
-    }
-    listings::list_page::<demands::Entity>(db, counts, user, filter.common, extra, page, per_page)
-        .await
 }

@@ -47,9 +47,10 @@ pub use lifecycle::{
     decide, history, revisions_after_edit, transition, write_transition,
 };
 pub use store::{
-    CommonFilter, ListingTable, count_published_in_industry, enqueue_for_search, event_model,
-    events, find, find_locked, get, in_industry, industry_models, list_page, mark_published,
-    outbox_model, record_event, replace_industries, with_organization, with_organizations,
+    CommonFilter, ListFilter, ListingTable, count_published_in_industry, enqueue_for_search,
+    event_model, events, find, find_locked, get, in_industry, industry_models, list, list_page,
+    mark_published, outbox_model, record_event, replace_industries, with_organization,
+    with_organizations,
 };
 
 pub use crate::domain::{ListingKind, ListingStatus as Status};

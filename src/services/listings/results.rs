@@ -2,7 +2,7 @@
 //! editing, the lifecycle and reading are the same for every listing (`services::listings`).
 
 use chrono::NaiveDate;
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -12,9 +12,7 @@ use crate::error::AppResult;
 use crate::kernel::json::{json_strings, strings};
 use crate::kernel::validation::Checks;
 use crate::reference::ReferenceData;
-use crate::services::accounts::sessions::CurrentUser;
-use crate::services::listings::catalogue::PublishedCounts;
-use crate::services::listings::{self, CommonFilter, Listed, ListingFields};
+use crate::services::listings::{self, CommonFilter, ListFilter, Listed, ListingFields};
 
 /// An IP item of a result (专利、软件著作权 …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -257,20 +255,13 @@ pub struct ResultFilter {
     pub maturity_stage: Option<String>,
 }
 
-/// Lists results `user` may see, newest published first; returns (page, total).
-pub async fn list(
-    db: &DatabaseConnection,
-    counts: &PublishedCounts,
-    user: Option<&CurrentUser>,
-    filter: ResultFilter,
-    page: u64,
-    per_page: u64,
-) -> AppResult<(Vec<ResultRecord>, u64)> {
-    let extra = filter
-        .maturity_stage
-        .map(|stage| Condition::all().add(results::Column::MaturityStage.eq(stage)))
-        .into_iter()
-        .collect();
-    listings::list_page::<results::Entity>(db, counts, user, filter.common, extra, page, per_page)
-        .await
+impl ListFilter for ResultFilter {
+    type Table = results::Entity;
+
+    fn into_parts(self) -> (CommonFilter, Vec<Condition>) {
+        let stage = self
+            .maturity_stage
+            .map(|stage| Condition::all().add(results::Column::MaturityStage.eq(stage)));
+        (self.common, stage.into_iter().collect())
+    }
 }

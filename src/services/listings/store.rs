@@ -337,6 +337,32 @@ pub struct CommonFilter {
     pub status: Option<Status>,
 }
 
+/// A kind's list filters: the ones every listing list has, and the kind's own as conditions on its
+/// table.
+pub trait ListFilter: Send {
+    /// The kind's table.
+    type Table: ListingTable;
+    /// The common filters, and the kind's own as conditions.
+    fn into_parts(self) -> (CommonFilter, Vec<sea_orm::Condition>);
+}
+
+/// The listings of a kind `user` may see under `filter`, newest published first; returns (page,
+/// total).
+pub async fn list<F: ListFilter>(
+    db: &sea_orm::DatabaseConnection,
+    counts: &PublishedCounts,
+    user: Option<&CurrentUser>,
+    filter: F,
+    page: u64,
+    per_page: u64,
+) -> AppResult<(Vec<Listed<<F::Table as EntityTrait>::Model>>, u64)>
+where
+    <F::Table as EntityTrait>::Model: Listing + Sync,
+{
+    let (common, extra) = filter.into_parts();
+    list_page::<F::Table>(db, counts, user, common, extra, page, per_page).await
+}
+
 /// A page of the listings `user` may see, newest published first, with their owners; returns
 /// (page, total). `extra` holds the conditions particular to one kind of listing. The total is
 /// exact, but for the public's unfiltered list: there it is the number of published listings
