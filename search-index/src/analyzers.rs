@@ -41,6 +41,14 @@ static JIEBA: LazyLock<Arc<Jieba>> = LazyLock::new(|| {
     Arc::new(jieba)
 });
 
+/// The domain words of `seeds/search/user_dict.txt`.
+pub(crate) fn user_words() -> impl Iterator<Item = &'static str> {
+    USER_DICTIONARY
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_whitespace().next())
+}
+
 /// Adds the domain words of `seeds/search/user_dict.txt` to `jieba`.
 fn add_user_dictionary(jieba: &mut Jieba) {
     for line in USER_DICTIONARY.lines() {

@@ -28,6 +28,11 @@ static GLOSSARY: LazyLock<HashMap<String, Vec<String>>> = LazyLock::new(|| {
     glossary
 });
 
+/// Every Chinese term of the glossary.
+pub(crate) fn chinese_vocabulary() -> impl Iterator<Item = &'static str> {
+    GLOSSARY.values().flatten().map(String::as_str)
+}
+
 /// The Chinese terms of the English terms in `text` (a query as typed): at each English word, the
 /// longest glossary term that starts there (`hydrogen fuel cell` before `fuel cell`).
 pub fn chinese_terms(text: &str) -> Vec<String> {

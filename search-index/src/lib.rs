@@ -19,6 +19,7 @@ pub mod glossary;
 mod index;
 mod read;
 mod schema;
+mod spelling;
 mod write;
 
 pub use document::ListingDoc;

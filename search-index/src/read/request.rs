@@ -40,8 +40,8 @@ pub struct Ranking {
     /// Weight of a typed word's parts (燃料 and 电池 of 燃料电池) beside the word itself: below
     /// 1, a listing with the whole term ranks above one sharing only a part of it (核燃料).
     pub parts: f32,
-    /// Boost of the indexed words one character away from a typed word that no listing has
-    /// (锂电尺 → 锂电池); 0 turns typo tolerance off.
+    /// Boost of the domain terms one edit away from a typed word that looks misspelt (锂电尺
+    /// finds 锂电池); 0 turns typo tolerance off.
     pub typos: f32,
     /// Share of the listings above which a word is common: it then only adds to the score of
     /// listings that match by the query's rarer words (when it has any).

@@ -8,8 +8,8 @@
 
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
-    RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
@@ -259,61 +259,78 @@ impl SearchIndex {
             .filter(|t| t.chars().count() > 1 || typed_alone.contains(&t.as_str()))
             .collect();
         let mut all = Vec::new();
+        // Fields analyzed alike (title, keywords, text and owner name all are) share one
+        // analysis, synonyms included: the query is analyzed once per analyzer, not per field.
+        let mut analyzed: Option<(String, Vec<String>, Vec<String>)> = None;
         for (field, boost) in fields {
             if *boost <= 0.0 {
                 continue;
             }
-            let mut terms = self.analyze(*field, text);
-            terms.sort();
-            terms.dedup();
-            let (typed, inner): (Vec<String>, Vec<String>) =
-                terms.into_iter().partition(|t| whole.contains(t));
-            if parts < 1.0 {
-                all.extend(inner.into_iter().map(|t| (*field, boost * parts, t)));
-                terms = typed;
-            } else {
-                terms = typed.into_iter().chain(inner).collect();
-            }
-            if synonyms {
-                // A word also finds the other members of its groups (AI ↔ 人工智能) as whole
-                // terms: 人工智能, never its parts 人工 and 智能. Members of several words are
-                // phrases ([`Self::synonym_phrases`]).
-                let others: Vec<String> = self
-                    .synonyms(text, &terms)
+            let analyzer = self.analyzer_of(*field);
+            if analyzed
+                .as_ref()
+                .is_none_or(|(name, _, _)| *name != analyzer)
+            {
+                let mut terms = self.tokens(text, &analyzer);
+                terms.sort();
+                terms.dedup();
+                let (mut typed, inner): (Vec<String>, Vec<String>) = terms
                     .into_iter()
-                    .filter_map(|words| <[String; 1]>::try_from(words).ok())
-                    .map(|[word]| word)
-                    .collect();
-                terms.extend(others);
+                    .partition(|t| whole.contains(t) || parts >= 1.0);
+                if synonyms {
+                    // A word also finds the other members of its groups (AI ↔ 人工智能) as whole
+                    // terms: 人工智能, never its parts 人工 and 智能. Members of several words are
+                    // phrases ([`Self::synonym_phrases`]).
+                    let others = self
+                        .synonyms(text, &typed)
+                        .into_iter()
+                        .filter_map(|words| <[String; 1]>::try_from(words).ok())
+                        .map(|[word]| word);
+                    typed.extend(others.collect::<Vec<_>>());
+                    typed.sort();
+                    typed.dedup();
+                }
+                analyzed = Some((analyzer, typed, inner));
             }
-            terms.sort();
-            terms.dedup();
-            all.extend(terms.into_iter().map(|t| (*field, *boost, t)));
+            if let Some((_, typed, inner)) = &analyzed {
+                let inner = inner.iter().map(|t| (*field, boost * parts, t.clone()));
+                let typed = typed.iter().map(|t| (*field, *boost, t.clone()));
+                all.extend(inner.chain(typed));
+            }
         }
         all
     }
 
-    /// For each typed word that no listing has as a word and that looks like a misspelt term (3
-    /// to 8 Han characters, or 5 or more letters), the indexed words one character away from it:
-    /// 锂电尺 finds 锂电池, 钙钛旷 钙钛矿. A word listings have is taken as typed.
+    /// For each typed word that looks misspelt, the domain terms one edit away from it that
+    /// listings have ([`crate::spelling`]): 锂电尺 finds 锂电池, 太合金 钛合金. A word looks misspelt
+    /// when it is 3 to 8 Han characters, no listing has it as a word, it is not a domain term
+    /// (氢燃料电池 is one, though jieba splits it) and jieba can place one of its characters only
+    /// as a lone character (锂电|尺); a compound of known words (钢材表面缺陷检测) is not a typo.
     fn typo_queries(&self, stats: &TermStats, words: &[String], boost: f32) -> Vec<Box<dyn Query>> {
         let f = self.fields;
-        words
+        let misspelt = |word: &&String| {
+            (3..=8).contains(&word.chars().count())
+                && word.chars().all(crate::analyzers::is_han)
+                && stats.doc_freq_of(f.text, word) == 0
+                && !crate::spelling::is_known(word)
+                && self
+                    .tokens(word, CHINESE_PRECISE)
+                    .iter()
+                    .any(|t| t.chars().count() == 1)
+        };
+        let mut corrected: Vec<String> = words
             .iter()
-            .map(|word| word.to_lowercase())
-            .filter(|word| {
-                let chars = word.chars().count();
-                let han = word.chars().all(crate::analyzers::is_han);
-                let letters = word.chars().all(|c| c.is_ascii_alphabetic());
-                ((han && (3..=8).contains(&chars)) || (letters && chars >= 5))
-                    && stats.doc_freq_of(f.text, word) == 0
-            })
-            .map(|word| {
-                let term = Term::from_field_text(f.text, &word);
-                let fuzzy = FuzzyTermQuery::new(term, 1, true);
-                Box::new(BoostQuery::new(Box::new(fuzzy), boost)) as Box<dyn Query>
-            })
-            .collect()
+            .filter(misspelt)
+            .flat_map(|word| crate::spelling::corrections(word))
+            .filter(|term| stats.doc_freq_of(f.text, term) > 0)
+            .collect();
+        corrected.sort();
+        corrected.dedup();
+        let terms: Vec<(Field, f32, String)> = corrected
+            .into_iter()
+            .map(|term| (f.text, boost, term))
+            .collect();
+        term_queries(&terms)
     }
 
     /// What else `text` (analyzed as `terms`) names, each as the words it is written in: the
@@ -402,13 +419,18 @@ impl SearchIndex {
 
     /// The terms of `text` as `field` indexes them.
     fn analyze(&self, field: Field, text: &str) -> Vec<String> {
-        let analyzer = match self.index.schema().get_field_entry(field).field_type() {
+        self.tokens(text, &self.analyzer_of(field))
+    }
+
+    /// The name of the analyzer `field` is indexed with (empty for a field that is not text).
+    fn analyzer_of(&self, field: Field) -> String {
+        match self.index.schema().get_field_entry(field).field_type() {
             tantivy::schema::FieldType::Str(options) => options
                 .get_indexing_options()
-                .map(|i| i.tokenizer().to_owned()),
-            _ => None,
-        };
-        analyzer.map_or_else(Vec::new, |name| self.tokens(text, &name))
+                .map(|i| i.tokenizer().to_owned())
+                .unwrap_or_default(),
+            _ => String::new(),
+        }
     }
 
     fn tokens(&self, text: &str, analyzer: &str) -> Vec<String> {
