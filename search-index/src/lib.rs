@@ -20,6 +20,7 @@ mod index;
 mod read;
 mod schema;
 mod spelling;
+pub mod telling;
 mod write;
 
 pub use document::ListingDoc;

@@ -21,18 +21,12 @@ use crate::codes::CodeColumn;
 use crate::document::{ListingDoc, facet};
 use crate::error::SearchError;
 use crate::index::SearchIndex;
+use crate::telling;
 
 /// Words taken from the source listing.
 const MAX_QUERY_TERMS: usize = 30;
 /// The best candidates by words, re-ranked by how well industry, 技术领域 and stage fit.
 const CANDIDATES: usize = 100;
-/// Words that carry no subject: frequent in every listing of this market.
-const STOP_WORDS: &[&str] = &[
-    "技术", "研究", "系统", "方法", "应用", "实现", "进行", "可以", "以及", "通过", "基于", "我们",
-    "公司", "需要", "目前", "提供", "相关", "开发", "具有", "能够", "采用", "主要", "合作", "项目",
-    "单位", "企业", "产品", "问题", "方面", "要求", "一种", "装置", "平台", "团队",
-];
-
 /// What to match.
 #[derive(Debug, Clone)]
 pub struct MatchRequest {
@@ -90,16 +84,17 @@ impl SearchIndex {
             source.body()
         );
         let mut frequency: HashMap<String, u32> = HashMap::new();
+        // No stop word (seeds/search/stop_words.txt) and no measurement (10万公里) is telling.
         for word in analyzers::tokenize(analyzers::CHINESE_PRECISE, &text).unwrap_or_default() {
-            let telling = word.chars().count() >= 2
-                && !word.chars().all(|c| c.is_ascii_digit())
-                && !STOP_WORDS.contains(&word.as_str());
-            if telling {
+            if telling::is_telling(&word) {
                 *frequency.entry(word).or_default() += 1;
             }
         }
         for keyword in &source.keywords {
-            *frequency.entry(keyword.to_lowercase()).or_default() += 3;
+            let keyword = keyword.to_lowercase();
+            if telling::is_telling(&keyword) {
+                *frequency.entry(keyword).or_default() += 3;
+            }
         }
         let documents = searcher.num_docs().max(1) as f32;
         // As in searches, a word in a large share of the catalogue only adds to the score.
