@@ -102,8 +102,9 @@ pub struct SubmittedResult {
     /// The result, now `submitted`.
     #[serde(flatten)]
     pub result: ResultView,
-    /// Published results whose words overlap this one's by 60% or more, for the owner (and the
-    /// registrar) to check before publication.
+    /// Published results of which this one's text is 60% or more a copy, or which are 60% or
+    /// more a copy of it (title, summary and details, in runs of four characters), for the owner
+    /// (and the registrar) to check before publication.
     pub possible_duplicates: Vec<crate::services::search::matching::PossibleDuplicate>,
 }
 

@@ -14,6 +14,7 @@ use tantivy::{TantivyDocument, Term};
 
 use super::filter::DocFilter;
 use super::request::Ranking;
+use super::similarity::Shingles;
 use super::terms::{disjunction, term_queries};
 use super::top::{TopScored, add_scores};
 use crate::analyzers;
@@ -63,8 +64,9 @@ pub struct MatchHit {
     pub same_tech_field: bool,
     /// The match's maturity stage when it is one of the preferred ones.
     pub fitting_stage: Option<String>,
-    /// Jaccard similarity of the two listings' texts (title and body) as sets of adjacent
-    /// character pairs, 0–1: near 1 for the same text, for spotting duplicates.
+    /// How much of the shorter of the two listings' whole texts (title, summary and details) the
+    /// other contains, 0–1 ([`super::similarity`]): near 1 for a copy, even one that leaves out
+    /// the details; for spotting duplicates.
     pub similarity: f32,
 }
 
@@ -172,7 +174,7 @@ impl SearchIndex {
         add_scores(&searcher, &searcher, &fit, &mut top)?;
         top.truncate(limit);
 
-        let source_shingles = shingles(&format!("{} {}", source.title, source.body()));
+        let source_shingles = Shingles::of(&format!("{}\n{}", source.title, source.body()));
         let declared: Vec<String> = source.keywords.iter().map(|k| k.to_lowercase()).collect();
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
@@ -219,11 +221,9 @@ impl SearchIndex {
                     .collect::<Vec<_>>()
             };
             let stages = facets(f.maturity_stage);
-            let hit_shingles = shingles(&format!("{} {}", text(f.title), text(f.body)));
-            let shared = hit_shingles.intersection(&source_shingles).count();
-            let union = hit_shingles.union(&source_shingles).count().max(1);
+            let shingles = Shingles::of(&format!("{}\n{}", text(f.title), text(f.body)));
             hits.push(MatchHit {
-                similarity: shared as f32 / union as f32,
+                similarity: shingles.containment(&source_shingles),
                 id: text(f.id),
                 title: text(f.title),
                 score,
@@ -240,18 +240,6 @@ impl SearchIndex {
         }
         Ok(hits)
     }
-}
-
-/// The pairs of adjacent letters and digits of a text, lower-cased: near-identical texts share
-/// nearly all of them. Cheaper than segmenting each candidate's text into words again, and as good
-/// for telling a copy from a neighbour.
-fn shingles(text: &str) -> std::collections::HashSet<(char, char)> {
-    let chars: Vec<char> = text
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect();
-    chars.windows(2).map(|w| (w[0], w[1])).collect()
 }
 
 fn facet_boost(field: tantivy::schema::Field, code: &str, boost: f32) -> Box<dyn Query> {

@@ -5,7 +5,7 @@
 //! ([`filter`]), the best hits are found with block-max WAND ([`top`]) on statistics looked up once
 //! per term ([`stats`]), the facets are counted ([`counts`]) and each hit is read from the store
 //! ([`stored`]) with its [`snippet`]. [`matching`] finds the listings of the other side that best
-//! answer a listing.
+//! answer a listing, and tells copies by [`similarity`].
 
 pub(crate) mod counts;
 pub(crate) mod filter;
@@ -13,6 +13,7 @@ pub(crate) mod matching;
 pub(crate) mod query;
 pub(crate) mod request;
 pub(crate) mod search;
+pub(crate) mod similarity;
 pub(crate) mod snippet;
 pub(crate) mod stats;
 pub(crate) mod stored;

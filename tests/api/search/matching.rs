@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::{eventually, ids, market, publish, result};
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app};
 
 #[tokio::test]
 async fn demands_and_results_match_with_reasons() {
@@ -196,4 +196,106 @@ async fn submitting_a_near_duplicate_lists_the_published_original() {
         .await
         .expect("json");
     assert_eq!(submitted["possible_duplicates"], json!([]));
+}
+
+/// A result of the new-energy and vehicle fixtures below.
+fn listing(title: &str, summary: &str, keywords: &[&str], industry: &str, field: &str) -> Value {
+    json!({
+        "title": title,
+        "summary": summary,
+        "keywords": keywords,
+        "industry_codes": [industry],
+        "tech_field": field,
+        "maturity_stage": "pilot_scale",
+        "cooperation_modes": ["licence"]
+    })
+}
+
+/// Submits a new result and returns the answer.
+async fn submit_new(app: &TestApp, token: &str, body: &Value) -> Value {
+    let created: Value = app
+        .post_json("/api/v1/results", body, Some(token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("id");
+    let response = app
+        .post_json(
+            &format!("/api/v1/results/{id}/submit"),
+            &json!({}),
+            Some(token),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("json")
+}
+
+fn duplicate_ids(submitted: &Value) -> Vec<&str> {
+    submitted["possible_duplicates"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|d| d["listing"]["id"].as_str())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_copy_without_its_details_is_a_possible_duplicate_and_a_neighbour_is_not() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let mut original = listing(
+        "锂离子电池储能舱热失控多参量早期预警装置",
+        "面向电化学储能舱的热失控早期预警装置，融合一氧化碳、氢气、温度与烟雾多参量探测，\
+         在电池热失控前约8分钟发出预警，误报率低于千分之一。",
+        &["储能安全", "热失控", "气体探测"],
+        "new_materials_new_energy",
+        "new_energy",
+    );
+    original["details"] = json!(
+        "装置由分布式气体探测单元、边缘计算网关和云端预警平台组成，采用多参量融合算法识别热失控\
+         前兆。已在三座储能电站完成试点，累计运行超过一万小时，可与站内消防系统联动，触发全氟\
+         己酮灭火。合作方需具备储能系统集成资质，双方可共建示范工程，优先面向陕北新能源基地。"
+    );
+    let original_id = publish(&app, &m, &original).await;
+    let (_, _) = eventually(&app, "q=", |a| a["total"] == 1).await;
+
+    // Another result on the same subject, in other words: not a duplicate.
+    let neighbour = listing(
+        "电化学储能电站电池热失控早期预警与安全评估",
+        "针对储能电站磷酸铁锂电池热失控风险，建立基于电压、温度与产气特征的早期预警模型和电站\
+         安全评估方法，预警时间提前到热失控前10分钟以上，已在两座电站应用。",
+        &["储能安全", "热失控预警", "安全评估"],
+        "new_materials_new_energy",
+        "new_energy",
+    );
+    let submitted = submit_new(&app, &m.researcher, &neighbour).await;
+    assert_eq!(submitted["possible_duplicates"], json!([]), "{submitted}");
+    let neighbour_id = submitted["id"].as_str().expect("id").to_owned();
+    let review = app
+        .post_json(
+            &format!("/api/v1/results/{neighbour_id}/review"),
+            &json!({"decision": "approve"}),
+            Some(&m.registrar),
+        )
+        .await;
+    assert_eq!(review.status(), StatusCode::OK);
+    let (_, _) = eventually(&app, "q=", |a| a["total"] == 2).await;
+
+    // The original's title and summary without its details: the same result.
+    let mut copy = original.clone();
+    copy["details"] = Value::Null;
+    let submitted = submit_new(&app, &m.researcher, &copy).await;
+    assert_eq!(
+        duplicate_ids(&submitted),
+        vec![original_id.as_str()],
+        "{submitted}"
+    );
+    let similarity = submitted["possible_duplicates"][0]["similarity"]
+        .as_f64()
+        .unwrap_or_default();
+    assert!(similarity > 0.95, "{submitted}");
 }
