@@ -157,13 +157,19 @@ impl Judged {
             let Some(demand) = self.demands.iter().find(|d| d.id == judged.demand) else {
                 continue;
             };
+            // The demand's keywords are words of the demand: both kinds of engine get them, at
+            // the head of its text (a listing's keywords are its `shown_keywords`, which the
+            // indexes get and a text does not).
+            let body = format!(
+                "{}\n{}",
+                demand.shown_keywords.join("，"),
+                demand.abstract_text
+            );
             let ranked = match engine {
-                Engine::Matching => {
-                    results.top(&demand.title, &demand.abstract_text, usize::MAX)?
-                }
+                Engine::Matching => results.top(&demand.title, &body, usize::MAX)?,
                 // A search engine is given the demand's words as a query.
                 _ => {
-                    let text = format!("{} {}", demand.title, demand.abstract_text);
+                    let text = format!("{} {}", demand.title, body);
                     results.top(&text, "", usize::MAX)?
                 }
             };
