@@ -52,7 +52,8 @@ pub struct MatchItem {
     pub score: f32,
     /// Words of the listing found in the match.
     pub matched_terms: Vec<String>,
-    /// Why, in Chinese: 同属人工智能产业, 共同关键词：机器视觉、缺陷检测 …
+    /// Why, in Chinese: 共同关键词：机器视觉、缺陷检测, 同属人工智能产业, 技术领域相同：电子信息,
+    /// 成熟度符合需求：通过中试 …
     pub reasons: Vec<String>,
 }
 
@@ -73,20 +74,32 @@ fn stages_for(demand_type: &str) -> Vec<String> {
     stages.iter().map(|s| (*s).to_owned()).collect()
 }
 
-fn reasons(reference: &ReferenceData, hit: &search_index::MatchHit) -> Vec<String> {
-    let mut reasons: Vec<String> = hit
-        .shared_industries
+/// Why a hit matches, in Chinese, strongest first: the shared words (the index left out stop
+/// words, measurements and words inside other shown words), then shared industries, the same
+/// 技术领域 and a fitting stage. A word is shown only if it is telling on its own: the list must
+/// never read "共同关键词：开展、小于".
+fn reasons(reference: &ReferenceData, hit: &search_index::MatchHit, field: &str) -> Vec<String> {
+    let mut reasons = Vec::new();
+    let words: Vec<&str> = hit
+        .matched_terms
         .iter()
-        .map(|code| format!("同属{}产业", reference.label("industries", code)))
+        .map(String::as_str)
+        .filter(|w| search_index::telling::is_telling(w))
+        .take(5)
         .collect();
-    if !hit.matched_terms.is_empty() {
-        let words: Vec<&str> = hit
-            .matched_terms
-            .iter()
-            .take(5)
-            .map(String::as_str)
-            .collect();
+    if !words.is_empty() {
         reasons.push(format!("共同关键词：{}", words.join("、")));
+    }
+    reasons.extend(
+        hit.shared_industries
+            .iter()
+            .map(|code| format!("同属{}产业", reference.label("industries", code))),
+    );
+    if hit.same_tech_field {
+        reasons.push(format!(
+            "技术领域相同：{}",
+            reference.label("tech_fields", field)
+        ));
     }
     if let Some(stage) = &hit.fitting_stage {
         reasons.push(format!(
@@ -118,13 +131,11 @@ async fn run(
     request: search_index::MatchRequest,
     target: ListingKind,
 ) -> AppResult<Matches> {
+    let field = request.source.tech_field.clone();
     let hits = super::matches(&state.search, request).await?;
     let mut items = Vec::with_capacity(hits.len());
     for hit in hits {
-        let mut reasons = reasons(&state.reference, &hit);
-        if hit.same_tech_field {
-            reasons.push("同一技术领域".to_owned());
-        }
+        let reasons = reasons(&state.reference, &hit, &field);
         let listing = MatchedListing::new(&hit, &state.reference);
         let (result, demand) = match target {
             ListingKind::Result => (Some(listing), None),
