@@ -122,15 +122,21 @@ impl PaperIndex {
     ) -> Result<Vec<usize>, SearchError> {
         let mut found = match self {
             Self::Matching(index) => {
+                // A paper of the index is matched as `/results/{id}/matches` matches a published
+                // result: under its own id, so that it is left out and its words count it once.
+                // Any other text (a judged demand, a known item's title) is a listing not in the
+                // index.
                 let mut source = paper_doc(
-                    usize::MAX,
+                    skip,
                     text.to_owned(),
                     &Paper {
                         abstract_text: body.to_owned(),
                         ..Paper::default()
                     },
                 );
-                source.kind = "demand".into();
+                if skip == usize::MAX {
+                    source.kind = "demand".into();
+                }
                 index
                     .matches(&MatchRequest {
                         source,

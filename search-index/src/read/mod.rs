@@ -5,10 +5,11 @@
 //! ([`filter`]), the best hits are found with block-max WAND ([`top`]) on statistics looked up once
 //! per term ([`stats`]), the facets are counted ([`counts`]) and each hit is read from the store
 //! ([`stored`]) with its [`snippet`]. [`matching`] finds the listings of the other side that best
-//! answer a listing, and tells copies by [`similarity`].
+//! answer a listing, by the words of [`match_words`], and tells copies by [`similarity`].
 
 pub(crate) mod counts;
 pub(crate) mod filter;
+pub(crate) mod match_words;
 pub(crate) mod matching;
 pub(crate) mod query;
 pub(crate) mod request;

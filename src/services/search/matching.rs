@@ -47,10 +47,13 @@ pub struct MatchItem {
     /// A matching demand (for a result's matches).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub demand: Option<MatchedListing>,
-    /// Relevance from the search index (higher is better): shared words, plus the fit of industry,
-    /// 技术领域 and stage. Not on a fixed scale: compare it only within one answer.
+    /// Relevance from the search index (higher is better): the shared words, raised a little by
+    /// shared industries and the same 技术领域. Not on a fixed scale: compare it only within one
+    /// answer.
     pub score: f32,
-    /// Words of the listing found in the match.
+    /// Telling words of the listing found in the match, its keywords first: never a function or
+    /// report word (开展, 小于, 工况) nor a measurement (10万公里, 550℃). A match shares at least two,
+    /// or one that names the listing's subject in its title.
     pub matched_terms: Vec<String>,
     /// Why, in Chinese: 共同关键词：机器视觉、缺陷检测, 同属人工智能产业, 技术领域相同：电子信息,
     /// 成熟度符合需求：通过中试 …

@@ -211,6 +211,197 @@ fn listing(title: &str, summary: &str, keywords: &[&str], industry: &str, field:
     })
 }
 
+/// An enterprise's token.
+async fn enterprise(app: &TestApp) -> String {
+    app.register_with_new_org(
+        "e@qinchu.cn",
+        "enterprise",
+        "陕西秦储新能源科技有限公司",
+        "enterprise",
+    )
+    .await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
+/// The matches of a demand posted (as a draft) by `token`.
+async fn demand_matches(app: &TestApp, token: &str, demand: &Value) -> Value {
+    let created: Value = app
+        .post_json("/api/v1/demands", demand, Some(token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("id");
+    let response = app
+        .get(
+            &format!("/api/v1/demands/{id}/matches?limit=10"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("json")
+}
+
+fn matched_ids(matches: &Value) -> Vec<&str> {
+    matches["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["result"]["id"].as_str())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every shared word shown, as a term or in a reason, says what the listings are about.
+fn assert_only_telling_words(matches: &Value) {
+    for item in matches["items"].as_array().into_iter().flatten() {
+        for term in item["matched_terms"].as_array().into_iter().flatten() {
+            let term = term.as_str().expect("term");
+            assert!(search_index::telling::is_telling(term), "{term}: {item}");
+        }
+        for reason in item["reasons"].as_array().into_iter().flatten() {
+            let reason = reason.as_str().expect("reason");
+            if let Some(words) = reason.strip_prefix("共同关键词：") {
+                for word in words.split('、') {
+                    assert!(search_index::telling::is_telling(word), "{word}: {item}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_demand_sharing_one_generic_word_with_a_result_does_not_match_it() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let energy = "new_materials_new_energy";
+    let fire = publish(
+        &app,
+        &m,
+        &listing(
+            "储能舱热失控早期预警与全氟己酮灭火联动装置",
+            "面向储能舱的锂电池热失控早期预警，探测到热失控后联动全氟己酮与细水雾灭火，\
+             灭火后持续喷淋防止复燃，已通过大尺度燃烧试验。",
+            &["储能安全", "热失控", "全氟己酮"],
+            energy,
+            "new_energy",
+        ),
+    )
+    .await;
+    let grid = publish(
+        &app,
+        &m,
+        &listing(
+            "高速公路服务区光伏储能充电微电网",
+            "服务区光伏发电、储能与充电桩协同运行的微电网，储能容量2兆瓦时，开展了削峰填谷运行，\
+             储能效率大于90%。",
+            &["微电网", "储能"],
+            energy,
+            "new_energy",
+        ),
+    )
+    .await;
+    let bus = publish(
+        &app,
+        &m,
+        &listing(
+            "纯电动公交车动力电池液冷热管理系统",
+            "液冷板与热泵结合的电池热管理，在高温工况下电芯温差小于3℃，累计运行10万公里，\
+             开展了整车验证。",
+            &["热管理", "液冷"],
+            "automotive",
+            "modern_transport",
+        ),
+    )
+    .await;
+    let axle = publish(
+        &app,
+        &m,
+        &listing(
+            "商用车电驱动桥齿轮修形与啸叫噪声控制",
+            "针对电驱桥高速齿轮啸叫，提出齿轮修形与壳体模态优化方法，NVH台架试验中啸叫降低\
+             6dB(A)，可用于重卡电驱桥。",
+            &["电驱桥", "齿轮修形", "NVH"],
+            "automotive",
+            "modern_transport",
+        ),
+    )
+    .await;
+    let (_, _) = eventually(&app, "q=", |a| a["total"] == 4).await;
+    let token = enterprise(&app).await;
+
+    // Storage fire suppression: the microgrid shares 储能, its industry and its 技术领域, and is
+    // no partner for it.
+    let matches = demand_matches(
+        &app,
+        &token,
+        &json!({
+            "title": "储能舱全氟己酮与细水雾复合消防技术引进",
+            "description": "现有储能舱采用七氟丙烷灭火，对锂电池热失控复燃抑制不理想。寻求经过大尺度\
+                燃烧试验验证的早期探测、全氟己酮与细水雾复合灭火技术，要求热失控不蔓延、不复燃。",
+            "keywords": ["储能消防", "全氟己酮", "细水雾"],
+            "industry_codes": [energy],
+            "tech_field": "new_energy",
+            "demand_type": "result_introduction"
+        }),
+    )
+    .await;
+    assert_eq!(matched_ids(&matches), vec![fire.as_str()], "{matches}");
+    assert!(!matched_ids(&matches).contains(&grid.as_str()));
+    let reasons: Vec<&str> = matches["items"][0]["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("共同关键词：") && r.contains("全氟己酮")),
+        "{reasons:?}"
+    );
+    assert!(reasons.contains(&"同属新材料新能源产业"), "{reasons:?}");
+    assert!(
+        reasons.contains(&"技术领域相同：新能源与高效节能"),
+        "{reasons:?}"
+    );
+    assert_only_telling_words(&matches);
+
+    // An e-axle's NVH: the bus shares 热管理 (and 工况, 万公里, 小于, which say nothing), its
+    // industry and its 技术领域.
+    let matches = demand_matches(
+        &app,
+        &token,
+        &json!({
+            "title": "重型商用车中央集成式电驱桥高功率密度与NVH控制",
+            "description": "新能源重卡电驱桥齿轮啸叫比竞品高6dB(A)，电机与减速器共用油冷，热管理能力\
+                不足。揭榜团队需开展高速齿轮修形降噪，完成台架耐久50万公里当量试验，典型工况综合效率\
+                大于90%，温升小于40℃。",
+            "keywords": ["电驱桥", "齿轮修形", "热管理"],
+            "industry_codes": ["automotive"],
+            "tech_field": "modern_transport",
+            "demand_type": "tech_development"
+        }),
+    )
+    .await;
+    assert_eq!(matched_ids(&matches), vec![axle.as_str()], "{matches}");
+    assert!(!matched_ids(&matches).contains(&bus.as_str()));
+    assert_only_telling_words(&matches);
+    let terms = &matches["items"][0]["matched_terms"];
+    for word in ["电驱桥", "齿轮修形", "nvh"] {
+        assert!(
+            terms
+                .as_array()
+                .is_some_and(|t| t.iter().any(|w| w == word)),
+            "{word} not in {terms}"
+        );
+    }
+}
+
 /// Submits a new result and returns the answer.
 async fn submit_new(app: &TestApp, token: &str, body: &Value) -> Value {
     let created: Value = app
