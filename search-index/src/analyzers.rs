@@ -23,7 +23,7 @@ pub const ANALYZER_NAMES: [&str; 3] = [CHINESE_SEARCH, CHINESE_PRECISE, CJK_BIGR
 
 /// Tokens longer than this many bytes (about 13 Han characters) are dropped: they are noise such as
 /// base64 blobs or URLs, and they bloat the term dictionary. Tokens are lower-cased.
-const MAX_TOKEN_BYTES: usize = 40;
+pub(crate) const MAX_TOKEN_BYTES: usize = 40;
 
 /// Domain words (industry and technology terms) added to jieba's dictionary, kept as data in
 /// `seeds/search/user_dict.txt`: `word frequency tag` per line, `#` for comments.

@@ -22,6 +22,11 @@ use crate::index::SearchIndex;
 /// The longest query text, in characters, read as keywords rather than as a sentence.
 const KEYWORD_QUERY_CHARS: usize = 12;
 
+/// Exclusions of one query that are applied; the rest are ignored. Each walks the term dictionary
+/// (see [`SearchIndex::containing`]), so a query of hundreds of `-x` must not walk it hundreds
+/// of times.
+const MAX_EXCLUSIONS: usize = 8;
+
 /// The text part of a search: what a listing must match, and what only adds to the score.
 pub(crate) struct TextQuery {
     /// The words (a pure disjunction of terms, which block-max WAND can prune), with quoted phrases
@@ -132,6 +137,7 @@ impl SearchIndex {
         let excluded: Vec<Box<dyn Query>> = parsed
             .excluded
             .iter()
+            .take(MAX_EXCLUSIONS)
             .filter_map(|text| self.containing(text))
             .collect();
         let matching: Box<dyn Query> = match words_query {
@@ -209,9 +215,11 @@ impl SearchIndex {
             .split(|c: char| !crate::analyzers::is_word_char(c))
             .filter(|piece| !piece.is_empty())
             .map(|piece| {
-                // A piece has only letters and digits: nothing in it is special to a regex.
-                let inside = RegexQuery::from_pattern(&format!(".*{piece}.*"), f.text)
-                    .ok()
+                // A piece has only letters and digits: nothing in it is special to a regex. One
+                // longer than any indexed term cannot be inside one: no walk of the dictionary.
+                let inside = (piece.len() <= crate::analyzers::MAX_TOKEN_BYTES)
+                    .then(|| RegexQuery::from_pattern(&format!(".*{piece}.*"), f.text).ok())
+                    .flatten()
                     .map(|q| Box::new(q) as Box<dyn Query>);
                 let across_bigrams = self.phrase_of(f.text_bigram, &self.tokens(piece, CJK_BIGRAM));
                 let across_words = self.phrase_of(f.text, &self.tokens(piece, CHINESE_PRECISE));
